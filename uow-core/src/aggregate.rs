@@ -1,0 +1,199 @@
+//! What `#[derive(Aggregate)]` and `#[derive(Entity)]` implement: identity,
+//! the version, backend-neutral metadata, and the encoding of one aggregate
+//! to and from a row of [`Value`]s.
+
+use std::fmt::Debug;
+
+use crate::error::Error;
+use crate::value::{ColumnKind, ColumnValue, Value, ValueError};
+
+/// Something with an identity that outlives changes to its attributes.
+///
+/// Two entities are the same entity when their ids are equal, whatever their
+/// other fields say. `#[derive(Entity)]` implements it for child entities held
+/// inside an aggregate; `#[derive(Aggregate)]` implements it for the aggregate
+/// root. With `#[entity(eq_by_id)]` / `#[aggregate(eq_by_id)]` the derive also
+/// implements `PartialEq`, `Eq` and `Hash` by id.
+pub trait Entity {
+    /// The identity type: usually a newtype value object (`Sku`, `OrderId`).
+    type Id: Clone + Ord + Debug + Send + Sync + 'static;
+
+    /// The identity.
+    fn id(&self) -> &Self::Id;
+
+    /// `true` when `other` is the same entity (equal ids).
+    fn same_identity_as(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+/// An aggregate root: the unit that a repository loads and stores whole, and
+/// that is versioned for optimistic concurrency.
+///
+/// Implemented by `#[derive(Aggregate)]`; the methods are what stores and the
+/// unit of work need and are not meant to be called by domain code.
+pub trait Aggregate: Entity<Id: ColumnValue> + Sized + Send + Sync + 'static {
+    /// The domain events this aggregate records (`uow_core::NoEvents` when it
+    /// has no `#[aggregate(events)]` field).
+    type Event: Send + 'static;
+
+    /// Table, columns, id, version and finders.
+    const META: &'static AggregateMeta;
+
+    /// The version last loaded or committed (0 before the first commit).
+    fn version(&self) -> u64;
+
+    /// Sets the version; only the unit of work calls this.
+    fn set_version(&mut self, version: u64);
+
+    /// Pushes one value per column of [`META.columns`](AggregateMeta::columns),
+    /// in order.
+    fn encode(&self, row: &mut Vec<Value>) -> Result<(), FieldError>;
+
+    /// Builds the aggregate from a row; fields that are not stored (the events
+    /// field) start empty.
+    fn decode<R: RowSource + ?Sized>(row: &R) -> Result<Self, FieldError>;
+
+    /// Drains the events recorded since the last drain, in recording order.
+    fn take_events(&mut self) -> Vec<Self::Event>;
+}
+
+/// Read access to one stored row, implemented by each backend over its own
+/// row type so that decoding needs no intermediate map.
+pub trait RowSource {
+    /// The value of column `index` (of [`AggregateMeta::columns`]). Reading a
+    /// column does not consume it: a column can be read again (for messages).
+    fn get(&self, index: usize) -> Result<Value, ValueError>;
+}
+
+impl RowSource for [Value] {
+    fn get(&self, index: usize) -> Result<Value, ValueError> {
+        <[Value]>::get(self, index)
+            .cloned()
+            .ok_or_else(|| ValueError::new(format!("the row has no column {index}")))
+    }
+}
+
+/// A value that could not be encoded or decoded, and the column it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// Index into [`AggregateMeta::columns`].
+    pub column: usize,
+    /// What was wrong.
+    pub error: ValueError,
+}
+
+/// Backend-neutral description of an aggregate's storage.
+#[derive(Debug)]
+pub struct AggregateMeta {
+    /// The Rust type name (`"Product"`), used in messages.
+    pub name: &'static str,
+    /// The table name.
+    pub table: &'static str,
+    /// The stored columns, in encoding order.
+    pub columns: &'static [ColumnMeta],
+    /// Index of the id (primary key) column.
+    pub id: usize,
+    /// Index of the version column.
+    pub version: usize,
+}
+
+impl AggregateMeta {
+    /// The id column.
+    pub fn id_column(&self) -> &'static ColumnMeta {
+        &self.columns[self.id]
+    }
+
+    /// The version column.
+    pub fn version_column(&self) -> &'static ColumnMeta {
+        &self.columns[self.version]
+    }
+
+    /// Index of the column named `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// One stored column.
+#[derive(Debug)]
+pub struct ColumnMeta {
+    /// The column name.
+    pub name: &'static str,
+    /// The Rust field it stores.
+    pub field: &'static str,
+    /// The storage kind.
+    pub kind: ColumnKind,
+    /// Whether NULL is allowed (an `Option` field).
+    pub nullable: bool,
+    /// What else the column is for.
+    pub role: ColumnRole,
+}
+
+/// The part a column plays beyond holding a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnRole {
+    /// A plain attribute.
+    Plain,
+    /// The primary key.
+    Id,
+    /// The optimistic-concurrency version.
+    Version,
+    /// Has a `find_by_<field>` finder: indexed.
+    Finder,
+    /// Has a `get_by_<field>` getter: unique.
+    Unique,
+}
+
+impl ColumnMeta {
+    /// Whether the column gets a non-unique index (finders).
+    pub fn is_indexed(&self) -> bool {
+        self.role == ColumnRole::Finder
+    }
+
+    /// Whether the column carries a unique constraint (besides the id).
+    pub fn is_unique(&self) -> bool {
+        self.role == ColumnRole::Unique
+    }
+}
+
+/// Decodes one stored row into `A`, turning a failure into [`Error::Decode`]
+/// naming the table, column and id. Backends call this for every row they read.
+pub fn decode_row<A: Aggregate, R: RowSource + ?Sized>(row: &R) -> Result<A, Error> {
+    A::decode(row).map_err(|e| {
+        let meta = A::META;
+        let id = match row.get(meta.id) {
+            Ok(v) if !v.is_null() => v.to_string(),
+            _ => "?".to_owned(),
+        };
+        Error::Decode {
+            aggregate: meta.name,
+            table: meta.table,
+            column: meta.columns.get(e.column).map_or("?", |c| c.name),
+            id,
+            reason: e.error.to_string(),
+        }
+    })
+}
+
+/// Encodes `aggregate` into a row, turning a failure into [`Error::Encode`].
+pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
+    let meta = A::META;
+    let mut row = Vec::with_capacity(meta.columns.len());
+    aggregate.encode(&mut row).map_err(|e| Error::Encode {
+        aggregate: meta.name,
+        field: meta.columns.get(e.column).map_or("?", |c| c.field),
+        id: id_text::<A>(aggregate.id()),
+        reason: e.error.to_string(),
+    })?;
+    Ok(row)
+}
+
+/// The id of an aggregate as it appears in error messages.
+pub fn id_text<A: Aggregate>(id: &A::Id) -> String {
+    match id.to_value() {
+        Ok(v) => v.to_string(),
+        Err(_) => format!("{id:?}"),
+    }
+}

@@ -1,0 +1,273 @@
+//! The in-memory store: a fake held to the same contract as the databases.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::{Future, ready};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
+use crate::error::Error;
+use crate::store::{ChangeSet, Query, Store, Transaction};
+use crate::value::Value;
+
+/// A store that keeps its tables in memory, for unit tests of services and
+/// domain code.
+///
+/// It behaves the way the SQL stores do, which is what makes tests on it
+/// worth trusting (the same contract suite runs against both):
+///
+/// - rows are stored in their encoded form, so a load returns a fresh copy
+///   and a value that a database would reject (a `u64` above `i64::MAX`) is
+///   rejected here too;
+/// - each read sees what was committed at the time of the read, never the
+///   staged writes of a unit of work that has not committed;
+/// - a commit applies all writes of the unit of work or none, checking each
+///   update and delete against the version loaded, ids and `unique` columns
+///   for duplicates, in the same order as the SQL stores.
+///
+/// Cloning gives another handle to the same tables; it is safe to use from
+/// several units of work and threads at once.
+///
+/// ```
+/// let store = uow_core::InMemoryStore::new();
+/// let same_tables = store.clone();
+/// # let _ = same_tables;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct InMemoryStore {
+    tables: Arc<Mutex<Tables>>,
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        InMemoryStore::default()
+    }
+
+    /// How many rows the table of `A` holds.
+    pub fn count<A: Aggregate>(&self) -> usize {
+        lock(&self.tables)
+            .by_name
+            .get(A::META.table)
+            .map_or(0, |t| t.rows.len())
+    }
+}
+
+/// One unit of work's transaction on an [`InMemoryStore`]. Nothing is staged
+/// here: the repositories hold the unit's changes until commit.
+#[derive(Debug)]
+pub struct InMemoryTransaction {
+    tables: Arc<Mutex<Tables>>,
+}
+
+impl Store for InMemoryStore {
+    type Tx = InMemoryTransaction;
+
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        ready(Ok(InMemoryTransaction {
+            tables: Arc::clone(&self.tables),
+        }))
+    }
+}
+
+impl Transaction for InMemoryTransaction {
+    fn fetch<A: Aggregate>(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<A>, Error>> + Send {
+        ready(lock(&self.tables).fetch::<A>(&query))
+    }
+
+    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
+        ready(lock(&self.tables).apply(&changes))
+    }
+}
+
+/// No user code runs while the lock is held and a failed commit is undone
+/// before the lock is released, so a poisoned lock still guards whole tables.
+fn lock(tables: &Mutex<Tables>) -> MutexGuard<'_, Tables> {
+    tables.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    by_name: HashMap<&'static str, Table>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    /// Rows by id, in id order (the order SQL `ORDER BY id` gives).
+    rows: BTreeMap<Value, Vec<Value>>,
+    /// For each unique column: value → id of the row holding it.
+    unique: HashMap<usize, HashMap<Value, Value>>,
+}
+
+/// A row as it was before one write of a commit, to undo a failed commit.
+struct Undo {
+    table: &'static str,
+    meta: &'static AggregateMeta,
+    id: Value,
+    previous: Option<Vec<Value>>,
+}
+
+impl Tables {
+    fn fetch<A: Aggregate>(&self, query: &Query) -> Result<Vec<A>, Error> {
+        let Some(table) = self.by_name.get(A::META.table) else {
+            return Ok(Vec::new());
+        };
+        let decode = |row: &Vec<Value>| decode_row::<A, [Value]>(row);
+        match query {
+            Query::Id(id) => table.rows.get(id).map(decode).into_iter().collect(),
+            Query::Column { column, value } => table
+                .rows
+                .values()
+                .filter(|row| row.get(*column) == Some(value))
+                .map(decode)
+                .collect(),
+            Query::All { limit } => table
+                .rows
+                .values()
+                .take(usize::try_from(*limit).unwrap_or(usize::MAX))
+                .map(decode)
+                .collect(),
+        }
+    }
+
+    fn apply(&mut self, changes: &ChangeSet) -> Result<(), Error> {
+        let mut undo = Vec::with_capacity(changes.len());
+        let outcome = self.apply_all(changes, &mut undo);
+        if outcome.is_err() {
+            for step in undo.into_iter().rev() {
+                self.table(step.table)
+                    .put(step.meta, step.id, step.previous);
+            }
+        }
+        outcome
+    }
+
+    fn apply_all(&mut self, changes: &ChangeSet, undo: &mut Vec<Undo>) -> Result<(), Error> {
+        for change in changes.tables() {
+            let meta = change.meta;
+            let table = self.table(meta.table);
+            for delete in &change.deletes {
+                table.check_version(meta, &delete.id, delete.expected)?;
+                let previous = table.put(meta, delete.id.clone(), None);
+                undo.push(Undo {
+                    table: meta.table,
+                    meta,
+                    id: delete.id.clone(),
+                    previous,
+                });
+            }
+            for update in &change.updates {
+                let id = update.id(meta);
+                table.check_version(meta, id, update.expected)?;
+                table.check_unique(meta, &update.row)?;
+                let previous = table.put(meta, id.clone(), Some(update.row.clone()));
+                undo.push(Undo {
+                    table: meta.table,
+                    meta,
+                    id: id.clone(),
+                    previous,
+                });
+            }
+            for row in &change.inserts {
+                let id = &row[meta.id];
+                if table.rows.contains_key(id) {
+                    return Err(Error::Duplicate {
+                        aggregate: meta.name,
+                        id: id.to_string(),
+                        column: meta.id_column().name.to_owned(),
+                    });
+                }
+                table.check_unique(meta, row)?;
+                let previous = table.put(meta, id.clone(), Some(row.clone()));
+                undo.push(Undo {
+                    table: meta.table,
+                    meta,
+                    id: id.clone(),
+                    previous,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn table(&mut self, name: &'static str) -> &mut Table {
+        self.by_name.entry(name).or_default()
+    }
+}
+
+impl Table {
+    /// `WHERE id = ? AND version = ?` matched no row → conflict.
+    fn check_version(&self, meta: &AggregateMeta, id: &Value, expected: u64) -> Result<(), Error> {
+        let stored = self.rows.get(id).map(|row| &row[meta.version]);
+        match stored {
+            Some(Value::Int(v)) if u64::try_from(*v).ok() == Some(expected) => Ok(()),
+            _ => Err(Error::Conflict {
+                aggregate: meta.name,
+                id: id.to_string(),
+                expected,
+            }),
+        }
+    }
+
+    /// A `unique` column value held by another row → duplicate. NULLs never
+    /// collide, as in SQL.
+    fn check_unique(&self, meta: &AggregateMeta, row: &[Value]) -> Result<(), Error> {
+        let id = &row[meta.id];
+        for (column, index) in &self.unique {
+            let value = &row[*column];
+            if value.is_null() {
+                continue;
+            }
+            if index.get(value).is_some_and(|holder| holder != id) {
+                return Err(Error::Duplicate {
+                    aggregate: meta.name,
+                    id: id.to_string(),
+                    column: meta.columns[*column].name.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the row `id` (None deletes it), keeping the unique indexes in
+    /// step, and returns what was there.
+    fn put(
+        &mut self,
+        meta: &AggregateMeta,
+        id: Value,
+        row: Option<Vec<Value>>,
+    ) -> Option<Vec<Value>> {
+        if self.unique.is_empty() {
+            for (i, column) in meta.columns.iter().enumerate() {
+                if column.is_unique() {
+                    self.unique.insert(i, HashMap::new());
+                }
+            }
+        }
+        let previous = match row {
+            Some(row) => {
+                for (column, index) in &mut self.unique {
+                    if !row[*column].is_null() {
+                        index.insert(row[*column].clone(), id.clone());
+                    }
+                }
+                self.rows.insert(id, row)
+            }
+            None => self.rows.remove(&id),
+        };
+        if let Some(old) = &previous {
+            for (column, index) in &mut self.unique {
+                let still_held = self
+                    .rows
+                    .get(&old[meta.id])
+                    .is_some_and(|now| now[*column] == old[*column]);
+                if !still_held && index.get(&old[*column]) == Some(&old[meta.id]) {
+                    index.remove(&old[*column]);
+                }
+            }
+        }
+        previous
+    }
+}

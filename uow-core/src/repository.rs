@@ -1,0 +1,277 @@
+//! The repository of one aggregate inside a unit of work: a collection-like
+//! port (`get`, `add`, `remove`, `list`, finders) over an identity map.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use crate::aggregate::{Aggregate, encode_row, id_text};
+use crate::error::Error;
+use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
+use crate::value::{ColumnValue, Key, Value};
+
+/// The repository of aggregate `A` in one unit of work on store `S`.
+///
+/// Each field of a `#[unit_of_work]` struct is one of these. It behaves like
+/// a collection held in memory:
+///
+/// - **Identity map.** Loading an id twice returns the same object and reads
+///   the store once; finders and `list` return the already-loaded object for
+///   ids this unit of work holds.
+/// - **Copies.** What `get` returns is this unit of work's own copy: changing
+///   it changes nothing stored until `commit()`.
+/// - **Dirty checking.** `commit()` writes only aggregates whose stored form
+///   differs from the snapshot taken at load, and only those get version + 1.
+/// - **Deferred writes.** `add` and `remove` are staged; reads never see the
+///   staged writes of this or any other unit of work (finders query the store).
+///
+/// Finders (`find_by_<field>`, `get_by_<field>`) come from the repository
+/// trait that `#[derive(Aggregate)]` generates (`ProductRepository`); bring it
+/// into scope to call them.
+pub struct Repository<A: Aggregate, S: Store> {
+    tx: Arc<S::Tx>,
+    entries: BTreeMap<A::Id, Entry<A>>,
+}
+
+struct Entry<A> {
+    aggregate: A,
+    state: State,
+}
+
+enum State {
+    /// Loaded from the store: the stored row at load, for dirty checking.
+    Loaded { snapshot: Vec<Value>, version: u64 },
+    /// Added in this unit of work: inserted at commit.
+    Added,
+    /// Loaded, then removed: deleted at commit with a version check.
+    Removed { version: u64 },
+}
+
+impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Repository")
+            .field("aggregate", &A::META.name)
+            .field("tracked", &self.entries.len())
+            .finish()
+    }
+}
+
+impl<A: Aggregate, S: Store> Repository<A, S> {
+    #[doc(hidden)]
+    pub fn new(tx: Arc<S::Tx>) -> Self {
+        Repository {
+            tx,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// The aggregate with this id, or `None` if none is stored (or it was
+    /// removed in this unit of work). An aggregate added in this unit of work
+    /// is returned too.
+    pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
+        if !self.entries.contains_key(id) {
+            let value = key_value::<A, A::Id>(id, A::META.id)?;
+            let loaded = self.tx.fetch::<A>(Query::Id(value)).await?;
+            self.track_loaded(loaded)?;
+        }
+        Ok(self
+            .entries
+            .get_mut(id)
+            .filter(|e| !matches!(e.state, State::Removed { .. }))
+            .map(|e| &mut e.aggregate))
+    }
+
+    /// Stages `aggregate` for insertion at commit, with version 1.
+    ///
+    /// Fails at once with [`Error::Duplicate`] if this unit of work already
+    /// holds an aggregate with the same id; an id taken in the store is
+    /// reported by `commit()`, the way a database reports it.
+    pub fn add(&mut self, aggregate: A) -> Result<(), Error> {
+        let id = aggregate.id().clone();
+        if self.entries.contains_key(&id) {
+            return Err(Error::Duplicate {
+                aggregate: A::META.name,
+                id: id_text::<A>(&id),
+                column: A::META.id_column().name.to_owned(),
+            });
+        }
+        self.entries.insert(
+            id,
+            Entry {
+                aggregate,
+                state: State::Added,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stages the aggregate with this id for deletion at commit, checked
+    /// against the version it was loaded with. Loads it first if needed;
+    /// [`Error::NotFound`] if it is not stored.
+    pub async fn remove(&mut self, id: &A::Id) -> Result<(), Error> {
+        if self.get(id).await?.is_none() {
+            return Err(Error::NotFound {
+                aggregate: A::META.name,
+                id: id_text::<A>(id),
+            });
+        }
+        let Some(entry) = self.entries.get_mut(id) else {
+            return Ok(());
+        };
+        match entry.state {
+            State::Loaded { version, .. } => entry.state = State::Removed { version },
+            State::Added => {
+                self.entries.remove(id);
+            }
+            State::Removed { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// At most `limit` aggregates, the lowest ids first.
+    pub async fn list(&mut self, limit: u64) -> Result<Vec<&mut A>, Error> {
+        let loaded = self.tx.fetch::<A>(Query::All { limit }).await?;
+        let ids = self.track_loaded(loaded)?;
+        Ok(self.tracked(&ids))
+    }
+
+    /// The aggregates whose column `column` equals `key`; what generated
+    /// `find_by_<field>` methods call.
+    #[doc(hidden)]
+    pub async fn find_by_column<K: Key + ?Sized>(
+        &mut self,
+        column: usize,
+        key: &K,
+    ) -> Result<Vec<&mut A>, Error> {
+        let value = key_value::<A, K>(key, column)?;
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::Column { column, value })
+            .await?;
+        let ids = self.track_loaded(loaded)?;
+        Ok(self.tracked(&ids))
+    }
+
+    /// The aggregate whose unique column `column` equals `key`; what generated
+    /// `get_by_<field>` methods call.
+    #[doc(hidden)]
+    pub async fn get_by_column<K: Key + ?Sized>(
+        &mut self,
+        column: usize,
+        key: &K,
+    ) -> Result<Option<&mut A>, Error> {
+        Ok(self.find_by_column(column, key).await?.into_iter().next())
+    }
+
+    /// How many aggregates this unit of work tracks (loaded, added or removed).
+    pub fn tracked_len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn track_loaded(&mut self, loaded: Vec<A>) -> Result<BTreeSet<A::Id>, Error> {
+        let mut ids = BTreeSet::new();
+        for aggregate in loaded {
+            let id = aggregate.id().clone();
+            if !self.entries.contains_key(&id) {
+                let snapshot = encode_row(&aggregate)?;
+                let version = aggregate.version();
+                self.entries.insert(
+                    id.clone(),
+                    Entry {
+                        aggregate,
+                        state: State::Loaded { snapshot, version },
+                    },
+                );
+            }
+            ids.insert(id);
+        }
+        Ok(ids)
+    }
+
+    fn tracked(&mut self, ids: &BTreeSet<A::Id>) -> Vec<&mut A> {
+        self.entries
+            .iter_mut()
+            .filter(|(id, e)| !matches!(e.state, State::Removed { .. }) && ids.contains(*id))
+            .map(|(_, e)| &mut e.aggregate)
+            .collect()
+    }
+
+    /// The writes this repository contributes to the commit: changed loaded
+    /// aggregates (version + 1), added ones (version 1), removed ones.
+    #[doc(hidden)]
+    pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
+        let meta = A::META;
+        let mut changes = TableChanges::new(meta);
+        for (id, entry) in &mut self.entries {
+            match &entry.state {
+                State::Loaded { snapshot, version } => {
+                    let mut row = encode_row(&entry.aggregate)?;
+                    if row[meta.id] != snapshot[meta.id] {
+                        return Err(Error::IdChanged {
+                            aggregate: meta.name,
+                            id: id_text::<A>(id),
+                        });
+                    }
+                    // The version column is the framework's: whatever the
+                    // domain did to the field, compare and write our own.
+                    row[meta.version] = snapshot[meta.version].clone();
+                    if row != *snapshot {
+                        let next = version + 1;
+                        row[meta.version] = version_value::<A>(next, id)?;
+                        entry.aggregate.set_version(next);
+                        changes.updates.push(Update {
+                            row,
+                            expected: *version,
+                        });
+                    }
+                }
+                State::Added => {
+                    entry.aggregate.set_version(1);
+                    changes.inserts.push(encode_row(&entry.aggregate)?);
+                }
+                State::Removed { version } => changes.deletes.push(Delete {
+                    id: snapshot_id::<A>(id)?,
+                    expected: *version,
+                }),
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Drains the events of every tracked aggregate, in id order and, per
+    /// aggregate, in recording order.
+    #[doc(hidden)]
+    pub fn drain_events<E>(&mut self, out: &mut Vec<E>, mut convert: impl FnMut(A::Event) -> E) {
+        for entry in self.entries.values_mut() {
+            out.extend(entry.aggregate.take_events().into_iter().map(&mut convert));
+        }
+    }
+}
+
+/// The stored form of a lookup key for column `column` of `A`.
+fn key_value<A: Aggregate, K: Key + ?Sized>(key: &K, column: usize) -> Result<Value, Error> {
+    key.key_value().map_err(|e| Error::Encode {
+        aggregate: A::META.name,
+        field: A::META.columns.get(column).map_or("?", |c| c.field),
+        id: "(lookup key)".to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn snapshot_id<A: Aggregate>(id: &A::Id) -> Result<Value, Error> {
+    id.to_value().map_err(|e| Error::Encode {
+        aggregate: A::META.name,
+        field: A::META.id_column().field,
+        id: format!("{id:?}"),
+        reason: e.to_string(),
+    })
+}
+
+fn version_value<A: Aggregate>(version: u64, id: &A::Id) -> Result<Value, Error> {
+    version.to_value().map_err(|e| Error::Encode {
+        aggregate: A::META.name,
+        field: A::META.version_column().field,
+        id: id_text::<A>(id),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,165 @@
+//! The port a backend implements: begin a transaction, read aggregates, and
+//! apply one unit of work's changes atomically.
+//!
+//! Reads return decoded aggregates; writes arrive all at once at commit as a
+//! [`ChangeSet`], already ordered (by table, then deletes, updates and inserts,
+//! each by id) so every backend executes them in the same order, reports the
+//! same first failure, and two concurrent units of work touch rows in the same
+//! order.
+
+use std::future::Future;
+
+use crate::aggregate::{Aggregate, AggregateMeta};
+use crate::error::Error;
+use crate::value::Value;
+
+/// A place aggregates are stored: the in-memory store, or a database.
+///
+/// Units of work are begun from a store (`Allocation::begin(&store)`); service
+/// functions are generic over `S: Store` so tests run them on
+/// [`InMemoryStore`](crate::InMemoryStore) and production on `uow_sqlx::SqlxStore`.
+pub trait Store: Send + Sync + 'static {
+    /// One unit of work's transaction.
+    type Tx: Transaction;
+
+    /// Begins a transaction for one unit of work.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send;
+}
+
+/// One unit of work's view of a store. Shared (behind an `Arc`) by the
+/// repositories of the unit of work, hence `&self` everywhere.
+///
+/// Dropping a transaction without a successful [`commit`](Transaction::commit)
+/// discards it: nothing of it is stored.
+pub trait Transaction: Send + Sync + 'static {
+    /// Loads the aggregates matching `query`, ordered by id.
+    fn fetch<A: Aggregate>(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<A>, Error>> + Send;
+
+    /// Applies `changes` atomically and ends the transaction: either every
+    /// write is stored or none is. A version check that matches no row fails
+    /// with [`Error::Conflict`]; an insert of a taken id or unique value with
+    /// [`Error::Duplicate`].
+    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Which rows a [`Transaction::fetch`] loads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Query {
+    /// The row with this id, if any.
+    Id(Value),
+    /// Rows whose column (index into [`AggregateMeta::columns`]) equals the
+    /// value; `Value::Null` matches NULL.
+    Column {
+        /// The column index.
+        column: usize,
+        /// The value to match.
+        value: Value,
+    },
+    /// All rows, at most `limit`, the lowest ids first.
+    All {
+        /// The maximum number of rows.
+        limit: u64,
+    },
+}
+
+/// All writes of one unit of work, grouped by table.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    tables: Vec<TableChanges>,
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    pub fn new() -> Self {
+        ChangeSet::default()
+    }
+
+    /// `true` when nothing is to be written.
+    pub fn is_empty(&self) -> bool {
+        self.tables.iter().all(TableChanges::is_empty)
+    }
+
+    /// Adds one table's changes (called once per repository).
+    pub fn push(&mut self, changes: TableChanges) {
+        if !changes.is_empty() {
+            self.tables.push(changes);
+        }
+    }
+
+    /// Orders the tables by name, which with each table's id order gives the
+    /// deterministic write order.
+    pub fn sort(&mut self) {
+        self.tables.sort_by_key(|t| t.meta.table);
+    }
+
+    /// The tables, in write order.
+    pub fn tables(&self) -> &[TableChanges] {
+        &self.tables
+    }
+
+    /// Total number of row writes.
+    pub fn len(&self) -> usize {
+        self.tables
+            .iter()
+            .map(|t| t.deletes.len() + t.updates.len() + t.inserts.len())
+            .sum()
+    }
+}
+
+/// The writes to one table, each list ordered by id.
+#[derive(Debug)]
+pub struct TableChanges {
+    /// The aggregate stored in the table.
+    pub meta: &'static AggregateMeta,
+    /// Rows to delete, version-checked. Executed first.
+    pub deletes: Vec<Delete>,
+    /// Rows to update, version-checked. Executed second.
+    pub updates: Vec<Update>,
+    /// Rows to insert (full rows, version 1). Executed last.
+    pub inserts: Vec<Vec<Value>>,
+}
+
+impl TableChanges {
+    /// No writes yet for the aggregate.
+    pub fn new(meta: &'static AggregateMeta) -> Self {
+        TableChanges {
+            meta,
+            deletes: Vec::new(),
+            updates: Vec::new(),
+            inserts: Vec::new(),
+        }
+    }
+
+    /// `true` when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.deletes.is_empty() && self.updates.is_empty() && self.inserts.is_empty()
+    }
+}
+
+/// `DELETE ... WHERE id = ? AND version = ?`.
+#[derive(Debug)]
+pub struct Delete {
+    /// The id.
+    pub id: Value,
+    /// The version loaded; the delete fails with a conflict if it changed.
+    pub expected: u64,
+}
+
+/// `UPDATE ... SET <all columns> WHERE id = ? AND version = ?`.
+#[derive(Debug)]
+pub struct Update {
+    /// The full new row; its version column holds `expected + 1`.
+    pub row: Vec<Value>,
+    /// The version loaded.
+    pub expected: u64,
+}
+
+impl Update {
+    /// The id value of the row.
+    pub fn id<'a>(&'a self, meta: &AggregateMeta) -> &'a Value {
+        &self.row[meta.id]
+    }
+}
