@@ -32,6 +32,11 @@ pub trait Entity {
 ///
 /// Implemented by `#[derive(Aggregate)]`; the methods are what stores and the
 /// unit of work need and are not meant to be called by domain code.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an aggregate",
+    label = "a unit of work holds repositories of aggregates only",
+    note = "add `#[derive(Aggregate)]` to `{Self}`, with an `#[aggregate(id)]` and an `#[aggregate(version)]` field"
+)]
 pub trait Aggregate: Entity<Id: ColumnValue> + Sized + Send + Sync + 'static {
     /// The domain events this aggregate records (`uow_core::NoEvents` when it
     /// has no `#[aggregate(events)]` field).

@@ -165,4 +165,48 @@ pub mod __private {
     /// Checks at compile time that an `#[aggregate(json)]` field's type is
     /// serde-serializable.
     pub fn assert_json<T: serde::Serialize + serde::de::DeserializeOwned>() {}
+
+    /// Chooses, by autoref specialisation, how an aggregate's events become
+    /// the unit of work's declared event type `E`: aggregates that record no
+    /// events ([`NoEvents`](crate::NoEvents)) contribute none; others convert
+    /// with `Into<E>`.
+    ///
+    /// The generated code calls
+    /// `(&&EventConversion::<AggregateEvent, E>::new()).converter()`.
+    pub struct EventConversion<T, E>(core::marker::PhantomData<fn(T) -> E>);
+
+    impl<T, E> EventConversion<T, E> {
+        /// The selector.
+        pub const fn new() -> Self {
+            EventConversion(core::marker::PhantomData)
+        }
+    }
+
+    impl<T, E> Default for EventConversion<T, E> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// Picked for aggregates without events.
+    pub trait ConvertNoEvents<E> {
+        /// The conversion (never called: `NoEvents` has no values).
+        fn converter(&self) -> fn(crate::NoEvents) -> E {
+            |event| match event {}
+        }
+    }
+
+    impl<E> ConvertNoEvents<E> for &&EventConversion<crate::NoEvents, E> {}
+
+    /// Picked for aggregates whose events convert into `E`.
+    pub trait ConvertInto<T, E> {
+        /// The conversion.
+        fn converter(&self) -> fn(T) -> E;
+    }
+
+    impl<T: Into<E>, E> ConvertInto<T, E> for &EventConversion<T, E> {
+        fn converter(&self) -> fn(T) -> E {
+            Into::into
+        }
+    }
 }

@@ -100,6 +100,12 @@ impl ChangeSet {
         &self.tables
     }
 
+    /// The tables, in write order, by value (backends move the rows' values
+    /// into their bind parameters).
+    pub fn into_tables(self) -> Vec<TableChanges> {
+        self.tables
+    }
+
     /// Total number of row writes.
     pub fn len(&self) -> usize {
         self.tables

@@ -300,6 +300,11 @@ impl std::error::Error for ValueError {}
 /// assert_eq!(7u32.to_value().unwrap(), Value::Int(7));
 /// assert_eq!(<Option<i32>>::from_value(Value::Null).unwrap(), None);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no column mapping",
+    label = "this type cannot be stored in one column",
+    note = "store it as a JSON document with `#[aggregate(json)]` (it must implement serde's Serialize and Deserialize), or, for a newtype value object, add `#[derive(ColumnValue)]` to it"
+)]
 pub trait ColumnValue: Sized {
     /// The storage kind of the column.
     const KIND: ColumnKind;

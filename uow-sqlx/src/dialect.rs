@@ -1,0 +1,109 @@
+//! What differs between the SQL databases: identifier quoting, placeholders,
+//! column types. One place per dialect; everything else is shared.
+
+use uow_core::ColumnKind;
+
+/// A SQL dialect uow generates statements for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// SQLite 3.37+ (tables are created `STRICT`).
+    Sqlite,
+    /// PostgreSQL 12+.
+    Postgres,
+    /// MySQL 8 / MariaDB 10.6+.
+    MySql,
+}
+
+impl Dialect {
+    /// The dialect's name as used in messages and test names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+            Dialect::MySql => "mysql",
+        }
+    }
+
+    /// Quotes an identifier. Names are validated as SQL identifiers at
+    /// compile time by the derive, so quoting never needs escaping; it keeps
+    /// names that happen to be keywords in one dialect working.
+    pub fn quote(self, ident: &str) -> String {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres => format!("\"{ident}\""),
+            Dialect::MySql => format!("`{ident}`"),
+        }
+    }
+
+    /// The bind-parameter placeholder for the `n`-th parameter (1-based).
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("${n}"),
+            Dialect::Sqlite | Dialect::MySql => "?".to_owned(),
+        }
+    }
+
+    /// The column type a kind is created as.
+    pub fn column_type(self, kind: ColumnKind) -> &'static str {
+        use ColumnKind::*;
+        match self {
+            // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
+            // Dates, times, UUIDs and decimals are stored as text in a fixed
+            // format that sorts the way the values do.
+            Dialect::Sqlite => match kind {
+                Bool | SmallInt | Int | BigInt => "INTEGER",
+                Real | Double => "REAL",
+                Bytes => "BLOB",
+                Text | Json | Uuid | TimestampTz | Timestamp | Date | Time | Decimal => "TEXT",
+                _ => "ANY",
+            },
+            Dialect::Postgres => match kind {
+                Bool => "BOOLEAN",
+                SmallInt => "SMALLINT",
+                Int => "INTEGER",
+                BigInt => "BIGINT",
+                Real => "REAL",
+                Double => "DOUBLE PRECISION",
+                Text => "TEXT",
+                Bytes => "BYTEA",
+                Json => "JSONB",
+                Uuid => "UUID",
+                TimestampTz => "TIMESTAMPTZ",
+                Timestamp => "TIMESTAMP",
+                Date => "DATE",
+                Time => "TIME",
+                Decimal => "NUMERIC",
+                _ => "TEXT",
+            },
+            Dialect::MySql => match kind {
+                Bool => "BOOLEAN",
+                SmallInt => "SMALLINT",
+                Int => "INT",
+                BigInt => "BIGINT",
+                Real => "FLOAT",
+                Double => "DOUBLE",
+                // Binary collation: comparisons are exact, as on the other
+                // backends and the in-memory store.
+                Text => "LONGTEXT COLLATE utf8mb4_bin",
+                Bytes => "LONGBLOB",
+                Json => "JSON",
+                Uuid => "BINARY(16)",
+                TimestampTz | Timestamp => "DATETIME(6)",
+                Date => "DATE",
+                Time => "TIME(6)",
+                Decimal => "DECIMAL(38, 10)",
+                _ => "LONGTEXT",
+            },
+        }
+    }
+
+    /// The column type for a key column (id, unique, finder): MySQL cannot
+    /// index unbounded text.
+    pub fn key_column_type(self, kind: ColumnKind) -> &'static str {
+        match (self, kind) {
+            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_bin",
+            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)",
+            _ => self.column_type(kind),
+        }
+    }
+}
