@@ -1,0 +1,19 @@
+//! What happens in the allocation domain.
+
+use crate::model::{BatchRef, OrderId, Sku};
+
+/// A domain event recorded by a [`Product`](crate::Product).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A line was allocated to a batch.
+    Allocated {
+        orderid: OrderId,
+        sku: Sku,
+        qty: u32,
+        batchref: BatchRef,
+    },
+    /// A line was taken off a batch whose quantity dropped; it needs a new home.
+    Deallocated { orderid: OrderId, sku: Sku, qty: u32 },
+    /// A line could not be allocated: no batch of the SKU has enough left.
+    OutOfStock { sku: Sku },
+}
