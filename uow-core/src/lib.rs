@@ -120,7 +120,11 @@ pub mod __private {
 
     /// Encodes the version field.
     #[inline]
-    pub fn encode_version(version: u64, column: usize, row: &mut Vec<Value>) -> Result<(), FieldError> {
+    pub fn encode_version(
+        version: u64,
+        column: usize,
+        row: &mut Vec<Value>,
+    ) -> Result<(), FieldError> {
         encode(&version, column, row)
     }
 

@@ -144,10 +144,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         key: &K,
     ) -> Result<Vec<&mut A>, Error> {
         let value = key_value::<A, K>(key, column)?;
-        let loaded = self
-            .tx
-            .fetch::<A>(Query::Column { column, value })
-            .await?;
+        let loaded = self.tx.fetch::<A>(Query::Column { column, value }).await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }

@@ -467,8 +467,9 @@ pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Value, ValueEr
 /// Decodes a JSON document into a serde type (`#[aggregate(json)]` fields).
 pub fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ValueError> {
     match value {
-        Value::Json(text) | Value::Text(text) => serde_json::from_str(&text)
-            .map_err(|e| ValueError::new(format!("stored JSON does not fit the field's type: {e}"))),
+        Value::Json(text) | Value::Text(text) => serde_json::from_str(&text).map_err(|e| {
+            ValueError::new(format!("stored JSON does not fit the field's type: {e}"))
+        }),
         other => Err(ValueError::unexpected("json", &other)),
     }
 }
@@ -681,10 +682,7 @@ mod tests {
     #[test]
     fn u64_above_i64_max_is_rejected_not_wrapped() {
         assert!(u64::MAX.to_value().is_err());
-        assert_eq!(
-            (i64::MAX as u64).to_value().unwrap(),
-            Value::Int(i64::MAX)
-        );
+        assert_eq!((i64::MAX as u64).to_value().unwrap(), Value::Int(i64::MAX));
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
         }
         columns.push(def);
     }
-    let strict = if dialect == Dialect::Sqlite { " STRICT" } else { "" };
+    let strict = if dialect == Dialect::Sqlite {
+        " STRICT"
+    } else {
+        ""
+    };
     let mut statements = vec![format!(
         "CREATE TABLE IF NOT EXISTS {} (\n    {}\n){strict}",
         q(meta.table),

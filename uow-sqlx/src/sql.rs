@@ -53,7 +53,10 @@ pub fn table_sql(dialect: Dialect, meta: &AggregateMeta) -> TableSql {
         .map(|c| sql(format!("{select} WHERE {} IS NULL{order}", q(c.name))))
         .collect();
 
-    let values = (1..=meta.columns.len()).map(p).collect::<Vec<_>>().join(", ");
+    let values = (1..=meta.columns.len())
+        .map(p)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut n = 0;
     let assignments = meta
         .columns

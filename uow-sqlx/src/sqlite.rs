@@ -115,8 +115,9 @@ pub(crate) async fn fetch<A: Aggregate>(
         Query::Column { column, value } => {
             bind(sqlx::query(sql.select_by_column[column].clone()), value)
         }
-        Query::All { limit } => sqlx::query(sql.select_all.clone())
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX)),
+        Query::All { limit } => {
+            sqlx::query(sql.select_all.clone()).bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        }
     };
     let meta = A::META;
     let rows = statement
@@ -175,9 +176,7 @@ pub(crate) async fn commit(
         }
         for row in table.inserts {
             let id = row[meta.id].to_string();
-            let statement = row
-                .into_iter()
-                .fold(sqlx::query(sql.insert.clone()), bind);
+            let statement = row.into_iter().fold(sqlx::query(sql.insert.clone()), bind);
             statement
                 .execute(&mut *tx)
                 .await
@@ -232,9 +231,5 @@ pub(crate) fn backend(operation: &str, e: sqlx::Error) -> Error {
         _ => false,
     };
     let error = BackendError::new(operation, e);
-    Error::Backend(if retryable {
-        error.retryable()
-    } else {
-        error
-    })
+    Error::Backend(if retryable { error.retryable() } else { error })
 }

@@ -11,7 +11,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tokio::sync::Mutex;
-use uow_core::{Aggregate, AggregateMeta, BackendError, ChangeSet, Error, Query, Store, Transaction};
+use uow_core::{
+    Aggregate, AggregateMeta, BackendError, ChangeSet, Error, Query, Store, Transaction,
+};
 
 use crate::dialect::Dialect;
 use crate::schema;

@@ -112,7 +112,13 @@ pub async fn round_trip_of_every_field_type<B: Backend>() {
             .expect("get")
             .expect("stored")
             .clone();
-        assert_eq!(loaded, Specimen { version: 1, ..expected });
+        assert_eq!(
+            loaded,
+            Specimen {
+                version: 1,
+                ..expected
+            }
+        );
     }
 }
 
@@ -125,13 +131,20 @@ pub async fn values_a_column_cannot_hold_are_rejected_on_commit<B: Backend>() {
         .add(Account::open("acc-1", "Ada", "north"))
         .expect("add");
     uow.specimens.add(too_big).expect("add is staged");
-    let err = uow.commit().await.expect_err("u64::MAX does not fit a BIGINT");
+    let err = uow
+        .commit()
+        .await
+        .expect_err("u64::MAX does not fit a BIGINT");
     match &err {
         Error::Encode { field, .. } => assert_eq!(*field, "quad_word"),
         other => panic!("expected an encode error, got {other:?}"),
     }
     assert!(err.to_string().contains("does not fit"), "{err}");
-    assert_eq!(load(&store, "acc-1").await, None, "nothing of the unit is stored");
+    assert_eq!(
+        load(&store, "acc-1").await,
+        None,
+        "nothing of the unit is stored"
+    );
 }
 
 pub async fn dropping_a_unit_of_work_stores_nothing<B: Backend>() {
@@ -303,7 +316,10 @@ pub async fn loading_an_id_twice_returns_the_same_object_and_reads_once<B: Backe
         .expect("stored")
         .deposit(5);
     let again = uow.accounts.get(&id).await.expect("get").expect("stored");
-    assert_eq!(again.balance, 5, "the second get returns the changed object");
+    assert_eq!(
+        again.balance, 5,
+        "the second get returns the changed object"
+    );
     assert_eq!(store.fetches() - before, 1, "the store was read once");
 
     let found = uow.accounts.find_by_branch("north").await.expect("find");
@@ -361,7 +377,12 @@ pub async fn of_two_concurrent_updates_exactly_one_commits<B: Backend>() {
     let mut first = Bank::begin(&store).await.expect("begin");
     let mut second = Bank::begin(&store).await.expect("begin");
     let a = first.accounts.get(&id).await.expect("get").expect("stored");
-    let b = second.accounts.get(&id).await.expect("get").expect("stored");
+    let b = second
+        .accounts
+        .get(&id)
+        .await
+        .expect("get")
+        .expect("stored");
     assert_eq!((a.version, b.version), (1, 1));
     a.deposit(10);
     b.deposit(20);
@@ -385,7 +406,11 @@ pub async fn of_two_concurrent_updates_exactly_one_commits<B: Backend>() {
     }
     assert!(err.is_conflict());
     let stored = load(&store, "acc-1").await.expect("stored");
-    assert_eq!((stored.balance, stored.version), (10, 2), "exactly one change");
+    assert_eq!(
+        (stored.balance, stored.version),
+        (10, 2),
+        "exactly one change"
+    );
 }
 
 pub async fn deleting_with_a_stale_version_is_a_conflict<B: Backend>() {
@@ -412,7 +437,10 @@ pub async fn deleting_with_a_stale_version_is_a_conflict<B: Backend>() {
         matches!(err, Error::Conflict { expected: 1, .. }),
         "expected a conflict at version 1, got {err:?}"
     );
-    assert_eq!(load(&store, "acc-1").await.expect("still stored").version, 2);
+    assert_eq!(
+        load(&store, "acc-1").await.expect("still stored").version,
+        2
+    );
 }
 
 pub async fn adding_an_existing_id_is_a_duplicate<B: Backend>() {
@@ -432,7 +460,10 @@ pub async fn adding_an_existing_id_is_a_duplicate<B: Backend>() {
             aggregate,
             id,
             column,
-        } => assert_eq!((*aggregate, id.as_str(), column.as_str()), ("Account", "acc-1", "id")),
+        } => assert_eq!(
+            (*aggregate, id.as_str(), column.as_str()),
+            ("Account", "acc-1", "id")
+        ),
         other => panic!("expected a duplicate, got {other:?}"),
     }
     assert_eq!(load(&store, "acc-1").await.expect("stored").owner, "Ada");
@@ -539,7 +570,13 @@ pub async fn a_commit_is_atomic_across_repositories<B: Backend>() {
     // and succeeds inside the transaction, then the entry's conflicts.
     let err = loser.commit().await.expect_err("conflict on the entry");
     assert!(
-        matches!(&err, Error::Conflict { aggregate: "LedgerEntry", .. }),
+        matches!(
+            &err,
+            Error::Conflict {
+                aggregate: "LedgerEntry",
+                ..
+            }
+        ),
         "{err:?}"
     );
     let account = load(&store, "acc-1").await.expect("stored");
@@ -550,7 +587,12 @@ pub async fn a_commit_is_atomic_across_repositories<B: Backend>() {
     );
     let mut uow = Bank::begin(&store).await.expect("begin");
     assert_eq!(
-        uow.entries.get(&1).await.expect("get").expect("stored").amount,
+        uow.entries
+            .get(&1)
+            .await
+            .expect("get")
+            .expect("stored")
+            .amount,
         7
     );
 }
@@ -715,7 +757,10 @@ pub async fn strings_shaped_like_sql_injection_round_trip_unchanged<B: Backend>(
         assert_eq!(found.len(), 1, "only the exact value matches: {text}");
         assert_eq!(found[0].owner, *text);
         assert_eq!(found[0].id.0, format!("acc-{i}'--"));
-        assert_eq!(found[0].nickname.as_deref(), Some(&*format!("{text}{text}")));
+        assert_eq!(
+            found[0].nickname.as_deref(),
+            Some(&*format!("{text}{text}"))
+        );
     }
     assert!(
         uow.accounts
@@ -725,7 +770,10 @@ pub async fn strings_shaped_like_sql_injection_round_trip_unchanged<B: Backend>(
             .is_empty(),
         "no pattern matching"
     );
-    assert_eq!(uow.accounts.list(100).await.expect("list").len(), nasty.len());
+    assert_eq!(
+        uow.accounts.list(100).await.expect("list").len(),
+        nasty.len()
+    );
 }
 
 pub async fn changing_a_loaded_id_is_rejected<B: Backend>() {
@@ -765,7 +813,11 @@ pub async fn commit_returns_the_events_recorded_in_order<B: Backend>() {
     };
     assert_eq!(
         events,
-        [deposited("acc-1", 5), deposited("acc-1", 7), deposited("acc-2", 1)]
+        [
+            deposited("acc-1", 5),
+            deposited("acc-1", 7),
+            deposited("acc-2", 1)
+        ]
     );
 
     // A unit of work that does not commit hands out no events.
@@ -786,7 +838,10 @@ pub async fn commit_returns_the_events_recorded_in_order<B: Backend>() {
         .expect("stored")
         .deposit(2);
     assert_eq!(first.commit().await.expect("commit").len(), 1);
-    assert!(second.commit().await.is_err(), "the conflict yields no events");
+    assert!(
+        second.commit().await.is_err(),
+        "the conflict yields no events"
+    );
 }
 
 pub async fn retry_reruns_a_unit_of_work_that_lost_a_race<B: Backend>() {

@@ -83,9 +83,10 @@ async fn show<S: Store>(store: &S, sku: &str) -> Result<(), Failure> {
         Some(product) => {
             println!("product {} (version {})", product.sku, product.version);
             for batch in &product.batches {
-                let eta = batch
-                    .eta
-                    .map_or_else(|| "in the warehouse".to_owned(), |d| format!("arriving {d}"));
+                let eta = batch.eta.map_or_else(
+                    || "in the warehouse".to_owned(),
+                    |d| format!("arriving {d}"),
+                );
                 println!(
                     "  batch {:<12} {:>4} purchased, {:>4} available, {eta}",
                     batch.reference,
@@ -148,8 +149,13 @@ async fn story() -> Result<(), Failure> {
         a.map(|(b, _)| b.to_string())?,
         b.map(|(b, _)| b.to_string())?
     );
-    let product = product_of(&store, "RETRO-CLOCK").await?.ok_or("product vanished")?;
-    println!("The product is at version {} after {} commits.", product.version, product.version);
+    let product = product_of(&store, "RETRO-CLOCK")
+        .await?
+        .ok_or("product vanished")?;
+    println!(
+        "The product is at version {} after {} commits.",
+        product.version, product.version
+    );
 
     drop(store);
     for suffix in ["", "-wal", "-shm"] {

@@ -13,7 +13,11 @@ pub enum Event {
         batchref: BatchRef,
     },
     /// A line was taken off a batch whose quantity dropped; it needs a new home.
-    Deallocated { orderid: OrderId, sku: Sku, qty: u32 },
+    Deallocated {
+        orderid: OrderId,
+        sku: Sku,
+        qty: u32,
+    },
     /// A line could not be allocated: no batch of the SKU has enough left.
     OutOfStock { sku: Sku },
 }

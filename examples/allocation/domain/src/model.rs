@@ -9,15 +9,21 @@ use uow_core::{Aggregate, ColumnValue, Entity};
 use crate::events::Event;
 
 /// A stock-keeping unit: identifies a product.
-#[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Sku(pub String);
 
 /// A batch's reference.
-#[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct BatchRef(pub String);
 
 /// A customer order's id.
-#[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct OrderId(pub String);
 
 macro_rules! text_id {
@@ -380,17 +386,17 @@ mod tests {
 
     #[test]
     fn running_out_of_stock_is_recorded_as_an_event() {
-        let mut product = product_with(vec![Batch::new("batch1", "SMALL-FORK", 10, today())]);
+        let mut product = product_with(vec![Batch::new("batch1", "RETRO-CLOCK", 10, today())]);
         product
-            .allocate(OrderLine::new("order1", "SMALL-FORK", 10))
+            .allocate(OrderLine::new("order1", "RETRO-CLOCK", 10))
             .expect("exactly enough");
         product.events.clear();
-        let outcome = product.allocate(OrderLine::new("order2", "SMALL-FORK", 1));
+        let outcome = product.allocate(OrderLine::new("order2", "RETRO-CLOCK", 1));
         assert!(outcome.is_err());
         assert_eq!(
             product.events,
             [Event::OutOfStock {
-                sku: Sku::new("SMALL-FORK")
+                sku: Sku::new("RETRO-CLOCK")
             }]
         );
     }

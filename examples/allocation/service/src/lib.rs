@@ -7,7 +7,6 @@ mod services;
 mod unit_of_work;
 
 pub use services::{
-    AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate,
-    product_of,
+    AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate, product_of,
 };
 pub use unit_of_work::{AGGREGATES, Allocation};

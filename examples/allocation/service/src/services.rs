@@ -72,8 +72,10 @@ pub async fn add_batch<S: Store>(
         if uow.locations.get(&batch.reference).await?.is_some() {
             return Err(ServiceError::DuplicateBatch(batch.reference));
         }
-        uow.locations
-            .add(BatchLocation::new(batch.reference.clone(), batch.sku.clone()))?;
+        uow.locations.add(BatchLocation::new(
+            batch.reference.clone(),
+            batch.sku.clone(),
+        ))?;
         match uow.products.get(&batch.sku).await? {
             Some(product) => product.add_batch(batch),
             None => {
@@ -161,7 +163,7 @@ pub async fn change_batch_quantity<S: Store>(
             .await?
             .ok_or_else(|| ServiceError::UnknownSku(sku.clone()))?;
         product.change_batch_quantity(reference, qty);
-        Ok(uow.commit().await?)
+        Ok::<_, ServiceError>(uow.commit().await?)
     })
     .await?;
 

@@ -3,8 +3,7 @@
 
 use allocation_domain::{BatchRef, Event, OrderId, Sku};
 use allocation_service::{
-    AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate,
-    product_of,
+    AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate, product_of,
 };
 use chrono::NaiveDate;
 use uow_core::Store;
@@ -33,10 +32,21 @@ async fn adding_a_batch_creates_the_product<S: Store>(store: S) {
 }
 
 async fn adding_a_batch_for_an_existing_product_keeps_one_product<S: Store>(store: S) {
-    add_batch(&store, "b1", "GARISH-RUG", 100, None).await.expect("add");
-    add_batch(&store, "b2", "GARISH-RUG", 99, None).await.expect("add");
-    let product = product_of(&store, "GARISH-RUG").await.expect("read").expect("stored");
-    let refs: Vec<_> = product.batches.iter().map(|b| b.reference.0.as_str()).collect();
+    add_batch(&store, "b1", "GARISH-RUG", 100, None)
+        .await
+        .expect("add");
+    add_batch(&store, "b2", "GARISH-RUG", 99, None)
+        .await
+        .expect("add");
+    let product = product_of(&store, "GARISH-RUG")
+        .await
+        .expect("read")
+        .expect("stored");
+    let refs: Vec<_> = product
+        .batches
+        .iter()
+        .map(|b| b.reference.0.as_str())
+        .collect();
     assert_eq!(refs, ["b1", "b2"]);
     assert_eq!(product.version, 2);
     assert!(matches!(
@@ -71,7 +81,9 @@ async fn allocating_returns_the_batch_and_commits<S: Store>(store: S) {
 }
 
 async fn allocating_an_unknown_sku_is_rejected<S: Store>(store: S) {
-    add_batch(&store, "b1", "AREALSKU", 100, None).await.expect("add");
+    add_batch(&store, "b1", "AREALSKU", 100, None)
+        .await
+        .expect("add");
     let err = allocate(&store, "o1", "NONEXISTENTSKU", 10)
         .await
         .expect_err("unknown sku");
@@ -83,43 +95,70 @@ async fn allocating_an_unknown_sku_is_rejected<S: Store>(store: S) {
 }
 
 async fn allocating_more_than_is_in_stock_fails_and_changes_nothing<S: Store>(store: S) {
-    add_batch(&store, "b1", "SMALL-TABLE", 5, None).await.expect("add");
+    add_batch(&store, "b1", "SMALL-TABLE", 5, None)
+        .await
+        .expect("add");
     let err = allocate(&store, "o1", "SMALL-TABLE", 6)
         .await
         .expect_err("out of stock");
     assert!(matches!(err, AllocateError::OutOfStock(_)), "{err:?}");
-    let product = product_of(&store, "SMALL-TABLE").await.expect("read").expect("stored");
+    let product = product_of(&store, "SMALL-TABLE")
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(available(&product, "b1"), 5);
-    assert_eq!(product.version, 1, "nothing changed, so nothing was written");
+    assert_eq!(
+        product.version, 1,
+        "nothing changed, so nothing was written"
+    );
 }
 
 async fn warehouse_stock_is_preferred_to_shipments<S: Store>(store: S) {
-    add_batch(&store, "shipment", "CLOCK", 100, tomorrow()).await.expect("add");
-    add_batch(&store, "warehouse", "CLOCK", 100, None).await.expect("add");
+    add_batch(&store, "shipment", "CLOCK", 100, tomorrow())
+        .await
+        .expect("add");
+    add_batch(&store, "warehouse", "CLOCK", 100, None)
+        .await
+        .expect("add");
     let (batchref, _) = allocate(&store, "o1", "CLOCK", 10).await.expect("allocate");
     assert_eq!(batchref, BatchRef::new("warehouse"));
 }
 
 async fn deallocating_frees_the_stock<S: Store>(store: S) {
-    add_batch(&store, "b1", "BLUE-VASE", 10, None).await.expect("add");
-    allocate(&store, "o1", "BLUE-VASE", 10).await.expect("allocate");
+    add_batch(&store, "b1", "BLUE-VASE", 10, None)
+        .await
+        .expect("add");
+    allocate(&store, "o1", "BLUE-VASE", 10)
+        .await
+        .expect("allocate");
     assert!(matches!(
         allocate(&store, "o2", "BLUE-VASE", 1).await,
         Err(AllocateError::OutOfStock(_))
     ));
-    assert_eq!(deallocate(&store, "o1", "BLUE-VASE").await.expect("deallocate"), 1);
+    assert_eq!(
+        deallocate(&store, "o1", "BLUE-VASE")
+            .await
+            .expect("deallocate"),
+        1
+    );
     allocate(&store, "o2", "BLUE-VASE", 1)
         .await
         .expect("room again after deallocation");
 }
 
 async fn reducing_a_batch_reallocates_the_lines_that_no_longer_fit<S: Store>(store: S) {
-    add_batch(&store, "warehouse", "INDIFFERENT-TABLE", 50, None).await.expect("add");
+    add_batch(&store, "warehouse", "INDIFFERENT-TABLE", 50, None)
+        .await
+        .expect("add");
     add_batch(&store, "shipment", "INDIFFERENT-TABLE", 50, tomorrow())
         .await
         .expect("add");
-    allocate(&store, "o1", "INDIFFERENT-TABLE", 20).await.expect("allocate");
-    allocate(&store, "o2", "INDIFFERENT-TABLE", 20).await.expect("allocate");
+    allocate(&store, "o1", "INDIFFERENT-TABLE", 20)
+        .await
+        .expect("allocate");
+    allocate(&store, "o2", "INDIFFERENT-TABLE", 20)
+        .await
+        .expect("allocate");
 
     let events = change_batch_quantity(&store, "warehouse", 25)
         .await
@@ -143,7 +182,9 @@ async fn reducing_a_batch_reallocates_the_lines_that_no_longer_fit<S: Store>(sto
 }
 
 async fn concurrent_allocations_never_overbook<S: Store + Clone>(store: S) {
-    add_batch(&store, "b1", "POPULAR-CHAIR", 10, None).await.expect("add");
+    add_batch(&store, "b1", "POPULAR-CHAIR", 10, None)
+        .await
+        .expect("add");
     let mut tasks = Vec::new();
     for i in 0..10 {
         let store = store.clone();
@@ -189,10 +230,7 @@ macro_rules! on_each_store {
 }
 
 async fn sqlite_store(name: &str) -> uow_sqlx::SqlxStore {
-    let path = std::env::temp_dir().join(format!(
-        "allocation-{}-{name}.db",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("allocation-{}-{name}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }

@@ -1,0 +1,82 @@
+//! `#[derive(ColumnValue)]`: a newtype value object stored as the one value
+//! it wraps.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+use syn::spanned::Spanned;
+
+use super::Mode;
+use super::entity::unimplemented;
+use crate::ast::ColumnValue;
+use crate::ctxt::Ctxt;
+use crate::valid;
+
+pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let value = ColumnValue::from_ast(&cx, input);
+    if let Some(value) = &value {
+        valid::check_column_value(&cx, value);
+    }
+    cx.check()?;
+    Ok(value.map_or_else(TokenStream::new, |value| generate(&value, Mode::Complete)))
+}
+
+pub fn placeholder(input: &DeriveInput) -> TokenStream {
+    match ColumnValue::from_ast(&Ctxt::new(), input) {
+        Some(value) if value.generics.params.is_empty() => generate(&value, Mode::Placeholder),
+        _ => TokenStream::new(),
+    }
+}
+
+fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
+    let krate = &value.krate;
+    let ident = value.ident;
+    let result = quote!(#krate::__private::Result);
+    let body = match value.fields.as_slice() {
+        [(member, ty)] if mode == Mode::Complete => {
+            let inner = quote_spanned!(ty.span()=> <#ty as #krate::ColumnValue>);
+            let wrap = if value.named {
+                quote!(|__uow_value| #ident { #member: __uow_value })
+            } else {
+                quote!(#ident)
+            };
+            quote! {
+                const KIND: #krate::ColumnKind = #inner::KIND;
+                const NULLABLE: bool = #inner::NULLABLE;
+
+                #[inline]
+                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                    #inner::to_value(&self.#member)
+                }
+
+                #[inline]
+                fn from_value(value: #krate::Value) -> #result<Self, #krate::ValueError> {
+                    #inner::from_value(value).map(#wrap)
+                }
+            }
+        }
+        _ => {
+            let unimplemented = unimplemented();
+            quote! {
+                const KIND: #krate::ColumnKind = #krate::ColumnKind::Text;
+
+                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                    #unimplemented
+                }
+
+                fn from_value(_: #krate::Value) -> #result<Self, #krate::ValueError> {
+                    #unimplemented
+                }
+            }
+        }
+    };
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::ColumnValue for #ident {
+                #body
+            }
+        };
+    }
+}

@@ -1,0 +1,102 @@
+//! `#[derive(Entity)]`, and the identity-based `PartialEq`/`Eq`/`Hash` that
+//! `eq_by_id` adds to entities and aggregates.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, Path, Type};
+
+use super::Mode;
+use crate::ast::Entity;
+use crate::ctxt::Ctxt;
+use crate::valid;
+
+pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let entity = Entity::from_ast(&cx, input);
+    if let Some(entity) = &entity {
+        valid::check_entity(&cx, entity);
+    }
+    cx.check()?;
+    Ok(entity.map_or_else(TokenStream::new, |entity| generate(&entity, Mode::Complete)))
+}
+
+pub fn placeholder(input: &DeriveInput) -> TokenStream {
+    match Entity::from_ast(&Ctxt::new(), input) {
+        Some(entity) if entity.generics.params.is_empty() => generate(&entity, Mode::Placeholder),
+        _ => TokenStream::new(),
+    }
+}
+
+fn generate(entity: &Entity, mode: Mode) -> TokenStream {
+    let krate = &entity.krate;
+    let ident = entity.ident;
+    let id = entity.id_field();
+    let entity_impl = entity_impl(krate, ident, id.map(|f| (f.ident, f.ty)), mode);
+    let eq = match id {
+        Some(id) if entity.eq_by_id => eq_by_id(ident, id.ident, id.ty),
+        _ => TokenStream::new(),
+    };
+    quote! {
+        const _: () = {
+            #entity_impl
+            #eq
+        };
+    }
+}
+
+/// `impl Entity`, by the id field when there is one.
+pub(super) fn entity_impl(
+    krate: &Path,
+    ident: &Ident,
+    id: Option<(&Ident, &Type)>,
+    mode: Mode,
+) -> TokenStream {
+    let (id_ty, body) = match id {
+        Some((field, ty)) if mode == Mode::Complete => (quote!(#ty), quote!(&self.#field)),
+        Some((_, ty)) => (quote!(#ty), unimplemented()),
+        None => (quote!(u64), unimplemented()),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #krate::Entity for #ident {
+            type Id = #id_ty;
+
+            #[inline]
+            fn id(&self) -> &Self::Id {
+                #body
+            }
+        }
+    }
+}
+
+/// `PartialEq`, `Eq` and `Hash` comparing and hashing the id only.
+pub(super) fn eq_by_id(ident: &Ident, id: &Ident, ty: &Type) -> TokenStream {
+    let eq = quote_spanned!(ty.span()=> self.#id == other.#id);
+    let hash = quote_spanned!(ty.span()=> ::core::hash::Hash::hash(&self.#id, state));
+    quote! {
+        #[automatically_derived]
+        impl ::core::cmp::PartialEq for #ident {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                #eq
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::cmp::Eq for #ident {}
+
+        #[automatically_derived]
+        impl ::core::hash::Hash for #ident {
+            #[inline]
+            fn hash<__UowH: ::core::hash::Hasher>(&self, state: &mut __UowH) {
+                #hash
+            }
+        }
+    }
+}
+
+/// The body of a placeholder method.
+pub(super) fn unimplemented() -> TokenStream {
+    quote!(::core::unimplemented!("the derive reported an error"))
+}

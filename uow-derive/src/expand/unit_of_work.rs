@@ -1,0 +1,272 @@
+//! `#[unit_of_work]`: turns a struct whose fields name aggregates into a unit
+//! of work over any store — a repository per field, `begin`, `commit` and
+//! rollback by default.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Item, ItemStruct};
+
+use super::aggregate::{respan, respan_tokens};
+use super::doc;
+use crate::ast::UnitOfWork;
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::valid;
+
+pub fn expand(args: &TokenStream, item: &TokenStream) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let args = attr::unit_of_work_args(&cx, args.clone());
+    let item: Item = syn::parse2(item.clone())?;
+    let Item::Struct(item) = &item else {
+        not_a_struct(&cx, &item);
+        cx.check()?;
+        return Ok(TokenStream::new());
+    };
+    let uow = UnitOfWork::from_ast(&cx, args, item);
+    if let Some(uow) = &uow {
+        valid::check_unit_of_work(&cx, uow);
+    }
+    cx.check()?;
+    Ok(uow.map_or_else(TokenStream::new, |uow| generate(&uow)))
+}
+
+/// After errors: the expansion when the struct's shape allows it, so that
+/// code using the unit of work still type-checks; otherwise the item as the
+/// user wrote it.
+pub fn placeholder(args: &TokenStream, item: &TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    let args = attr::unit_of_work_args(&cx, args.clone());
+    let Ok(Item::Struct(parsed)) = syn::parse2::<Item>(item.clone()) else {
+        return item.clone();
+    };
+    if !parsed.generics.params.is_empty() || parsed.generics.where_clause.is_some() {
+        return item.clone();
+    }
+    match UnitOfWork::from_ast(&cx, args, &parsed) {
+        Some(uow) => generate(&uow),
+        None => item.clone(),
+    }
+}
+
+fn not_a_struct(cx: &Ctxt, item: &Item) {
+    let (head, what) = match item {
+        Item::Enum(item) => {
+            let (keyword, ident) = (item.enum_token, &item.ident);
+            (quote!(#keyword #ident), "an enum")
+        }
+        Item::Union(item) => {
+            let (keyword, ident) = (item.union_token, &item.ident);
+            (quote!(#keyword #ident), "a union")
+        }
+        Item::Fn(item) => {
+            let (keyword, ident) = (item.sig.fn_token, &item.sig.ident);
+            (quote!(#keyword #ident), "a function")
+        }
+        _ => {
+            cx.error_at(
+                Span::call_site(),
+                "`#[unit_of_work]` goes on a struct whose fields name aggregates, such as `struct Allocation { pub products: Product }`",
+            );
+            return;
+        }
+    };
+    cx.error_spanned_by(
+        head,
+        format!(
+            "`#[unit_of_work]` goes on a struct whose fields name aggregates, not on {what}: `struct Allocation {{ pub products: Product }}`"
+        ),
+    );
+}
+
+fn generate(uow: &UnitOfWork) -> TokenStream {
+    let krate = &uow.krate;
+    let item: &ItemStruct = uow.item;
+    let attrs = &item.attrs;
+    let vis = &item.vis;
+    let ident = &item.ident;
+    let name = ident.unraw().to_string();
+    let result = quote!(#krate::__private::Result);
+    let vec = quote!(#krate::__private::Vec);
+    let arc = quote!(#krate::__private::Arc);
+
+    let event_ty = match &uow.events {
+        Some(ty) => quote_spanned!(ty.span()=> #ty),
+        None => quote!(#krate::AnyEvent),
+    };
+
+    let fields = uow.fields.iter().map(|field| {
+        let attrs = &field.attrs;
+        let vis = &field.vis;
+        let member = &field.ident;
+        let ty = &field.ty;
+        let krate = respan_tokens(krate, ty.span());
+        let repository = quote_spanned!(ty.span()=> #krate::Repository<#ty, __UowS>);
+        quote!(#(#attrs)* #vis #member: #repository)
+    });
+    // Per-field code is spanned at the field's type, so that a type that is
+    // not an aggregate is reported there (once per body: calls are written
+    // as paths, whose unmet bounds rustc reports as one error).
+    let members: Vec<_> = uow.fields.iter().map(|field| &field.ident).collect();
+    let repositories = uow.fields.iter().map(|field| {
+        let span = field.ty.span();
+        let krate = respan_tokens(krate, span);
+        quote_spanned!(span=> #krate::Repository::new(::core::clone::Clone::clone(&__uow_tx)))
+    });
+    let collect_changes = uow.fields.iter().filter_map(|field| {
+        let span = field.ty.span();
+        let krate = respan_tokens(krate, span);
+        let member = respan(field.ident.as_ref()?, span);
+        Some(quote_spanned!(span=> #krate::Repository::collect_changes(&mut self.#member)?))
+    });
+    let debug_fields = uow.fields.iter().filter_map(|field| {
+        let span = field.ty.span();
+        let member = respan(field.ident.as_ref()?, span);
+        Some(quote_spanned!(span=> &self.#member))
+    });
+    let member_names = uow.fields.iter().map(|field| {
+        field
+            .ident
+            .as_ref()
+            .map(|ident| ident.unraw().to_string())
+            .unwrap_or_default()
+    });
+    let drains = uow.fields.iter().filter_map(|field| {
+        let ty = &field.ty;
+        let member = respan(field.ident.as_ref()?, ty.span());
+        let krate = &respan_tokens(krate, ty.span());
+        let converter = match &uow.events {
+            Some(events) => {
+                let conversion = quote_spanned! {ty.span()=>
+                    (&&#krate::__private::EventConversion::<
+                        <#ty as #krate::Aggregate>::Event,
+                        #events,
+                    >::new())
+                        .converter()
+                };
+                // One of the two traits is picked, so the other is unused.
+                quote! {
+                    {
+                        #[allow(unused_imports)]
+                        use #krate::__private::{ConvertInto as _, ConvertNoEvents as _};
+                        #conversion
+                    }
+                }
+            }
+            None => quote!(#krate::AnyEvent::new),
+        };
+        Some(quote_spanned! {ty.span()=>
+            #krate::Repository::drain_events(&mut self.#member, &mut __uow_events, #converter);
+        })
+    });
+
+    // Every impl assumes its fields are aggregates: a field type that is not
+    // one is then reported where it is written (by the struct and these
+    // bounds), not once more by every use in the bodies.
+    let bounds = uow.fields.iter().map(|field| {
+        let ty = &field.ty;
+        let krate = respan_tokens(krate, ty.span());
+        quote_spanned!(ty.span()=> #ty: #krate::Aggregate)
+    });
+    let where_clause = quote!(where #(#bounds,)*);
+
+    let events_doc = match &uow.events {
+        Some(events) => format!("`{}`", quote!(#events)),
+        None => "`AnyEvent`".to_owned(),
+    };
+    let begin_doc = doc(&format!(
+        "Begins a unit of work (`{name}`) on `store`: one transaction, shared by its\n\
+         repositories.\n\
+         \n\
+         Nothing is stored until [`commit`](Self::commit) succeeds. Dropping the unit of work\n\
+         instead (an early `?` return, a panic, or [`rollback`](Self::rollback)) discards\n\
+         every change: rollback is the default."
+    ));
+    let commit_doc = doc(&format!(
+        "Writes every change of this unit of work in one transaction and returns the domain\n\
+         events ({events_doc}) that its aggregates recorded, repository by repository, in id\n\
+         order.\n\
+         \n\
+         Only aggregates that changed since they were loaded are written, each with its\n\
+         version checked and incremented; if another unit of work changed one meanwhile, the\n\
+         commit fails with `Error::Conflict` and stores nothing. `commit` consumes the unit of\n\
+         work: begin a new one to go on."
+    ));
+    // `(&&EventConversion..).converter()` picks the conversion by autoref.
+    let commit_lints = match &uow.events {
+        Some(_) => quote!(#[allow(clippy::needless_borrow)]),
+        None => TokenStream::new(),
+    };
+    let rollback_doc =
+        doc("Ends the unit of work without storing anything (the same as dropping it).");
+
+    quote! {
+        #(#attrs)*
+        #vis struct #ident<__UowS: #krate::Store> {
+            #(#fields,)*
+            __uow_tx: #arc<<__UowS as #krate::Store>::Tx>,
+        }
+
+        const _: () = {
+            impl<__UowS: #krate::Store> #ident<__UowS> #where_clause {
+                #begin_doc
+                pub async fn begin(store: &__UowS) -> #result<Self, #krate::Error> {
+                    let __uow_tx = #krate::__private::begin(store).await?;
+                    #result::Ok(Self {
+                        #(#members: #repositories,)*
+                        __uow_tx,
+                    })
+                }
+
+                #commit_doc
+                #commit_lints
+                pub async fn commit(mut self) -> #result<#vec<#event_ty>, #krate::Error> {
+                    let mut __uow_changes = #krate::ChangeSet::new();
+                    #(__uow_changes.push(#collect_changes);)*
+                    #krate::__private::commit::<__UowS>(&self.__uow_tx, __uow_changes).await?;
+                    let mut __uow_events = #vec::new();
+                    #(#drains)*
+                    #result::Ok(__uow_events)
+                }
+
+                #rollback_doc
+                pub fn rollback(self) {
+                    ::core::mem::drop(self);
+                }
+            }
+
+            #[automatically_derived]
+            impl<__UowS: #krate::Store> #krate::UnitOfWork for #ident<__UowS> #where_clause {
+                type Store = __UowS;
+                type Event = #event_ty;
+
+                #[inline]
+                fn begin(
+                    store: &__UowS,
+                ) -> impl #krate::__private::Future<Output = #result<Self, #krate::Error>>
+                       + #krate::__private::Send {
+                    Self::begin(store)
+                }
+
+                #[inline]
+                fn commit(
+                    self,
+                ) -> impl #krate::__private::Future<Output = #result<#vec<#event_ty>, #krate::Error>>
+                       + #krate::__private::Send {
+                    Self::commit(self)
+                }
+            }
+
+            #[automatically_derived]
+            impl<__UowS: #krate::Store> ::core::fmt::Debug for #ident<__UowS> #where_clause {
+                fn fmt(&self, __uow_f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    __uow_f
+                        .debug_struct(#name)
+                        #(.field(#member_names, #debug_fields))*
+                        .finish_non_exhaustive()
+                }
+            }
+        };
+    }
+}
