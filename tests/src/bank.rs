@@ -155,8 +155,5 @@ pub struct Bank {
 }
 
 /// The tables of [`Bank`].
-pub const TABLES: &[&uow_core::AggregateMeta] = &[
-    <Account as uow_core::Aggregate>::META,
-    <LedgerEntry as uow_core::Aggregate>::META,
-    <Specimen as uow_core::Aggregate>::META,
-];
+pub const TABLES: &[&uow_core::AggregateMeta] =
+    <Bank<uow_core::InMemoryStore> as uow_core::UnitOfWork>::AGGREGATES;

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::aggregate::AggregateMeta;
 use crate::error::Error;
 use crate::store::{ChangeSet, Store, Transaction};
 
@@ -25,6 +26,10 @@ pub trait UnitOfWork: Sized + Send {
     type Store: Store;
     /// The domain events its `commit()` returns.
     type Event: Send + 'static;
+
+    /// The aggregates it holds repositories of, in field order: what schema
+    /// tools create or print (`store.create_tables(Allocation::<S>::AGGREGATES)`).
+    const AGGREGATES: &'static [&'static AggregateMeta];
 
     /// Begins a unit of work on `store`.
     fn begin(store: &Self::Store) -> impl Future<Output = Result<Self, Error>> + Send;

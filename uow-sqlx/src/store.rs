@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::Mutex;
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ChangeSet, Error, Query, Store, Transaction,
+    Aggregate, AggregateMeta, BackendError, ChangeSet, Error, Query, Store, Transaction, UnitOfWork,
 };
 
 use crate::dialect::Dialect;
@@ -106,6 +106,18 @@ impl SqlxStore {
         schema::ddl(self.dialect(), aggregates)
     }
 
+    /// The DDL of the tables of unit of work `U`
+    /// (`store.ddl_for::<Allocation<SqlxStore>>()`).
+    pub fn ddl_for<U: UnitOfWork>(&self) -> String {
+        self.ddl(U::AGGREGATES)
+    }
+
+    /// Creates the missing tables of unit of work `U`
+    /// (`store.create_tables_for::<Allocation<SqlxStore>>()`).
+    pub async fn create_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
+        self.create_tables(U::AGGREGATES).await
+    }
+
     /// Creates the tables (and indexes) of `aggregates` that do not exist yet.
     /// Meant for development and tests; production schemas belong in
     /// migrations (see [`ddl`](Self::ddl)).
@@ -171,36 +183,27 @@ impl Store for SqlxStore {
 }
 
 impl Transaction for SqlxTransaction {
-    fn fetch<A: Aggregate>(
-        &self,
-        query: Query,
-    ) -> impl Future<Output = Result<Vec<A>, Error>> + Send {
-        async move {
-            let sql = self.inner.statements.get(A::META);
-            let mut connection = self.connection.lock().await;
-            match &mut *connection {
-                Connection::Sqlite(conn) => sqlite::fetch::<A>(conn, &sql, query).await,
-            }
+    async fn fetch<A: Aggregate>(&self, query: Query) -> Result<Vec<A>, Error> {
+        let sql = self.inner.statements.get(A::META);
+        let mut connection = self.connection.lock().await;
+        match &mut *connection {
+            Connection::Sqlite(conn) => sqlite::fetch::<A>(conn, &sql, query).await,
         }
     }
 
-    fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
-        async move {
-            if changes.is_empty() {
-                return Ok(());
-            }
-            let writes = changes.len();
-            let mut connection = self.connection.lock().await;
-            let outcome = match &mut *connection {
-                Connection::Sqlite(conn) => {
-                    sqlite::commit(conn, &self.inner.statements, changes).await
-                }
-            };
-            match &outcome {
-                Ok(()) => tracing::debug!(writes, "unit of work committed"),
-                Err(e) => tracing::debug!(writes, error = %e, "unit of work rolled back"),
-            }
-            outcome
+    async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
+        if changes.is_empty() {
+            return Ok(());
         }
+        let writes = changes.len();
+        let mut connection = self.connection.lock().await;
+        let outcome = match &mut *connection {
+            Connection::Sqlite(conn) => sqlite::commit(conn, &self.inner.statements, changes).await,
+        };
+        match &outcome {
+            Ok(()) => tracing::debug!(writes, "unit of work committed"),
+            Err(e) => tracing::debug!(writes, error = %e, "unit of work rolled back"),
+        }
+        outcome
     }
 }

@@ -109,6 +109,11 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
     // not an aggregate is reported there (once per body: calls are written
     // as paths, whose unmet bounds rustc reports as one error).
     let members: Vec<_> = uow.fields.iter().map(|field| &field.ident).collect();
+    let metas = uow.fields.iter().map(|field| {
+        let ty = &field.ty;
+        let krate = respan_tokens(krate, ty.span());
+        quote_spanned!(ty.span()=> <#ty as #krate::Aggregate>::META)
+    });
     let repositories = uow.fields.iter().map(|field| {
         let span = field.ty.span();
         let krate = respan_tokens(krate, span);
@@ -240,6 +245,8 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
             impl<__UowS: #krate::Store> #krate::UnitOfWork for #ident<__UowS> #where_clause {
                 type Store = __UowS;
                 type Event = #event_ty;
+
+                const AGGREGATES: &'static [&'static #krate::AggregateMeta] = &[#(#metas),*];
 
                 #[inline]
                 fn begin(

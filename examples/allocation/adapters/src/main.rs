@@ -18,10 +18,11 @@ mod store;
 use std::process::ExitCode;
 
 use allocation_service::{
-    AllocateError, add_batch, allocate, change_batch_quantity, deallocate, product_of,
+    AllocateError, Allocation, add_batch, allocate, change_batch_quantity, deallocate, product_of,
 };
 use chrono::NaiveDate;
 use uow_core::Store;
+use uow_sqlx::SqlxStore;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -67,7 +68,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
             println!("changed batch {reference} to {qty}; events: {events:?}");
         }
         ["show", sku] => show(&store, sku).await?,
-        ["schema"] => print!("{}", store.ddl(allocation_service::AGGREGATES)),
+        ["schema"] => print!("{}", store.ddl_for::<Allocation<SqlxStore>>()),
         _ => return Err(usage()),
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The database adapter: which store the service runs on.
 
+use allocation_service::Allocation;
 use uow_core::Error;
 use uow_sqlx::SqlxStore;
 
@@ -10,6 +11,6 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://allocation.db";
 /// Connects to `url` and creates the service's tables if they are missing.
 pub async fn open(url: &str) -> Result<SqlxStore, Error> {
     let store = SqlxStore::connect(url).await?;
-    store.create_tables(allocation_service::AGGREGATES).await?;
+    store.create_tables_for::<Allocation<SqlxStore>>().await?;
     Ok(store)
 }

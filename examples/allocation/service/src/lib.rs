@@ -9,4 +9,4 @@ mod unit_of_work;
 pub use services::{
     AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate, product_of,
 };
-pub use unit_of_work::{AGGREGATES, Allocation};
+pub use unit_of_work::Allocation;

@@ -10,9 +10,3 @@ pub struct Allocation {
     pub products: Product,
     pub locations: BatchLocation,
 }
-
-/// The aggregates the allocation service stores, for schema tools.
-pub const AGGREGATES: &[&uow_core::AggregateMeta] = &[
-    <Product as uow_core::Aggregate>::META,
-    <BatchLocation as uow_core::Aggregate>::META,
-];

@@ -238,7 +238,7 @@ async fn sqlite_store(name: &str) -> uow_sqlx::SqlxStore {
         .await
         .expect("open SQLite");
     store
-        .create_tables(allocation_service::AGGREGATES)
+        .create_tables_for::<allocation_service::Allocation<uow_sqlx::SqlxStore>>()
         .await
         .expect("schema");
     store
