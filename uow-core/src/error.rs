@@ -92,6 +92,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// A table does not fit the aggregate stored in it: the table or a column
+    /// is missing, or a column's type or nullability does not match the
+    /// field. Reported by the schema verification of a database store.
+    #[error(
+        "table `{table}`{}: {problem}; change the table (a migration) or the aggregate so they agree",
+        column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default()
+    )]
+    Schema {
+        /// The table.
+        table: String,
+        /// The column, unless the whole table is at fault.
+        column: Option<String>,
+        /// What does not fit.
+        problem: String,
+    },
+
     /// The database failed: connection lost, table missing, statement
     /// rejected. The unit of work was rolled back.
     #[error("{0}")]

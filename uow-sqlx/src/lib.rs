@@ -1,24 +1,36 @@
 //! # uow-sqlx
 //!
-//! The database stores of uow: [`SqlxStore`] runs units of work on SQLite
-//! through sqlx, with SQL generated once per aggregate and dialect, every
-//! value bound as a parameter, and every `UPDATE`/`DELETE` version-checked.
-//! The domain never sees this crate: service code is generic over
+//! The database stores of uow: [`SqlxStore`] runs units of work on SQLite,
+//! PostgreSQL and MySQL/MariaDB through sqlx. SQL is generated once per
+//! aggregate and dialect, every value is a bound parameter, every
+//! `UPDATE`/`DELETE` is version-checked, and a commit writes many aggregates
+//! with few statements (multi-row `INSERT`s, batched updates and deletes). The
+//! domain never sees this crate: service code is generic over
 //! [`uow_core::Store`], and the application's entry point picks this store.
 //!
-//! The schema of a set of aggregates can be printed ([`SqlxStore::ddl`]) to
-//! seed a migration, or created directly ([`SqlxStore::create_tables`]) for
-//! development and tests.
+//! # Schema
+//!
+//! uow does not own your migrations. Per unit of work it can
+//!
+//! - print the DDL of its tables ([`SqlxStore::ddl_for`]) in the store's
+//!   dialect, to paste into a migration file (`sqlx migrate add init`, then
+//!   `sqlx migrate run`, or any other migration tool);
+//! - create the missing tables ([`SqlxStore::create_tables_for`]), for
+//!   development and tests;
+//! - verify at start-up ([`SqlxStore::verify_tables_for`]) that the tables the
+//!   migrations made have every column the aggregates need, of a compatible
+//!   type, failing with [`uow_core::Error::Schema`] naming the table and column.
 #![warn(missing_docs)]
 
 mod dialect;
+mod driver;
+mod flush;
 mod schema;
 mod sql;
-mod sqlite;
 mod statements;
 mod store;
 mod temporal;
 
 pub use dialect::Dialect;
 pub use schema::{create_table, ddl};
-pub use store::{SqlxStore, SqlxTransaction};
+pub use store::{Isolation, SqlxStore, SqlxTransaction, StoreOptions};

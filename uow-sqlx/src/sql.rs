@@ -1,8 +1,11 @@
 //! The statements of one aggregate in one dialect, built once from its
 //! metadata. Values are never part of the text: every one is a bind parameter.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use sqlx::{AssertSqlSafe, SqlStr};
-use uow_core::AggregateMeta;
+use uow_core::{AggregateMeta, ColumnKind};
 
 use crate::dialect::Dialect;
 
@@ -24,6 +27,20 @@ pub struct TableSql {
     pub update: SqlStr,
     /// `DELETE FROM t WHERE id = ? AND version = ?`.
     pub delete: SqlStr,
+    dialect: Dialect,
+    /// Batch statements by kind and row count, built on first use.
+    batches: Mutex<HashMap<(Batch, usize), SqlStr>>,
+}
+
+impl TableSql {
+    /// The batch statement over `rows` rows (built once per size).
+    pub fn batch(&self, meta: &AggregateMeta, batch: Batch, rows: usize) -> SqlStr {
+        let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches
+            .entry((batch, rows))
+            .or_insert_with(|| batch_sql(self.dialect, meta, batch, rows))
+            .clone()
+    }
 }
 
 /// Builds the statements of `meta` for `dialect`.
@@ -39,7 +56,7 @@ pub fn table_sql(dialect: Dialect, meta: &AggregateMeta) -> TableSql {
         .collect::<Vec<_>>()
         .join(", ");
     let select = format!("SELECT {columns} FROM {table}");
-    let order = format!(" ORDER BY {id}");
+    let order = format!(" ORDER BY {}", order_by_id(dialect, meta));
     let p = |n| dialect.placeholder(n);
 
     let select_by_column = meta
@@ -86,8 +103,176 @@ pub fn table_sql(dialect: Dialect, meta: &AggregateMeta) -> TableSql {
             p(1),
             p(2)
         )),
+        dialect,
+        batches: Mutex::new(HashMap::new()),
     }
 }
+
+/// `"id"`, with a byte-order collation for text ids on PostgreSQL (whose
+/// default collation may follow the locale), so every backend orders ids the
+/// way the in-memory store does.
+fn order_by_id(dialect: Dialect, meta: &AggregateMeta) -> String {
+    let id = dialect.quote(meta.id_column().name);
+    if dialect == Dialect::Postgres && meta.id_column().kind == ColumnKind::Text {
+        format!("{id} COLLATE \"C\"")
+    } else {
+        id
+    }
+}
+
+/// A statement over several rows at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Batch {
+    /// `INSERT ... VALUES (...), (...)`: binds full rows.
+    Insert,
+    /// Updates rows from a list of values, each guarded by its version:
+    /// binds, per row, the id, the expected version, then the non-id columns.
+    Update,
+    /// `DELETE ... WHERE (id, version) IN ((?, ?), ...)`: binds id and
+    /// expected version per row.
+    Delete,
+    /// `SELECT id, version ... WHERE id IN (...) ORDER BY id FOR UPDATE`:
+    /// locks the rows in id order and reads their versions; binds ids.
+    Lock,
+}
+
+impl Batch {
+    /// Bind parameters per row.
+    pub fn parameters_per_row(self, meta: &AggregateMeta) -> usize {
+        match self {
+            Batch::Insert => meta.columns.len(),
+            Batch::Update => meta.columns.len() + 1,
+            Batch::Delete => 2,
+            Batch::Lock => 1,
+        }
+    }
+}
+
+/// The text of a batch statement over `rows` rows.
+pub fn batch_sql(dialect: Dialect, meta: &AggregateMeta, batch: Batch, rows: usize) -> SqlStr {
+    let q = |name: &str| dialect.quote(name);
+    let table = q(meta.table);
+    let id = q(meta.id_column().name);
+    let version = q(meta.version_column().name);
+    let per_row = batch.parameters_per_row(meta);
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        dialect.placeholder(n)
+    };
+    let tuples = |next: &mut dyn FnMut() -> String, typed: &dyn Fn(usize) -> Option<String>| {
+        (0..rows)
+            .map(|_| {
+                let values: Vec<String> = (0..per_row)
+                    .map(|i| match typed(i) {
+                        Some(ty) => format!("{}::{ty}", next()),
+                        None => next(),
+                    })
+                    .collect();
+                format!("({})", values.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let untyped = |_: usize| None;
+    // The non-id columns, in the order their values are bound for updates.
+    let others: Vec<_> = meta
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != meta.id)
+        .map(|(_, c)| c)
+        .collect();
+    let text = match batch {
+        Batch::Insert => {
+            let columns: Vec<_> = meta.columns.iter().map(|c| q(c.name)).collect();
+            format!(
+                "INSERT INTO {table} ({}) VALUES {}",
+                columns.join(", "),
+                tuples(&mut next, &untyped)
+            )
+        }
+        Batch::Delete => format!(
+            "DELETE FROM {table} WHERE ({id}, {version}) IN ({})",
+            tuples(&mut next, &untyped)
+        ),
+        Batch::Lock => {
+            let ids: Vec<String> = (0..rows).map(|_| next()).collect();
+            let lock = if dialect == Dialect::Sqlite {
+                ""
+            } else {
+                " FOR UPDATE"
+            };
+            format!(
+                "SELECT {id}, {version} FROM {table} WHERE {id} IN ({}) ORDER BY {}{lock}",
+                ids.join(", "),
+                order_by_id(dialect, meta)
+            )
+        }
+        Batch::Update => match dialect {
+            Dialect::Postgres => {
+                // Parameters are cast to the column types: a VALUES list
+                // takes its types from its contents, not from the table.
+                let kinds: Vec<ColumnKind> = std::iter::once(meta.id_column().kind)
+                    .chain(std::iter::once(ColumnKind::BigInt))
+                    .chain(others.iter().map(|c| c.kind))
+                    .collect();
+                let typed = |i: usize| Some(dialect.column_type(kinds[i]).to_owned());
+                let names: Vec<String> = std::iter::once(id.clone())
+                    .chain(std::iter::once(q(EXPECTED)))
+                    .chain(others.iter().map(|c| q(c.name)))
+                    .collect();
+                let sets: Vec<String> = others
+                    .iter()
+                    .map(|c| format!("{0} = v.{0}", q(c.name)))
+                    .collect();
+                format!(
+                    "UPDATE {table} AS t SET {} FROM (VALUES {}) AS v ({}) WHERE t.{id} = v.{id} AND t.{version} = v.{}",
+                    sets.join(", "),
+                    tuples(&mut next, &typed),
+                    names.join(", "),
+                    q(EXPECTED)
+                )
+            }
+            Dialect::Sqlite => {
+                let sets: Vec<String> = others
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{} = v.column{}", q(c.name), i + 3))
+                    .collect();
+                format!(
+                    "UPDATE {table} SET {} FROM (VALUES {}) AS v WHERE {table}.{id} = v.column1 AND {table}.{version} = v.column2",
+                    sets.join(", "),
+                    tuples(&mut next, &untyped)
+                )
+            }
+            Dialect::MySql => {
+                let names: Vec<String> = std::iter::once(id.clone())
+                    .chain(std::iter::once(q(EXPECTED)))
+                    .chain(others.iter().map(|c| q(c.name)))
+                    .collect();
+                let first: Vec<String> = names.iter().map(|name| format!("? AS {name}")).collect();
+                let mut selects = vec![format!("SELECT {}", first.join(", "))];
+                selects
+                    .extend((1..rows).map(|_| format!("SELECT {}", vec!["?"; per_row].join(", "))));
+                let sets: Vec<String> = others
+                    .iter()
+                    .map(|c| format!("t.{0} = v.{0}", q(c.name)))
+                    .collect();
+                format!(
+                    "UPDATE {table} AS t JOIN ({}) AS v ON t.{id} = v.{id} AND t.{version} = v.{} SET {}",
+                    selects.join(" UNION ALL "),
+                    q(EXPECTED),
+                    sets.join(", ")
+                )
+            }
+        },
+    };
+    sql(text)
+}
+
+/// The name of the expected-version column of an update's values list.
+const EXPECTED: &str = "__uow_expected";
 
 /// The text is built from validated identifiers and placeholders only.
 fn sql(text: String) -> SqlStr {
@@ -98,7 +283,7 @@ fn sql(text: String) -> SqlStr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uow_core::{ColumnKind, ColumnMeta, ColumnRole};
+    use uow_core::{ColumnMeta, ColumnRole};
 
     const META: AggregateMeta = AggregateMeta {
         name: "Product",
@@ -153,6 +338,41 @@ mod tests {
         assert_eq!(
             s.insert.as_str(),
             r#"INSERT INTO "products" ("sku", "version", "description") VALUES ($1, $2, $3)"#
+        );
+    }
+
+    #[test]
+    fn batched_updates_are_guarded_by_each_rows_version() {
+        let pg = batch_sql(Dialect::Postgres, &META, Batch::Update, 2);
+        assert_eq!(
+            pg.as_str(),
+            r#"UPDATE "products" AS t SET "version" = v."version", "description" = v."description" FROM (VALUES ($1::TEXT, $2::BIGINT, $3::BIGINT, $4::TEXT), ($5::TEXT, $6::BIGINT, $7::BIGINT, $8::TEXT)) AS v ("sku", "__uow_expected", "version", "description") WHERE t."sku" = v."sku" AND t."version" = v."__uow_expected""#
+        );
+        let sqlite = batch_sql(Dialect::Sqlite, &META, Batch::Update, 2);
+        assert_eq!(
+            sqlite.as_str(),
+            r#"UPDATE "products" SET "version" = v.column3, "description" = v.column4 FROM (VALUES (?, ?, ?, ?), (?, ?, ?, ?)) AS v WHERE "products"."sku" = v.column1 AND "products"."version" = v.column2"#
+        );
+        let mysql = batch_sql(Dialect::MySql, &META, Batch::Update, 2);
+        assert_eq!(
+            mysql.as_str(),
+            "UPDATE `products` AS t JOIN (SELECT ? AS `sku`, ? AS `__uow_expected`, ? AS `version`, ? AS `description` UNION ALL SELECT ?, ?, ?, ?) AS v ON t.`sku` = v.`sku` AND t.`version` = v.`__uow_expected` SET t.`version` = v.`version`, t.`description` = v.`description`"
+        );
+    }
+
+    #[test]
+    fn batch_inserts_deletes_and_locks() {
+        assert_eq!(
+            batch_sql(Dialect::Sqlite, &META, Batch::Insert, 2).as_str(),
+            r#"INSERT INTO "products" ("sku", "version", "description") VALUES (?, ?, ?), (?, ?, ?)"#
+        );
+        assert_eq!(
+            batch_sql(Dialect::Postgres, &META, Batch::Delete, 2).as_str(),
+            r#"DELETE FROM "products" WHERE ("sku", "version") IN (($1, $2), ($3, $4))"#
+        );
+        assert_eq!(
+            batch_sql(Dialect::Postgres, &META, Batch::Lock, 3).as_str(),
+            r#"SELECT "sku", "version" FROM "products" WHERE "sku" IN ($1, $2, $3) ORDER BY "sku" COLLATE "C" FOR UPDATE"#
         );
     }
 

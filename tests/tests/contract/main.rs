@@ -51,4 +51,12 @@ mod contract {
     mod sqlite {
         contract_suite!(uow_tests::backends::Sqlite);
     }
+
+    mod postgres {
+        contract_suite!(uow_tests::backends::Postgres);
+    }
+
+    mod mysql {
+        contract_suite!(uow_tests::backends::MySql);
+    }
 }

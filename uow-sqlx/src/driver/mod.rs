@@ -1,0 +1,185 @@
+//! One driver per database: how values are bound and rows decoded, how a
+//! statement is run, and what its errors mean. Everything above this module
+//! (reads, the batched flush, schema checks) is written once, generically.
+
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use std::future::Future;
+
+use sqlx::Database;
+use uow_core::{
+    Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, Value, ValueError,
+    decode_row,
+};
+
+use crate::dialect::Dialect;
+use crate::sql::TableSql;
+
+pub(crate) type Args<D> = <<D as Driver>::Db as Database>::Arguments;
+/// A statement with its bound parameters.
+pub(crate) type Stmt<D> = sqlx::query::Query<'static, <D as Driver>::Db, Args<D>>;
+pub(crate) type Conn<D> = <<D as Driver>::Db as Database>::Connection;
+pub(crate) type DbRow<D> = <<D as Driver>::Db as Database>::Row;
+
+/// What a database's error means to a unit of work.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// A unique constraint (the primary key or a `unique` column) was violated.
+    Unique,
+    /// Transient contention: serialization failure, deadlock, lock timeout, busy.
+    Contention,
+    /// Anything else.
+    Other,
+}
+
+/// A database as uow drives it.
+pub(crate) trait Driver: Send + Sync + 'static {
+    type Db: Database;
+    const DIALECT: Dialect;
+    /// The most bind parameters one statement may carry.
+    const MAX_PARAMETERS: usize;
+
+    /// Binds `value`, stored in a column of `kind`, as the next parameter.
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self>;
+
+    /// Reads column `index`, of `kind`, from a row.
+    fn get(row: &DbRow<Self>, index: usize, kind: ColumnKind) -> Result<Value, ValueError>;
+
+    /// Runs a statement; the number of rows it affected.
+    fn execute(
+        conn: &mut Conn<Self>,
+        stmt: Stmt<Self>,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+    /// Runs a query; its rows.
+    fn fetch_all(
+        conn: &mut Conn<Self>,
+        stmt: Stmt<Self>,
+    ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send;
+
+    /// What an error means.
+    fn classify(error: &sqlx::Error) -> Failure;
+
+    /// The column of `meta` whose unique constraint a unique violation names.
+    fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String>;
+}
+
+/// A row of any driver, read column by column in the kinds the aggregate's
+/// metadata expects.
+struct DriverRow<'a, D: Driver> {
+    row: &'a DbRow<D>,
+    meta: &'static AggregateMeta,
+}
+
+impl<D: Driver> RowSource for DriverRow<'_, D> {
+    fn get(&self, index: usize) -> Result<Value, ValueError> {
+        let column = self
+            .meta
+            .columns
+            .get(index)
+            .ok_or_else(|| ValueError::new(format!("no column {index}")))?;
+        D::get(self.row, index, column.kind)
+    }
+}
+
+/// Binds a whole row, each value with its column's kind.
+pub(crate) fn bind_row<D: Driver>(
+    mut stmt: Stmt<D>,
+    meta: &AggregateMeta,
+    row: Vec<Value>,
+) -> Stmt<D> {
+    for (value, column) in row.into_iter().zip(meta.columns) {
+        stmt = D::bind(stmt, value, column.kind);
+    }
+    stmt
+}
+
+/// Loads the aggregates matching `query`.
+pub(crate) async fn fetch<D: Driver, A: Aggregate>(
+    conn: &mut Conn<D>,
+    sql: &TableSql,
+    query: Query,
+) -> Result<Vec<A>, Error> {
+    let meta = A::META;
+    let stmt: Stmt<D> = match query {
+        Query::Id(id) => D::bind(
+            sqlx::query(sql.select_by_id.clone()),
+            id,
+            meta.id_column().kind,
+        ),
+        Query::Column {
+            column,
+            value: Value::Null,
+        } => sqlx::query(sql.select_by_null[column].clone()),
+        Query::Column { column, value } => D::bind(
+            sqlx::query(sql.select_by_column[column].clone()),
+            value,
+            meta.columns[column].kind,
+        ),
+        Query::All { limit } => D::bind(
+            sqlx::query(sql.select_all.clone()),
+            Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ColumnKind::BigInt,
+        ),
+    };
+    let rows = D::fetch_all(conn, stmt)
+        .await
+        .map_err(|e| backend::<D>(format!("load from {}", meta.table), e))?;
+    rows.iter()
+        .map(|row| decode_row::<A, _>(&DriverRow::<D> { row, meta }))
+        .collect()
+}
+
+/// Wraps a driver error in [`Error::Backend`], marking contention retryable.
+pub(crate) fn backend<D: Driver>(operation: impl Into<String>, error: sqlx::Error) -> Error {
+    let retryable = D::classify(&error) == Failure::Contention;
+    let error = BackendError::new(operation, error);
+    Error::Backend(if retryable { error.retryable() } else { error })
+}
+
+/// An error outside any aggregate (connecting, beginning).
+pub(crate) fn connection_error(operation: impl Into<String>, error: sqlx::Error) -> Error {
+    Error::Backend(BackendError::new(operation, error))
+}
+
+/// Conversions between uow's neutral date/time values and chrono, for the
+/// drivers that bind native date/time types.
+pub(crate) mod chrono_values {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
+    use uow_core::ValueError;
+
+    fn epoch() -> NaiveDate {
+        NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+    }
+
+    /// Microseconds since the epoch → date and time (UTC).
+    pub(crate) fn timestamp(micros: i64) -> Option<NaiveDateTime> {
+        DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+    }
+
+    /// Days since the epoch → date.
+    pub(crate) fn date(days: i32) -> Option<NaiveDate> {
+        epoch().checked_add_signed(TimeDelta::days(days.into()))
+    }
+
+    /// Microseconds since midnight → time of day.
+    pub(crate) fn time(micros: i64) -> Option<NaiveTime> {
+        let secs = u32::try_from(micros.div_euclid(1_000_000)).ok()?;
+        let nanos = u32::try_from(micros.rem_euclid(1_000_000) * 1_000).ok()?;
+        NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+    }
+
+    /// Date → days since the epoch.
+    pub(crate) fn days(date: NaiveDate) -> Result<i32, ValueError> {
+        i32::try_from(date.signed_duration_since(epoch()).num_days())
+            .map_err(|_| ValueError::new(format!("date {date} is out of range")))
+    }
+
+    /// Time of day → microseconds since midnight.
+    pub(crate) fn micros_of_day(time: NaiveTime) -> i64 {
+        i64::from(time.num_seconds_from_midnight()) * 1_000_000
+            + i64::from(time.nanosecond() / 1_000)
+    }
+}

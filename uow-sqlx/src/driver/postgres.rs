@@ -1,0 +1,166 @@
+//! PostgreSQL: native types for every kind (JSONB, UUID, TIMESTAMPTZ,
+//! NUMERIC...), NULLs bound with their column's type.
+
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use sqlx::types::{Decimal, JsonRawValue, Uuid};
+use sqlx::{Executor, Postgres, Row, ValueRef};
+use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
+
+use super::chrono_values as cv;
+use super::{Driver, Failure, Stmt};
+use crate::dialect::Dialect;
+
+/// The PostgreSQL driver.
+pub(crate) struct PostgresDriver;
+
+fn bind_null(stmt: Stmt<PostgresDriver>, kind: ColumnKind) -> Stmt<PostgresDriver> {
+    match kind {
+        ColumnKind::Bool => stmt.bind(None::<bool>),
+        ColumnKind::SmallInt => stmt.bind(None::<i16>),
+        ColumnKind::Int => stmt.bind(None::<i32>),
+        ColumnKind::BigInt => stmt.bind(None::<i64>),
+        ColumnKind::Real => stmt.bind(None::<f32>),
+        ColumnKind::Double => stmt.bind(None::<f64>),
+        ColumnKind::Bytes => stmt.bind(None::<Vec<u8>>),
+        ColumnKind::Json => stmt.bind(None::<Box<JsonRawValue>>),
+        ColumnKind::Uuid => stmt.bind(None::<Uuid>),
+        ColumnKind::TimestampTz => stmt.bind(None::<DateTime<Utc>>),
+        ColumnKind::Timestamp => stmt.bind(None::<NaiveDateTime>),
+        ColumnKind::Date => stmt.bind(None::<NaiveDate>),
+        ColumnKind::Time => stmt.bind(None::<NaiveTime>),
+        ColumnKind::Decimal => stmt.bind(None::<Decimal>),
+        _ => stmt.bind(None::<String>),
+    }
+}
+
+impl Driver for PostgresDriver {
+    type Db = Postgres;
+    const DIALECT: Dialect = Dialect::Postgres;
+    const MAX_PARAMETERS: usize = 65_535;
+
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
+        match value {
+            Value::Null => bind_null(stmt, kind),
+            Value::Bool(v) => stmt.bind(v),
+            Value::Int(v) => match kind {
+                ColumnKind::SmallInt => match i16::try_from(v) {
+                    Ok(v) => stmt.bind(v),
+                    Err(_) => stmt.bind(v),
+                },
+                ColumnKind::Int => match i32::try_from(v) {
+                    Ok(v) => stmt.bind(v),
+                    Err(_) => stmt.bind(v),
+                },
+                _ => stmt.bind(v),
+            },
+            Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
+            Value::Float(v) => stmt.bind(v),
+            Value::Text(v) => stmt.bind(v),
+            Value::Bytes(v) => stmt.bind(v),
+            Value::Json(v) => match JsonRawValue::from_string(v) {
+                Ok(raw) => stmt.bind(raw),
+                Err(e) => stmt.bind(e.to_string()),
+            },
+            Value::Uuid(v) => stmt.bind(Uuid::from_bytes(v)),
+            Value::Timestamp(v) => match cv::timestamp(v) {
+                Some(t) if kind == ColumnKind::TimestampTz => stmt.bind(t.and_utc()),
+                Some(t) => stmt.bind(t),
+                None => stmt.bind(v),
+            },
+            Value::Date(v) => match cv::date(v) {
+                Some(d) => stmt.bind(d),
+                None => stmt.bind(v),
+            },
+            Value::Time(v) => match cv::time(v) {
+                Some(t) => stmt.bind(t),
+                None => stmt.bind(v),
+            },
+            Value::Decimal(v) => match v.parse::<Decimal>() {
+                Ok(d) => stmt.bind(d),
+                Err(_) => stmt.bind(v),
+            },
+            other => stmt.bind(other.to_string()),
+        }
+    }
+
+    fn get(row: &PgRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
+        let raw = row.try_get_raw(index).map_err(driver)?;
+        if raw.is_null() {
+            return Ok(Value::Null);
+        }
+        let e = driver;
+        Ok(match kind {
+            ColumnKind::Bool => Value::Bool(row.try_get(index).map_err(e)?),
+            ColumnKind::SmallInt => Value::Int(row.try_get::<i16, _>(index).map_err(e)?.into()),
+            ColumnKind::Int => Value::Int(row.try_get::<i32, _>(index).map_err(e)?.into()),
+            ColumnKind::BigInt => Value::Int(row.try_get(index).map_err(e)?),
+            ColumnKind::Real => Value::Float(row.try_get::<f32, _>(index).map_err(e)?.into()),
+            ColumnKind::Double => Value::Float(row.try_get(index).map_err(e)?),
+            ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(e)?),
+            ColumnKind::Json => {
+                let raw: Box<JsonRawValue> = row.try_get(index).map_err(e)?;
+                Value::Json(raw.get().to_owned())
+            }
+            ColumnKind::Uuid => Value::Uuid(row.try_get::<Uuid, _>(index).map_err(e)?.into_bytes()),
+            ColumnKind::TimestampTz => Value::Timestamp(
+                row.try_get::<DateTime<Utc>, _>(index)
+                    .map_err(e)?
+                    .timestamp_micros(),
+            ),
+            ColumnKind::Timestamp => Value::Timestamp(
+                row.try_get::<NaiveDateTime, _>(index)
+                    .map_err(e)?
+                    .and_utc()
+                    .timestamp_micros(),
+            ),
+            ColumnKind::Date => Value::Date(cv::days(row.try_get(index).map_err(e)?)?),
+            ColumnKind::Time => Value::Time(cv::micros_of_day(row.try_get(index).map_err(e)?)),
+            ColumnKind::Decimal => {
+                Value::Decimal(row.try_get::<Decimal, _>(index).map_err(e)?.to_string())
+            }
+            _ => Value::Text(row.try_get(index).map_err(e)?),
+        })
+    }
+
+    async fn execute(conn: &mut PgConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
+        Ok(conn.execute(stmt).await?.rows_affected())
+    }
+
+    async fn fetch_all(
+        conn: &mut PgConnection,
+        stmt: Stmt<Self>,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        conn.fetch_all(stmt).await
+    }
+
+    fn classify(error: &sqlx::Error) -> Failure {
+        let sqlx::Error::Database(db) = error else {
+            return Failure::Other;
+        };
+        match db.code().as_deref() {
+            Some("23505") => Failure::Unique,
+            // serialization_failure, deadlock_detected, lock_not_available.
+            Some("40001" | "40P01" | "55P03") => Failure::Contention,
+            _ => Failure::Other,
+        }
+    }
+
+    fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String> {
+        let sqlx::Error::Database(db) = error else {
+            return None;
+        };
+        // The constraint is "<table>_pkey" or "<table>_<column>_key".
+        let constraint = db.constraint()?;
+        let column = constraint
+            .strip_prefix(meta.table)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .and_then(|rest| rest.strip_suffix("_key"))
+            .filter(|c| meta.column_index(c).is_some());
+        Some(column.unwrap_or(meta.id_column().name).to_owned())
+    }
+}
+
+fn driver(e: sqlx::Error) -> ValueError {
+    ValueError::new(e.to_string())
+}

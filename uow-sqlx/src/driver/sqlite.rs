@@ -1,0 +1,124 @@
+//! SQLite: values as INTEGER, REAL, TEXT and BLOB in `STRICT` tables; dates,
+//! times, UUIDs and decimals as text in fixed formats.
+
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Executor, Row, Sqlite, ValueRef};
+use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, format_uuid, parse_uuid};
+
+use super::{Driver, Failure, Stmt};
+use crate::dialect::Dialect;
+use crate::temporal;
+
+/// The SQLite driver.
+pub(crate) struct SqliteDriver;
+
+impl Driver for SqliteDriver {
+    type Db = Sqlite;
+    const DIALECT: Dialect = Dialect::Sqlite;
+    const MAX_PARAMETERS: usize = 32_766;
+
+    fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Stmt<Self> {
+        match value {
+            Value::Null => stmt.bind(None::<i64>),
+            Value::Bool(v) => stmt.bind(v),
+            Value::Int(v) => stmt.bind(v),
+            Value::Float(v) => stmt.bind(v),
+            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => stmt.bind(v),
+            Value::Bytes(v) => stmt.bind(v),
+            Value::Uuid(v) => stmt.bind(format_uuid(&v)),
+            Value::Timestamp(v) => stmt.bind(temporal::format_timestamp(v)),
+            Value::Date(v) => stmt.bind(temporal::format_date(v)),
+            Value::Time(v) => stmt.bind(temporal::format_time(v)),
+            other => stmt.bind(other.to_string()),
+        }
+    }
+
+    fn get(row: &SqliteRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
+        let raw = row.try_get_raw(index).map_err(driver)?;
+        if raw.is_null() {
+            return Ok(Value::Null);
+        }
+        let text = || row.try_get::<String, _>(index).map_err(driver);
+        Ok(match kind {
+            ColumnKind::Bool => Value::Bool(row.try_get(index).map_err(driver)?),
+            ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => {
+                Value::Int(row.try_get(index).map_err(driver)?)
+            }
+            ColumnKind::Real | ColumnKind::Double => {
+                Value::Float(row.try_get(index).map_err(driver)?)
+            }
+            ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(driver)?),
+            ColumnKind::Json => Value::Json(text()?),
+            ColumnKind::Decimal => Value::Decimal(text()?),
+            ColumnKind::Uuid => {
+                let t = text()?;
+                Value::Uuid(parse_uuid(&t).ok_or_else(|| malformed("UUID", &t))?)
+            }
+            ColumnKind::TimestampTz | ColumnKind::Timestamp => {
+                let t = text()?;
+                Value::Timestamp(
+                    temporal::parse_timestamp(&t).ok_or_else(|| malformed("timestamp", &t))?,
+                )
+            }
+            ColumnKind::Date => {
+                let t = text()?;
+                Value::Date(temporal::parse_date(&t).ok_or_else(|| malformed("date", &t))?)
+            }
+            ColumnKind::Time => {
+                let t = text()?;
+                Value::Time(temporal::parse_time(&t).ok_or_else(|| malformed("time", &t))?)
+            }
+            _ => Value::Text(text()?),
+        })
+    }
+
+    fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String> {
+        unique_column_of(error, meta)
+    }
+
+    async fn execute(conn: &mut SqliteConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
+        Ok(conn.execute(stmt).await?.rows_affected())
+    }
+
+    async fn fetch_all(
+        conn: &mut SqliteConnection,
+        stmt: Stmt<Self>,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        conn.fetch_all(stmt).await
+    }
+
+    fn classify(error: &sqlx::Error) -> Failure {
+        let sqlx::Error::Database(db) = error else {
+            return Failure::Other;
+        };
+        if db.is_unique_violation() {
+            return Failure::Unique;
+        }
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+        let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+        if matches!(code & 0xff, 5 | 6) {
+            Failure::Contention
+        } else {
+            Failure::Other
+        }
+    }
+}
+
+fn unique_column_of(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    // "UNIQUE constraint failed: products.ean_code"
+    db.message()
+        .rsplit_once('.')
+        .map(|(_, c)| c.trim().to_owned())
+        .filter(|c| meta.column_index(c).is_some())
+}
+
+fn driver(e: sqlx::Error) -> ValueError {
+    ValueError::new(e.to_string())
+}
+
+fn malformed(what: &str, text: &str) -> ValueError {
+    ValueError::new(format!("`{text}` is not a {what} in the stored format"))
+}

@@ -1,0 +1,429 @@
+//! Writing one unit of work's changes inside an open transaction: in a
+//! deterministic order, in as few statements as the dialect allows, with
+//! every update and delete checked against the version that was loaded.
+//!
+//! Per table (tables ordered by name): deletes, then updates, then inserts.
+//!
+//! - One or two rows: one statement per row, `WHERE id = ? AND version = ?`,
+//!   zero rows affected is the conflict of that aggregate.
+//! - More rows: first `SELECT id, version ... WHERE id IN (...) ORDER BY id
+//!   FOR UPDATE` locks the rows in id order — so two units of work never
+//!   lock the same rows in opposite orders — and names the first aggregate
+//!   whose version moved on; then one guarded statement per chunk writes
+//!   them all and its affected-row count is checked again.
+//! - Inserts go in multi-row `INSERT`s, chunked under the dialect's bind
+//!   parameter limit in power-of-two sizes so each statement text is prepared
+//!   once and reused. A duplicate in a chunk is pinned to its aggregate by
+//!   re-running that chunk row by row (after a savepoint on PostgreSQL, where a
+//!   failed statement aborts the transaction).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Value};
+
+use crate::dialect::Dialect;
+use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row};
+use crate::sql::Batch;
+use crate::statements::Statements;
+
+/// Up to this many rows of one kind are written one statement per row.
+const ROW_BY_ROW: usize = 2;
+/// The most rows one batch statement carries.
+const MAX_BATCH_ROWS: usize = 1024;
+
+/// Runs statements for one commit and counts them.
+pub(crate) struct Writer<'a, D: Driver> {
+    pub(crate) conn: &'a mut Conn<D>,
+    pub(crate) statements: &'a Statements,
+    pub(crate) counter: &'a AtomicU64,
+}
+
+impl<D: Driver> Writer<'_, D> {
+    async fn execute(&mut self, stmt: Stmt<D>) -> Result<u64, sqlx::Error> {
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        D::execute(self.conn, stmt).await
+    }
+
+    async fn fetch_all(
+        &mut self,
+        stmt: Stmt<D>,
+    ) -> Result<Vec<crate::driver::DbRow<D>>, sqlx::Error> {
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        D::fetch_all(self.conn, stmt).await
+    }
+
+    /// Writes every change of the unit of work.
+    pub(crate) async fn flush(&mut self, changes: ChangeSet) -> Result<(), Error> {
+        for table in changes.into_tables() {
+            let meta = table.meta;
+            if table.deletes.len() <= ROW_BY_ROW {
+                for delete in table.deletes {
+                    self.delete_one(meta, delete).await?;
+                }
+            } else {
+                self.delete_many(meta, table.deletes).await?;
+            }
+            if table.updates.len() <= ROW_BY_ROW {
+                for update in table.updates {
+                    self.update_one(meta, update).await?;
+                }
+            } else {
+                self.update_many(meta, table.updates).await?;
+            }
+            self.insert(meta, table.inserts).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_one(
+        &mut self,
+        meta: &'static AggregateMeta,
+        delete: Delete,
+    ) -> Result<(), Error> {
+        let sql = self.statements.get(meta);
+        let id = delete.id.to_string();
+        let stmt = D::bind(
+            sqlx::query(sql.delete.clone()),
+            delete.id,
+            meta.id_column().kind,
+        );
+        let stmt = D::bind(stmt, version(delete.expected), ColumnKind::BigInt);
+        let affected = self
+            .execute(stmt)
+            .await
+            .map_err(|e| write_error::<D>(meta, &id, "delete", e))?;
+        if affected == 0 {
+            return Err(conflict(meta, id, delete.expected));
+        }
+        Ok(())
+    }
+
+    async fn update_one(
+        &mut self,
+        meta: &'static AggregateMeta,
+        update: Update,
+    ) -> Result<(), Error> {
+        let sql = self.statements.get(meta);
+        let mut row = update.row;
+        let id_value = std::mem::replace(&mut row[meta.id], Value::Null);
+        let id = id_value.to_string();
+        let mut stmt = sqlx::query(sql.update.clone());
+        for (i, (value, column)) in row.into_iter().zip(meta.columns).enumerate() {
+            if i != meta.id {
+                stmt = D::bind(stmt, value, column.kind);
+            }
+        }
+        let stmt = D::bind(stmt, id_value, meta.id_column().kind);
+        let stmt = D::bind(stmt, version(update.expected), ColumnKind::BigInt);
+        let affected = self
+            .execute(stmt)
+            .await
+            .map_err(|e| write_error::<D>(meta, &id, "update", e))?;
+        if affected == 0 {
+            return Err(conflict(meta, id, update.expected));
+        }
+        Ok(())
+    }
+
+    /// Locks the rows in id order and fails with the conflict of the first
+    /// one whose version is not the one loaded (or that is gone).
+    async fn lock_and_check(
+        &mut self,
+        meta: &'static AggregateMeta,
+        expected: &[(Value, u64)],
+    ) -> Result<(), Error> {
+        let sql = self.statements.get(meta);
+        let id_kind = meta.id_column().kind;
+        let mut stored = std::collections::HashMap::with_capacity(expected.len());
+        for (offset, size) in chunks::<D>(meta, Batch::Lock, expected.len()) {
+            let mut stmt = sqlx::query(sql.batch(meta, Batch::Lock, size));
+            for (id, _) in &expected[offset..offset + size] {
+                stmt = D::bind(stmt, id.clone(), id_kind);
+            }
+            let rows = self
+                .fetch_all(stmt)
+                .await
+                .map_err(|e| backend::<D>(format!("lock rows of {}", meta.table), e))?;
+            for row in &rows {
+                let id = D::get(row, 0, id_kind).map_err(|e| lock_decode(meta, e))?;
+                let version =
+                    D::get(row, 1, ColumnKind::BigInt).map_err(|e| lock_decode(meta, e))?;
+                stored.insert(id, version);
+            }
+        }
+        for (id, expected_version) in expected {
+            if stored.get(id) != Some(&version(*expected_version)) {
+                return Err(conflict(meta, id.to_string(), *expected_version));
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_many(
+        &mut self,
+        meta: &'static AggregateMeta,
+        deletes: Vec<Delete>,
+    ) -> Result<(), Error> {
+        let expected: Vec<_> = deletes.iter().map(|d| (d.id.clone(), d.expected)).collect();
+        self.lock_and_check(meta, &expected).await?;
+        let sql = self.statements.get(meta);
+        let mut rest = deletes.into_iter();
+        for (_, size) in chunks::<D>(meta, Batch::Delete, expected.len()) {
+            let chunk: Vec<Delete> = rest.by_ref().take(size).collect();
+            let first = chunk[0].id.to_string();
+            let expected_first = chunk[0].expected;
+            let mut stmt = sqlx::query(sql.batch(meta, Batch::Delete, size));
+            for delete in chunk {
+                stmt = D::bind(stmt, delete.id, meta.id_column().kind);
+                stmt = D::bind(stmt, version(delete.expected), ColumnKind::BigInt);
+            }
+            let affected = self
+                .execute(stmt)
+                .await
+                .map_err(|e| write_error::<D>(meta, &first, "delete", e))?;
+            if affected != size as u64 {
+                return Err(conflict(meta, first, expected_first));
+            }
+        }
+        Ok(())
+    }
+
+    async fn update_many(
+        &mut self,
+        meta: &'static AggregateMeta,
+        updates: Vec<Update>,
+    ) -> Result<(), Error> {
+        let expected: Vec<_> = updates
+            .iter()
+            .map(|u| (u.id(meta).clone(), u.expected))
+            .collect();
+        self.lock_and_check(meta, &expected).await?;
+        let sql = self.statements.get(meta);
+        let mut rest = updates.into_iter();
+        for (_, size) in chunks::<D>(meta, Batch::Update, expected.len()) {
+            let chunk: Vec<Update> = rest.by_ref().take(size).collect();
+            let first = chunk[0].id(meta).to_string();
+            let expected_first = chunk[0].expected;
+            let savepoint = self.savepoint().await?;
+            let mut stmt = sqlx::query(sql.batch(meta, Batch::Update, size));
+            for update in &chunk {
+                stmt = bind_update::<D>(stmt, meta, update);
+            }
+            match self.execute(stmt).await {
+                Ok(affected) if affected == size as u64 => {}
+                Ok(_) => return Err(conflict(meta, first, expected_first)),
+                Err(e) if D::classify(&e) == Failure::Unique => {
+                    // Find which aggregate took a unique value.
+                    self.rollback_to(savepoint).await?;
+                    for update in chunk {
+                        self.update_one(meta, update).await?;
+                    }
+                }
+                Err(e) => return Err(write_error::<D>(meta, &first, "update", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert(
+        &mut self,
+        meta: &'static AggregateMeta,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = self.statements.get(meta);
+        let total = rows.len();
+        let mut rest = rows.into_iter();
+        for (_, size) in chunks::<D>(meta, Batch::Insert, total) {
+            let chunk: Vec<Vec<Value>> = rest.by_ref().take(size).collect();
+            if size == 1 {
+                let row = chunk.into_iter().next().unwrap_or_default();
+                self.insert_one(meta, row).await?;
+                continue;
+            }
+            let savepoint = self.savepoint().await?;
+            let mut stmt = sqlx::query(sql.batch(meta, Batch::Insert, size));
+            for row in &chunk {
+                for (value, column) in row.iter().zip(meta.columns) {
+                    stmt = D::bind(stmt, value.clone(), column.kind);
+                }
+            }
+            match self.execute(stmt).await {
+                Ok(_) => {}
+                Err(e) if D::classify(&e) == Failure::Unique => {
+                    self.rollback_to(savepoint).await?;
+                    for row in chunk {
+                        self.insert_one(meta, row).await?;
+                    }
+                }
+                Err(e) => {
+                    let first = chunk[0][meta.id].to_string();
+                    return Err(write_error::<D>(meta, &first, "insert", e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_one(
+        &mut self,
+        meta: &'static AggregateMeta,
+        row: Vec<Value>,
+    ) -> Result<(), Error> {
+        let sql = self.statements.get(meta);
+        let id = row[meta.id].to_string();
+        let stmt = bind_row::<D>(sqlx::query(sql.insert.clone()), meta, row);
+        self.execute(stmt)
+            .await
+            .map_err(|e| write_error::<D>(meta, &id, "insert", e))?;
+        Ok(())
+    }
+
+    /// On PostgreSQL a failed statement aborts the whole transaction, so a
+    /// batch that may need to be re-run row by row is preceded by a savepoint.
+    /// SQLite and MySQL roll back only the failed statement.
+    async fn savepoint(&mut self) -> Result<bool, Error> {
+        if D::DIALECT != Dialect::Postgres {
+            return Ok(false);
+        }
+        self.execute(sqlx::query("SAVEPOINT uow_batch"))
+            .await
+            .map_err(|e| crate::driver::connection_error("set a savepoint", e))?;
+        Ok(true)
+    }
+
+    async fn rollback_to(&mut self, savepoint: bool) -> Result<(), Error> {
+        if savepoint {
+            self.execute(sqlx::query("ROLLBACK TO SAVEPOINT uow_batch"))
+                .await
+                .map_err(|e| crate::driver::connection_error("roll back to a savepoint", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds one row of a batched update: id, expected version, non-id columns.
+fn bind_update<D: Driver>(mut stmt: Stmt<D>, meta: &AggregateMeta, update: &Update) -> Stmt<D> {
+    stmt = D::bind(stmt, update.id(meta).clone(), meta.id_column().kind);
+    stmt = D::bind(stmt, version(update.expected), ColumnKind::BigInt);
+    for (i, (value, column)) in update.row.iter().zip(meta.columns).enumerate() {
+        if i != meta.id {
+            stmt = D::bind(stmt, value.clone(), column.kind);
+        }
+    }
+    stmt
+}
+
+/// Splits `total` rows into statements: full batches of the largest power of
+/// two that fits the parameter limit, the rest in decreasing powers of two.
+/// Yields `(offset, rows)`.
+fn chunks<D: Driver>(
+    meta: &AggregateMeta,
+    batch: Batch,
+    total: usize,
+) -> impl Iterator<Item = (usize, usize)> {
+    let per_row = batch.parameters_per_row(meta).max(1);
+    let fit = (D::MAX_PARAMETERS / per_row).clamp(1, MAX_BATCH_ROWS);
+    let max = 1 << (usize::BITS - 1 - fit.leading_zeros());
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        let left = total - offset;
+        if left == 0 {
+            return None;
+        }
+        let size = if left >= max {
+            max
+        } else {
+            1 << (usize::BITS - 1 - left.leading_zeros())
+        };
+        let chunk = (offset, size);
+        offset += size;
+        Some(chunk)
+    })
+}
+
+fn version(v: u64) -> Value {
+    Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn conflict(meta: &AggregateMeta, id: String, expected: u64) -> Error {
+    Error::Conflict {
+        aggregate: meta.name,
+        id,
+        expected,
+    }
+}
+
+fn lock_decode(meta: &AggregateMeta, e: uow_core::ValueError) -> Error {
+    Error::Backend(uow_core::BackendError::new(
+        format!("read the versions of {}", meta.table),
+        e,
+    ))
+}
+
+/// A unique violation is a duplicate id or `unique` value of that aggregate;
+/// anything else is a backend failure.
+fn write_error<D: Driver>(
+    meta: &'static AggregateMeta,
+    id: &str,
+    what: &str,
+    e: sqlx::Error,
+) -> Error {
+    match D::classify(&e) {
+        Failure::Unique => Error::Duplicate {
+            aggregate: meta.name,
+            id: id.to_owned(),
+            column: D::unique_column(&e, meta).unwrap_or_else(|| meta.id_column().name.to_owned()),
+        },
+        _ => backend::<D>(format!("{what} {} `{id}`", meta.name), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::sqlite::SqliteDriver;
+    use uow_core::{ColumnMeta, ColumnRole};
+
+    const META: AggregateMeta = AggregateMeta {
+        name: "Thing",
+        table: "things",
+        columns: &[
+            ColumnMeta {
+                name: "id",
+                field: "id",
+                kind: ColumnKind::BigInt,
+                nullable: false,
+                role: ColumnRole::Id,
+            },
+            ColumnMeta {
+                name: "version",
+                field: "version",
+                kind: ColumnKind::BigInt,
+                nullable: false,
+                role: ColumnRole::Version,
+            },
+        ],
+        id: 0,
+        version: 1,
+    };
+
+    #[test]
+    fn a_thousand_rows_take_six_statements_in_power_of_two_sizes() {
+        let sizes: Vec<usize> = chunks::<SqliteDriver>(&META, Batch::Insert, 1000)
+            .map(|(_, size)| size)
+            .collect();
+        assert_eq!(sizes, [512, 256, 128, 64, 32, 8]);
+        let total: usize = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000)
+            .map(|(_, size)| size)
+            .sum();
+        assert_eq!(total, 10_000);
+        assert_eq!(
+            chunks::<SqliteDriver>(&META, Batch::Insert, 10_000).count(),
+            9 + 3,
+            "nine full batches of 1024, then 512 + 256 + 16 for the remaining 784"
+        );
+    }
+}
