@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::OnceCell;
-use uow_core::{InMemoryStore, Store};
+use uow_core::{AggregateMeta, InMemoryStore, Store};
 use uow_sqlx::{SqlxStore, StoreOptions};
 
 use crate::bank::TABLES;
@@ -30,8 +30,14 @@ pub trait Backend {
     /// A fresh store with no tables, or `None` when the backend is not
     /// available here and not required.
     fn empty() -> impl Future<Output = Option<Self::Store>>;
+    /// A fresh store with the tables of `aggregates`.
+    fn fresh_with(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> impl Future<Output = Option<Self::Store>>;
     /// A fresh store with the bank's tables.
-    fn fresh() -> impl Future<Output = Option<Self::Store>>;
+    fn fresh() -> impl Future<Output = Option<Self::Store>> {
+        Self::fresh_with(TABLES)
+    }
 }
 
 /// The in-memory store.
@@ -43,7 +49,7 @@ impl Backend for InMemory {
     async fn empty() -> Option<InMemoryStore> {
         Some(InMemoryStore::new())
     }
-    async fn fresh() -> Option<InMemoryStore> {
+    async fn fresh_with(_: &'static [&'static AggregateMeta]) -> Option<InMemoryStore> {
         Some(InMemoryStore::new())
     }
 }
@@ -76,17 +82,17 @@ impl Backend for Sqlite {
                 .expect("open a SQLite file in the temp directory"),
         )
     }
-    async fn fresh() -> Option<SqlxStore> {
-        with_bank_tables(Self::empty().await).await
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
     }
 }
 
-async fn with_bank_tables(store: Option<SqlxStore>) -> Option<SqlxStore> {
+async fn with_tables(store: Option<SqlxStore>, aggregates: &[&AggregateMeta]) -> Option<SqlxStore> {
     let store = store?;
     store
-        .create_tables(TABLES)
+        .create_tables(aggregates)
         .await
-        .expect("create the bank's tables");
+        .expect("create the tables");
     Some(store)
 }
 
@@ -185,8 +191,8 @@ impl Backend for Postgres {
                 .unwrap_or_else(|e| unreachable_server("PostgreSQL", &url, e)),
         )
     }
-    async fn fresh() -> Option<SqlxStore> {
-        with_bank_tables(Self::empty().await).await
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
     }
 }
 
@@ -205,7 +211,9 @@ impl MySql {
 
 /// `url` with its database (the last path segment) replaced by `database`.
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_start = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_start..].find('/') {
         Some(slash) => &base[..authority_start + slash],
@@ -222,8 +230,9 @@ impl Backend for MySql {
     const NAME: &'static str = "mysql";
     async fn empty() -> Option<SqlxStore> {
         let url = MySql::url()?;
-        let options = sqlx::mysql::MySqlConnectOptions::from_str(&url.replacen("mariadb:", "mysql:", 1))
-            .unwrap_or_else(|e| unreachable_server("MySQL", &url, e));
+        let options =
+            sqlx::mysql::MySqlConnectOptions::from_str(&url.replacen("mariadb:", "mysql:", 1))
+                .unwrap_or_else(|e| unreachable_server("MySQL", &url, e));
         let mut admin = options
             .connect()
             .await
@@ -260,8 +269,8 @@ impl Backend for MySql {
             .unwrap_or_else(|e| unreachable_server("MySQL", &url, e)),
         )
     }
-    async fn fresh() -> Option<SqlxStore> {
-        with_bank_tables(Self::empty().await).await
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
     }
 }
 
@@ -279,7 +288,10 @@ mod tests {
             with_database("mysql://root@localhost/test?ssl-mode=disabled", "x"),
             "mysql://root@localhost/x?ssl-mode=disabled"
         );
-        assert_eq!(with_database("mysql://root@localhost", "x"), "mysql://root@localhost/x");
+        assert_eq!(
+            with_database("mysql://root@localhost", "x"),
+            "mysql://root@localhost/x"
+        );
     }
 
     #[test]

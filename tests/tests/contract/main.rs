@@ -5,58 +5,32 @@
 
 mod scenarios;
 
-/// Instantiates every scenario for one backend. The list is the contract:
-/// a backend that is added gets all of it.
-macro_rules! contract_suite {
-    ($backend:ty) => {
-        contract_suite!(@each $backend;
-            round_trip_of_every_field_type,
-            values_a_column_cannot_hold_are_rejected_on_commit,
-            dropping_a_unit_of_work_stores_nothing,
-            an_early_error_return_stores_nothing,
-            a_panic_inside_a_unit_of_work_stores_nothing,
-            uncommitted_work_is_invisible_to_other_units_of_work,
-            mutating_a_loaded_copy_changes_nothing_stored,
-            loading_an_id_twice_returns_the_same_object_and_reads_once,
-            only_changed_aggregates_get_a_new_version,
-            of_two_concurrent_updates_exactly_one_commits,
-            deleting_with_a_stale_version_is_a_conflict,
-            adding_an_existing_id_is_a_duplicate,
-            adding_a_taken_unique_value_is_a_duplicate,
-            a_commit_is_atomic_across_repositories,
-            finders_and_unique_getters_match_exact_values,
-            list_returns_the_lowest_ids_up_to_the_limit,
-            removing_deletes_and_removing_a_missing_id_is_not_found,
-            strings_shaped_like_sql_injection_round_trip_unchanged,
-            changing_a_loaded_id_is_rejected,
-            commit_returns_the_events_recorded_in_order,
-            retry_reruns_a_unit_of_work_that_lost_a_race,
-        );
-    };
-    (@each $backend:ty; $($scenario:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $scenario() {
-                crate::scenarios::$scenario::<$backend>().await;
-            }
-        )*
-    };
-}
-
+/// The contract: every scenario on every backend. A backend that is added
+/// gets all of it.
 mod contract {
-    mod in_memory {
-        contract_suite!(uow_tests::backends::InMemory);
-    }
+    use super::scenarios;
 
-    mod sqlite {
-        contract_suite!(uow_tests::backends::Sqlite);
-    }
-
-    mod postgres {
-        contract_suite!(uow_tests::backends::Postgres);
-    }
-
-    mod mysql {
-        contract_suite!(uow_tests::backends::MySql);
-    }
+    uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
+        round_trip_of_every_field_type,
+        values_a_column_cannot_hold_are_rejected_on_commit,
+        dropping_a_unit_of_work_stores_nothing,
+        an_early_error_return_stores_nothing,
+        a_panic_inside_a_unit_of_work_stores_nothing,
+        uncommitted_work_is_invisible_to_other_units_of_work,
+        mutating_a_loaded_copy_changes_nothing_stored,
+        loading_an_id_twice_returns_the_same_object_and_reads_once,
+        only_changed_aggregates_get_a_new_version,
+        of_two_concurrent_updates_exactly_one_commits,
+        deleting_with_a_stale_version_is_a_conflict,
+        adding_an_existing_id_is_a_duplicate,
+        adding_a_taken_unique_value_is_a_duplicate,
+        a_commit_is_atomic_across_repositories,
+        finders_and_unique_getters_match_exact_values,
+        list_returns_the_lowest_ids_up_to_the_limit,
+        removing_deletes_and_removing_a_missing_id_is_not_found,
+        strings_shaped_like_sql_injection_round_trip_unchanged,
+        changing_a_loaded_id_is_rejected,
+        commit_returns_the_events_recorded_in_order,
+        retry_reruns_a_unit_of_work_that_lost_a_race,
+    ]);
 }

@@ -181,7 +181,7 @@ async fn reducing_a_batch_reallocates_the_lines_that_no_longer_fit<S: Store>(sto
     ));
 }
 
-async fn concurrent_allocations_never_overbook<S: Store + Clone>(store: S) {
+async fn concurrent_allocations_never_overbook<S: Store + Clone + 'static>(store: S) {
     add_batch(&store, "b1", "POPULAR-CHAIR", 10, None)
         .await
         .expect("add");
@@ -208,43 +208,98 @@ async fn concurrent_allocations_never_overbook<S: Store + Clone>(store: S) {
     assert_eq!(available(&product, "b1"), 1);
 }
 
-macro_rules! on_each_store {
-    ($($scenario:ident),* $(,)?) => {
-        mod in_memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(uow_core::InMemoryStore::new()).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::sqlite_store(stringify!($scenario)).await).await;
-                }
-            )*
-        }
-    };
-}
+/// Each scenario on a fresh store of backend `B` with the service's tables.
+mod scenarios {
+    use allocation_service::Allocation;
+    use uow_core::{InMemoryStore, UnitOfWork};
+    use uow_tests::backends::Backend;
 
-async fn sqlite_store(name: &str) -> uow_sqlx::SqlxStore {
-    let path = std::env::temp_dir().join(format!("allocation-{}-{name}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    const TABLES: &[&uow_core::AggregateMeta] =
+        <Allocation<InMemoryStore> as UnitOfWork>::AGGREGATES;
+
+    pub async fn adding_a_batch_creates_the_product<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::adding_a_batch_creates_the_product(store).await;
+        }
     }
-    let store = uow_sqlx::SqlxStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open SQLite");
-    store
-        .create_tables_for::<allocation_service::Allocation<uow_sqlx::SqlxStore>>()
-        .await
-        .expect("schema");
-    store
+
+    pub async fn adding_a_batch_for_an_existing_product_keeps_one_product<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::adding_a_batch_for_an_existing_product_keeps_one_product(store).await;
+        }
+    }
+
+    pub async fn allocating_returns_the_batch_and_commits<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::allocating_returns_the_batch_and_commits(store).await;
+        }
+    }
+
+    pub async fn allocating_an_unknown_sku_is_rejected<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::allocating_an_unknown_sku_is_rejected(store).await;
+        }
+    }
+
+    pub async fn allocating_more_than_is_in_stock_fails_and_changes_nothing<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::allocating_more_than_is_in_stock_fails_and_changes_nothing(store).await;
+        }
+    }
+
+    pub async fn warehouse_stock_is_preferred_to_shipments<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::warehouse_stock_is_preferred_to_shipments(store).await;
+        }
+    }
+
+    pub async fn deallocating_frees_the_stock<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::deallocating_frees_the_stock(store).await;
+        }
+    }
+
+    pub async fn reducing_a_batch_reallocates_the_lines_that_no_longer_fit<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::reducing_a_batch_reallocates_the_lines_that_no_longer_fit(store).await;
+        }
+    }
+
+    pub async fn concurrent_allocations_never_overbook<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        if let Some(store) = B::fresh_with(TABLES).await {
+            super::concurrent_allocations_never_overbook(store).await;
+        }
+    }
 }
 
-on_each_store!(
+uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     adding_a_batch_creates_the_product,
     adding_a_batch_for_an_existing_product_keeps_one_product,
     allocating_returns_the_batch_and_commits,
@@ -254,4 +309,4 @@ on_each_store!(
     deallocating_frees_the_stock,
     reducing_a_batch_reallocates_the_lines_that_no_longer_fit,
     concurrent_allocations_never_overbook,
-);
+]);

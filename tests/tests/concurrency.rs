@@ -1,0 +1,95 @@
+//! No lost updates under contention, on every backend: many concurrent read-
+//! modify-write units of work on one aggregate, retried on conflict, add up
+//! exactly.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use uow_core::{Error, Retryable, Store, retry};
+use uow_tests::backends::Backend;
+use uow_tests::bank::{Account, AccountId, Bank};
+
+mod scenarios {
+    use super::*;
+
+    const TASKS: u64 = 8;
+    const DEPOSITS_PER_TASK: u64 = 100;
+
+    /// Deposits 1 into `acc-1` in its own unit of work; counts the conflicts
+    /// it lost and retried.
+    async fn deposit_one<S: Store>(store: &S, retried: &AtomicU64) -> Result<(), Error> {
+        retry(10_000, || async {
+            let outcome = async {
+                let mut uow = Bank::begin(store).await?;
+                uow.accounts
+                    .get(&AccountId::new("acc-1"))
+                    .await?
+                    .ok_or(Error::NotFound {
+                        aggregate: "Account",
+                        id: "acc-1".into(),
+                    })?
+                    .balance += 1;
+                uow.commit().await.map(drop)
+            }
+            .await;
+            if outcome.as_ref().is_err_and(Retryable::is_retryable) {
+                retried.fetch_add(1, Ordering::Relaxed);
+            }
+            outcome
+        })
+        .await
+    }
+
+    pub async fn eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .add(Account::open("acc-1", "Ada", "north"))
+            .expect("add");
+        uow.commit().await.expect("seed");
+
+        let retried = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let store = store.clone();
+                let retried = Arc::clone(&retried);
+                tokio::spawn(async move {
+                    for _ in 0..DEPOSITS_PER_TASK {
+                        deposit_one(&store, &retried)
+                            .await
+                            .expect("deposit commits");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("no task panicked");
+        }
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        let account = uow
+            .accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored");
+        assert_eq!(account.balance, (TASKS * DEPOSITS_PER_TASK) as i64);
+        assert_eq!(account.version, 1 + TASKS * DEPOSITS_PER_TASK);
+        let retried = retried.load(Ordering::Relaxed);
+        uow_tests::report(&format!(
+            "{}: {} deposits by {TASKS} tasks, final balance {}, {retried} conflicts retried",
+            B::NAME,
+            TASKS * DEPOSITS_PER_TASK,
+            account.balance
+        ));
+    }
+}
+
+uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
+    eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800,
+]);
