@@ -156,10 +156,20 @@ impl Backend for Postgres {
     type Store = SqlxStore;
     const NAME: &'static str = "postgres";
     async fn empty() -> Option<SqlxStore> {
+        Postgres::empty_with(StoreOptions::new().max_connections(5)).await
+    }
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
+    }
+}
+
+impl Postgres {
+    /// A fresh store with no tables, connected with `options`.
+    pub async fn empty_with(options: StoreOptions) -> Option<SqlxStore> {
         let url = Postgres::url()?;
-        let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        let admin_options = sqlx::postgres::PgConnectOptions::from_str(&url)
             .unwrap_or_else(|e| unreachable_server("PostgreSQL", &url, e));
-        let mut admin = options
+        let mut admin = admin_options
             .connect()
             .await
             .unwrap_or_else(|e| unreachable_server("PostgreSQL", &url, e));
@@ -186,13 +196,10 @@ impl Backend for Postgres {
         let separator = if url.contains('?') { '&' } else { '?' };
         let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
         Some(
-            SqlxStore::connect_with(&scoped, StoreOptions::new().max_connections(5))
+            SqlxStore::connect_with(&scoped, options)
                 .await
                 .unwrap_or_else(|e| unreachable_server("PostgreSQL", &url, e)),
         )
-    }
-    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
-        with_tables(Self::empty().await, aggregates).await
     }
 }
 

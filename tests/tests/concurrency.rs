@@ -93,3 +93,54 @@ mod scenarios {
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800,
 ]);
+
+/// At REPEATABLE READ, PostgreSQL itself aborts the second writer with a
+/// serialization failure (40001) before the version check runs; it surfaces
+/// as a retryable conflict, so `retry` handles it like a version conflict.
+#[tokio::test]
+async fn postgres_serialization_failures_are_retryable_conflicts() {
+    use uow_sqlx::{Isolation, StoreOptions};
+    use uow_tests::backends::Postgres;
+
+    let options = StoreOptions::new()
+        .max_connections(5)
+        .isolation(Isolation::RepeatableRead);
+    let Some(store) = Postgres::empty_with(options).await else {
+        return;
+    };
+    store
+        .create_tables(uow_tests::bank::TABLES)
+        .await
+        .expect("tables");
+    let mut uow = Bank::begin(&store).await.expect("begin");
+    uow.accounts
+        .add(Account::open("acc-1", "Ada", "north"))
+        .expect("add");
+    uow.commit().await.expect("seed");
+
+    let id = AccountId::new("acc-1");
+    let mut first = Bank::begin(&store).await.expect("begin");
+    let mut second = Bank::begin(&store).await.expect("begin");
+    first
+        .accounts
+        .get(&id)
+        .await
+        .expect("get")
+        .expect("stored")
+        .balance += 1;
+    second
+        .accounts
+        .get(&id)
+        .await
+        .expect("get")
+        .expect("stored")
+        .balance += 2;
+    first.commit().await.expect("first wins");
+    let err = second.commit().await.expect_err("second loses");
+    assert!(err.is_conflict(), "retryable: {err}");
+    assert!(
+        matches!(&err, Error::Backend(e) if e.retryable),
+        "reported by PostgreSQL as a serialization failure: {err:?}"
+    );
+    assert!(err.to_string().contains("could not serialize"), "{err}");
+}

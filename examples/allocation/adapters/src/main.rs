@@ -40,8 +40,13 @@ async fn main() -> ExitCode {
 
 async fn run(args: &[String]) -> Result<(), Failure> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    if words.is_empty() {
-        return story().await;
+    match words.as_slice() {
+        [] => return story().await,
+        ["help" | "--help" | "-h"] => {
+            println!("{}", usage());
+            return Ok(());
+        }
+        _ => {}
     }
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| store::DEFAULT_DATABASE_URL.into());
     let store = store::open(&url).await?;
