@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use uow_core::{Aggregate, ColumnValue, unit_of_work};
 
 /// An account number: a newtype value object stored as text.
-#[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct AccountId(pub String);
 
 impl AccountId {
@@ -17,7 +19,7 @@ impl AccountId {
 }
 
 /// What happens to an account.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AccountEvent {
     /// Money came in.
     Deposited { account: AccountId, amount: i64 },
@@ -134,7 +136,7 @@ pub struct Specimen {
 }
 
 /// Events of the bank's units of work.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum BankEvent {
     /// An account's event.
     Account(AccountEvent),
@@ -152,6 +154,14 @@ pub struct Bank {
     pub accounts: Account,
     pub entries: LedgerEntry,
     pub specimens: Specimen,
+}
+
+/// The bank's unit of work with a transactional outbox: its events are
+/// stored with its aggregates.
+#[unit_of_work(events = BankEvent, outbox)]
+pub struct AuditedBank {
+    pub accounts: Account,
+    pub entries: LedgerEntry,
 }
 
 /// The tables of [`Bank`].

@@ -51,6 +51,8 @@ mod aggregate;
 mod error;
 mod event;
 mod memory;
+mod message_bus;
+mod outbox;
 mod repository;
 mod retry;
 mod store;
@@ -63,7 +65,12 @@ pub use aggregate::{
 };
 pub use error::{BackendError, Error};
 pub use event::{AnyEvent, NoEvents};
-pub use memory::{InMemoryStore, InMemoryTransaction};
+pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
+pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
+pub use outbox::{
+    Backoff, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay,
+    RelayReport, new_event_id, now_micros,
+};
 pub use repository::Repository;
 pub use retry::{Retryable, retry};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
@@ -77,7 +84,8 @@ pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};
 /// change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::unit_of_work::{begin, commit};
+    pub use crate::outbox::outbox_records;
+    pub use crate::unit_of_work::{begin, commit, commit_with_outbox};
     pub use core::convert::Into;
     pub use core::default::Default;
     pub use core::future::Future;

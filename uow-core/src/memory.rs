@@ -1,11 +1,12 @@
 //! The in-memory store: a fake held to the same contract as the databases.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::{Future, ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
 use crate::error::Error;
+use crate::outbox::{OutboxClaim, OutboxMessage, OutboxStore, now_micros};
 use crate::store::{ChangeSet, Query, Store, Transaction};
 use crate::value::Value;
 
@@ -22,7 +23,9 @@ use crate::value::Value;
 ///   staged writes of a unit of work that has not committed;
 /// - a commit applies all writes of the unit of work or none, checking each
 ///   update and delete against the version loaded, ids and `unique` columns
-///   for duplicates, in the same order as the SQL stores.
+///   for duplicates, in the same order as the SQL stores;
+/// - the outbox of a unit of work declared with `outbox` is stored with its
+///   aggregates, and relays claim and deliver it as they do from a database.
 ///
 /// Cloning gives another handle to the same tables; it is safe to use from
 /// several units of work and threads at once.
@@ -59,6 +62,90 @@ pub struct InMemoryTransaction {
     tables: Arc<Mutex<Tables>>,
 }
 
+/// Messages of the in-memory outbox claimed by one relay.
+#[derive(Debug)]
+pub struct InMemoryClaim {
+    tables: Arc<Mutex<Tables>>,
+    messages: Vec<OutboxMessage>,
+    marks: Vec<(i64, Option<(String, i64)>)>,
+    finished: bool,
+}
+
+impl OutboxStore for InMemoryStore {
+    type Claim = InMemoryClaim;
+
+    fn claim(
+        &self,
+        relay: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<InMemoryClaim, Error>> + Send {
+        let messages = lock(&self.tables).claim(relay, limit, now_micros());
+        ready(Ok(InMemoryClaim {
+            tables: Arc::clone(&self.tables),
+            messages,
+            marks: Vec::new(),
+            finished: false,
+        }))
+    }
+}
+
+impl InMemoryClaim {
+    fn release(&mut self) {
+        let mut tables = lock(&self.tables);
+        let now = now_micros();
+        for stored in &mut tables.outbox {
+            if !self.messages.iter().any(|m| m.seq == stored.message.seq) {
+                continue;
+            }
+            stored.claimed_by = None;
+            match self
+                .marks
+                .iter()
+                .find(|(seq, _)| *seq == stored.message.seq)
+            {
+                Some((_, None)) => stored.delivered_at = Some(now),
+                Some((_, Some((error, retry_at)))) => {
+                    stored.message.attempts += 1;
+                    stored.last_error = Some(error.clone());
+                    stored.next_attempt_at = *retry_at;
+                }
+                None => {}
+            }
+        }
+        self.finished = true;
+    }
+}
+
+impl OutboxClaim for InMemoryClaim {
+    fn messages(&self) -> &[OutboxMessage] {
+        &self.messages
+    }
+
+    fn delivered(&mut self, seq: i64) {
+        self.marks.push((seq, None));
+    }
+
+    fn failed(&mut self, seq: i64, error: String, retry_at: i64) {
+        self.marks.push((seq, Some((error, retry_at))));
+    }
+
+    fn finish(mut self) -> impl Future<Output = Result<(), Error>> + Send {
+        self.release();
+        ready(Ok(()))
+    }
+}
+
+impl Drop for InMemoryClaim {
+    /// A claim dropped unfinished (a crashed relay) marks nothing: its
+    /// messages are delivered again by the next claim.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.marks.clear();
+            self.release();
+        }
+    }
+}
+
 impl Store for InMemoryStore {
     type Tx = InMemoryTransaction;
 
@@ -91,6 +178,17 @@ fn lock(tables: &Mutex<Tables>) -> MutexGuard<'_, Tables> {
 #[derive(Debug, Default)]
 struct Tables {
     by_name: HashMap<&'static str, Table>,
+    outbox: Vec<StoredMessage>,
+}
+
+/// An outbox row with its delivery state.
+#[derive(Debug)]
+struct StoredMessage {
+    message: OutboxMessage,
+    next_attempt_at: i64,
+    delivered_at: Option<i64>,
+    last_error: Option<String>,
+    claimed_by: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -140,8 +238,54 @@ impl Tables {
                 self.table(step.table)
                     .put(step.meta, step.id, step.previous);
             }
+            return outcome;
         }
-        outcome
+        // The outbox rows come last, as in the SQL stores: they are stored
+        // only with every aggregate write of the commit.
+        for record in changes.outbox() {
+            let seq = self.outbox.len() as i64 + 1;
+            self.outbox.push(StoredMessage {
+                message: OutboxMessage {
+                    seq,
+                    record: record.clone(),
+                    attempts: 0,
+                },
+                next_attempt_at: 0,
+                delivered_at: None,
+                last_error: None,
+                claimed_by: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The deliverable messages, as `OutboxStore::claim` defines them: in
+    /// sequence order, and for each aggregate only a run starting at its
+    /// oldest undelivered message.
+    fn claim(&mut self, relay: &str, limit: usize, now: i64) -> Vec<OutboxMessage> {
+        let mut blocked: HashSet<(String, String)> = HashSet::new();
+        let mut claimed = Vec::new();
+        for stored in &mut self.outbox {
+            if stored.delivered_at.is_some() {
+                continue;
+            }
+            let aggregate = (
+                stored.message.record.aggregate_type.clone(),
+                stored.message.record.aggregate_id.clone(),
+            );
+            if blocked.contains(&aggregate) {
+                continue;
+            }
+            if claimed.len() < limit && stored.claimed_by.is_none() && stored.next_attempt_at <= now
+            {
+                stored.claimed_by = Some(relay.to_owned());
+                claimed.push(stored.message.clone());
+            } else {
+                // Not claimable now: the aggregate's later messages wait.
+                blocked.insert(aggregate);
+            }
+        }
+        claimed
     }
 
     fn apply_all(&mut self, changes: &ChangeSet, undo: &mut Vec<Undo>) -> Result<(), Error> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::aggregate::{Aggregate, encode_row, id_text};
 use crate::error::Error;
+use crate::outbox::EventSource;
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
 use crate::value::{ColumnValue, Key, Value};
 
@@ -236,11 +237,23 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     }
 
     /// Drains the events of every tracked aggregate, in id order and, per
-    /// aggregate, in recording order.
+    /// aggregate, in recording order, each with the aggregate it came from.
     #[doc(hidden)]
-    pub fn drain_events<E>(&mut self, out: &mut Vec<E>, mut convert: impl FnMut(A::Event) -> E) {
-        for entry in self.entries.values_mut() {
-            out.extend(entry.aggregate.take_events().into_iter().map(&mut convert));
+    pub fn drain_events<E>(
+        &mut self,
+        out: &mut Vec<(EventSource, E)>,
+        mut convert: impl FnMut(A::Event) -> E,
+    ) {
+        for (id, entry) in &mut self.entries {
+            let events = entry.aggregate.take_events();
+            if events.is_empty() {
+                continue;
+            }
+            let source = EventSource {
+                aggregate_type: A::META.name,
+                aggregate_id: id_text::<A>(id),
+            };
+            out.extend(events.into_iter().map(|e| (source.clone(), convert(e))));
         }
     }
 }

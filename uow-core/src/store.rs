@@ -11,6 +11,7 @@ use std::future::Future;
 
 use crate::aggregate::{Aggregate, AggregateMeta};
 use crate::error::Error;
+use crate::outbox::OutboxRecord;
 use crate::value::Value;
 
 /// A place aggregates are stored: the in-memory store, or a database.
@@ -69,6 +70,7 @@ pub enum Query {
 #[derive(Debug, Default)]
 pub struct ChangeSet {
     tables: Vec<TableChanges>,
+    outbox: Vec<OutboxRecord>,
 }
 
 impl ChangeSet {
@@ -79,7 +81,18 @@ impl ChangeSet {
 
     /// `true` when nothing is to be written.
     pub fn is_empty(&self) -> bool {
-        self.tables.iter().all(TableChanges::is_empty)
+        self.tables.iter().all(TableChanges::is_empty) && self.outbox.is_empty()
+    }
+
+    /// The events to store in the outbox, written after every aggregate in
+    /// the same transaction.
+    pub fn set_outbox(&mut self, records: Vec<OutboxRecord>) {
+        self.outbox = records;
+    }
+
+    /// The outbox records of the commit.
+    pub fn outbox(&self) -> &[OutboxRecord] {
+        &self.outbox
     }
 
     /// Adds one table's changes (called once per repository).
@@ -106,12 +119,18 @@ impl ChangeSet {
         self.tables
     }
 
+    /// The tables and the outbox records, by value.
+    pub fn into_parts(self) -> (Vec<TableChanges>, Vec<OutboxRecord>) {
+        (self.tables, self.outbox)
+    }
+
     /// Total number of row writes.
     pub fn len(&self) -> usize {
         self.tables
             .iter()
             .map(|t| t.deletes.len() + t.updates.len() + t.inserts.len())
-            .sum()
+            .sum::<usize>()
+            + self.outbox.len()
     }
 }
 

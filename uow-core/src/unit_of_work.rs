@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::aggregate::AggregateMeta;
 use crate::error::Error;
+use crate::outbox::{EventSource, outbox_records};
 use crate::store::{ChangeSet, Store, Transaction};
 
 /// What every `#[unit_of_work]` struct implements, for code that is generic
@@ -31,6 +32,10 @@ pub trait UnitOfWork: Sized + Send {
     /// tools create or print (`store.create_tables(Allocation::<S>::AGGREGATES)`).
     const AGGREGATES: &'static [&'static AggregateMeta];
 
+    /// Whether it stores its events in the outbox (`#[unit_of_work(outbox)]`),
+    /// so schema tools create and check the outbox table too.
+    const OUTBOX: bool = false;
+
     /// Begins a unit of work on `store`.
     fn begin(store: &Self::Store) -> impl Future<Output = Result<Self, Error>> + Send;
 
@@ -45,9 +50,26 @@ pub async fn begin<S: Store>(store: &S) -> Result<Arc<S::Tx>, Error> {
     store.begin().await.map(Arc::new)
 }
 
-/// Orders and applies a unit of work's changes.
+/// Orders and applies a unit of work's changes, and hands back its events
+/// once they are committed.
 #[doc(hidden)]
-pub async fn commit<S: Store>(tx: &S::Tx, mut changes: ChangeSet) -> Result<(), Error> {
+pub async fn commit<S: Store, E>(
+    tx: &S::Tx,
+    mut changes: ChangeSet,
+    events: Vec<(EventSource, E)>,
+) -> Result<Vec<E>, Error> {
     changes.sort();
-    tx.commit(changes).await
+    tx.commit(changes).await?;
+    Ok(events.into_iter().map(|(_, event)| event).collect())
+}
+
+/// Like [`commit`], storing the events in the outbox in the same transaction.
+#[doc(hidden)]
+pub async fn commit_with_outbox<S: Store, E: serde::Serialize>(
+    tx: &S::Tx,
+    mut changes: ChangeSet,
+    events: Vec<(EventSource, E)>,
+) -> Result<Vec<E>, Error> {
+    changes.set_outbox(outbox_records(&events)?);
+    commit::<S, E>(tx, changes, events).await
 }

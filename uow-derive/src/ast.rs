@@ -10,7 +10,7 @@ use syn::{
     Visibility,
 };
 
-use crate::attr::{self, AggregateField, Flag};
+use crate::attr::{self, AggregateField, Flag, Unread};
 use crate::ctxt::Ctxt;
 
 /// A struct deriving `Aggregate`.
@@ -185,6 +185,8 @@ pub struct EntityField<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
     pub id: Flag,
+    /// What its keys that could not be read may have meant.
+    pub unread: Unread,
 }
 
 impl<'a> Entity<'a> {
@@ -195,11 +197,12 @@ impl<'a> Entity<'a> {
             .named
             .iter()
             .filter_map(|field| {
-                let id = attr::entity_field(cx, &field.attrs).id;
+                let attrs = attr::entity_field(cx, &field.attrs);
                 Some(EntityField {
                     ident: field.ident.as_ref()?,
                     ty: &field.ty,
-                    id,
+                    id: attrs.id,
+                    unread: attrs.unread,
                 })
             })
             .collect();
@@ -261,6 +264,8 @@ pub struct UnitOfWork<'a> {
     pub krate: Path,
     /// `events = ...`: the event type `commit()` returns.
     pub events: Option<Type>,
+    /// `outbox`: the events are stored in the outbox at commit.
+    pub outbox: Option<proc_macro2::Span>,
     /// The repository fields: name and aggregate type.
     pub fields: Vec<&'a syn::Field>,
 }
@@ -285,10 +290,19 @@ impl<'a> UnitOfWork<'a> {
                 return None;
             }
         };
+        let outbox = args.outbox.span();
+        let events = args.events.into_inner();
+        if let (Some(span), None) = (outbox, &events) {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`outbox` stores the events as JSON, so it needs their type: write `#[unit_of_work(events = MyEvent, outbox)]` with `MyEvent: serde::Serialize`",
+            ));
+        }
         Some(UnitOfWork {
             item,
             krate: krate(args.krate.into_inner()),
-            events: args.events.into_inner(),
+            events,
+            outbox,
             fields,
         })
     }
@@ -307,7 +321,7 @@ fn named_fields<'a>(cx: &Ctxt, input: &'a DeriveInput, derive: &str) -> Option<&
             cx.error_spanned_by(
                 unnamed,
                 format!(
-                    "`#[derive({derive})]` needs a struct with named fields, not a tuple struct: fields need names"
+                    "`#[derive({derive})]` needs a struct with named fields, not a tuple struct: name each field, such as `pub sku: Sku`"
                 ),
             );
             None
@@ -383,6 +397,29 @@ pub fn snake_case(name: &str) -> String {
 /// The tokens of a type, for comparing two types by how they are written.
 pub fn type_text(ty: &Type) -> String {
     ty.to_token_stream().to_string()
+}
+
+/// A type as a person writes it (`Option<Vec<u8>>`, not the token spacing
+/// `Option < Vec < u8 > >`), for messages.
+pub fn type_display(ty: &Type) -> String {
+    let mut text = type_text(ty);
+    for (spaced, tight) in [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ::", "::"),
+        (":: ", "::"),
+        ("& ", "&"),
+        (" ,", ","),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        text = text.replace(spaced, tight);
+    }
+    text
 }
 
 /// The element type of a field written `Vec<T>` (any path ending in `Vec`).

@@ -54,6 +54,23 @@ impl<T> Setting<T> {
     }
 }
 
+/// What the keys that could not be read may have meant: the "did you mean"
+/// of an unknown key, or anything at all when a whole attribute could not be
+/// read. The rules consult it so that a misspelled `id` is reported once, as
+/// misspelled, and not once more as a missing id.
+#[derive(Clone, Default)]
+pub struct Unread {
+    keys: Vec<Symbol>,
+    anything: bool,
+}
+
+impl Unread {
+    /// Whether `key` may have been meant by a key that could not be read.
+    pub fn may_mean(&self, key: Symbol) -> bool {
+        self.anything || self.keys.contains(&key)
+    }
+}
+
 /// `#[aggregate(...)]` on the struct.
 #[derive(Default)]
 pub struct AggregateStruct {
@@ -72,6 +89,7 @@ pub struct AggregateField {
     pub find_by: Flag,
     pub unique: Flag,
     pub events: Flag,
+    pub unread: Unread,
 }
 
 /// `#[entity(...)]` on the struct.
@@ -82,9 +100,10 @@ pub struct EntityStruct {
 }
 
 /// `#[entity(...)]` on a field.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct EntityField {
     pub id: Flag,
+    pub unread: Unread,
 }
 
 /// `#[column_value(...)]` on the struct.
@@ -97,6 +116,7 @@ pub struct ColumnValueStruct {
 #[derive(Default)]
 pub struct UnitOfWorkArgs {
     pub events: Setting<Type>,
+    pub outbox: Flag,
     pub krate: Setting<Path>,
 }
 
@@ -126,6 +146,7 @@ pub fn aggregate_struct(cx: &Ctxt, attrs: &[Attribute]) -> AggregateStruct {
         elsewhere: symbol::AGGREGATE_FIELD_KEYS,
     };
     let mut out = AggregateStruct::default();
+    foreign_attrs(cx, attrs, scope, symbol::ENTITY);
     read_attrs(cx, attrs, scope, |key, meta| {
         if key == symbol::TABLE {
             let value = value(cx, scope, key, meta, "a string", parse_string)?;
@@ -149,7 +170,8 @@ pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
     };
     let mut out = AggregateField::default();
     let mut column = Setting::default();
-    read_attrs(cx, attrs, scope, |key, meta| {
+    let mut unread = foreign_attrs(cx, attrs, scope, symbol::ENTITY);
+    unread.absorb(read_attrs(cx, attrs, scope, |key, meta| {
         let target = match key {
             k if k == symbol::COLUMN => {
                 let value = value(cx, scope, key, meta, "a string", parse_string)?;
@@ -165,8 +187,9 @@ pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
             _ => return Ok(()),
         };
         flag(cx, scope, key, meta, target)
-    });
+    }));
     out.column = column.into_inner();
+    out.unread = unread;
     out
 }
 
@@ -178,6 +201,7 @@ pub fn entity_struct(cx: &Ctxt, attrs: &[Attribute]) -> EntityStruct {
         elsewhere: symbol::ENTITY_FIELD_KEYS,
     };
     let mut out = EntityStruct::default();
+    foreign_attrs(cx, attrs, scope, symbol::AGGREGATE);
     read_attrs(cx, attrs, scope, |key, meta| {
         if key == symbol::CRATE {
             crate_path(cx, scope, key, meta, &mut out.krate)?;
@@ -197,12 +221,14 @@ pub fn entity_field(cx: &Ctxt, attrs: &[Attribute]) -> EntityField {
         elsewhere: symbol::ENTITY_STRUCT_KEYS,
     };
     let mut out = EntityField::default();
-    read_attrs(cx, attrs, scope, |key, meta| {
+    let mut unread = foreign_attrs(cx, attrs, scope, symbol::AGGREGATE);
+    unread.absorb(read_attrs(cx, attrs, scope, |key, meta| {
         if key == symbol::ID {
             flag(cx, scope, key, meta, &mut out.id)?;
         }
         Ok(())
-    });
+    }));
+    out.unread = unread;
     out
 }
 
@@ -245,11 +271,14 @@ pub fn unit_of_work_args(cx: &Ctxt, args: TokenStream) -> UnitOfWorkArgs {
     if args.is_empty() {
         return out;
     }
+    let mut unread = Unread::default();
     let parser = syn::meta::parser(|meta| {
-        read_key(cx, scope, &meta, &mut |key, meta| {
+        read_key(cx, scope, &meta, &mut unread, &mut |key, meta| {
             if key == symbol::EVENTS {
                 let value = value(cx, scope, key, meta, "a type", parse_type)?;
                 out.events.set(cx, scope, key, meta, value);
+            } else if key == symbol::OUTBOX {
+                flag(cx, scope, key, meta, &mut out.outbox)?;
             } else if key == symbol::CRATE {
                 crate_path(cx, scope, key, meta, &mut out.krate)?;
             }
@@ -263,13 +292,15 @@ pub fn unit_of_work_args(cx: &Ctxt, args: TokenStream) -> UnitOfWorkArgs {
 }
 
 /// Calls `on_key` for every known key of every `#[<scope.attr>(...)]` in
-/// `attrs`; records unknown keys and malformed attributes.
+/// `attrs`; records unknown keys and malformed attributes, and returns what
+/// they may have meant.
 fn read_attrs(
     cx: &Ctxt,
     attrs: &[Attribute],
     scope: Scope,
     mut on_key: impl FnMut(Symbol, &ParseNestedMeta) -> syn::Result<()>,
-) {
+) -> Unread {
+    let mut unread = Unread::default();
     for attr in attrs.iter().filter(|attr| attr.path() == scope.attr) {
         let example = match scope.keys.first() {
             Some(key) => format!("`#[{}({})]`", scope.attr, example_of(scope, *key)),
@@ -279,26 +310,75 @@ fn read_attrs(
             Meta::List(list) if list.tokens.is_empty() => continue,
             Meta::List(_) => {}
             Meta::Path(_) | Meta::NameValue(_) => {
-                cx.error_spanned_by(attr, format!("expected a list of keys, such as {example}"));
+                cx.error_spanned_by(
+                    attr,
+                    format!(
+                        "`#[{}]` takes its keys in parentheses, such as {example}",
+                        scope.attr
+                    ),
+                );
+                unread.anything = true;
                 continue;
             }
         }
-        let result = attr.parse_nested_meta(|meta| read_key(cx, scope, &meta, &mut on_key));
+        let result =
+            attr.parse_nested_meta(|meta| read_key(cx, scope, &meta, &mut unread, &mut on_key));
         if let Err(error) = result {
             cx.syn_error(error);
+            unread.anything = true;
         }
     }
+    unread
 }
 
 fn read_key(
     cx: &Ctxt,
     scope: Scope,
     meta: &ParseNestedMeta,
+    unread: &mut Unread,
     on_key: &mut dyn FnMut(Symbol, &ParseNestedMeta) -> syn::Result<()>,
 ) -> syn::Result<()> {
     match scope.keys.iter().find(|key| meta.path == **key) {
         Some(key) => on_key(*key, meta),
-        None => unknown_key(cx, scope, meta),
+        None => {
+            let meant = unknown_key(cx, scope, meta)?;
+            unread.keys.extend(meant);
+            Ok(())
+        }
+    }
+}
+
+/// Reports the attribute of the other derive (`#[entity(...)]` on an
+/// aggregate, `#[aggregate(...)]` on an entity), which rustc would accept
+/// silently here since both derives declare both.
+fn foreign_attrs(cx: &Ctxt, attrs: &[Attribute], scope: Scope, foreign: Symbol) -> Unread {
+    let mut unread = Unread::default();
+    let (derive, foreign_derive) = if scope.attr == symbol::ENTITY {
+        ("Entity", "Aggregate")
+    } else {
+        ("Aggregate", "Entity")
+    };
+    let example = match scope.keys.first() {
+        Some(key) => format!(", such as `#[{}({})]`", scope.attr, example_of(scope, *key)),
+        None => String::new(),
+    };
+    for attr in attrs.iter().filter(|attr| attr.path() == foreign) {
+        cx.error_spanned_by(
+            attr.path(),
+            format!(
+                "`#[{foreign}(...)]` belongs to `#[derive({foreign_derive})]`; with `#[derive({derive})]` write `#[{}(...)]`{example}",
+                scope.attr
+            ),
+        );
+        unread.anything = true;
+    }
+    unread
+}
+
+impl Unread {
+    fn absorb(&mut self, other: Unread) {
+        self.keys.extend(other.keys);
+        self.anything |= other.anything;
     }
 }
 
@@ -429,8 +509,9 @@ fn crate_path(
     Ok(())
 }
 
-/// Records an unknown key, with a "did you mean" when a key is close.
-fn unknown_key(cx: &Ctxt, scope: Scope, meta: &ParseNestedMeta) -> syn::Result<()> {
+/// Records an unknown key, with a "did you mean" when a key is close;
+/// returns that key.
+fn unknown_key(cx: &Ctxt, scope: Scope, meta: &ParseNestedMeta) -> syn::Result<Option<Symbol>> {
     let mut typed = meta
         .path
         .segments
@@ -449,7 +530,7 @@ fn unknown_key(cx: &Ctxt, scope: Scope, meta: &ParseNestedMeta) -> syn::Result<(
     }
     skip_value(meta.input)?;
     cx.error_spanned_by(tokens, unknown_key_message(scope, &typed));
-    Ok(())
+    Ok(did_you_mean(&typed, scope.keys))
 }
 
 fn unknown_key_message(scope: Scope, typed: &str) -> String {
@@ -468,6 +549,10 @@ fn unknown_key_message(scope: Scope, typed: &str) -> String {
     }
     if scope.keys.is_empty() {
         return match scope.place {
+            Place::Field if !scope.elsewhere.is_empty() => format!(
+                "`#[{attr}(...)]` takes no keys on a field; above the struct it takes {}",
+                one_of(scope.elsewhere)
+            ),
             Place::Field => format!("`#[{attr}(...)]` takes no keys on a field"),
             Place::Struct | Place::Arguments => format!("`#[{attr}(...)]` takes no keys"),
         };

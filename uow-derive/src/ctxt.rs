@@ -33,9 +33,17 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
-    /// All errors combined into one, or `Ok` if there were none.
+    /// All errors combined into one, in the order they appear in the source
+    /// (so that rustc lists them top to bottom), or `Ok` if there were none.
     pub fn check(self) -> syn::Result<()> {
-        let mut errors = self.errors.into_inner().into_iter();
+        let mut errors = self.errors.into_inner();
+        // A stable sort: errors whose place is unknown (line 0) keep their
+        // order, ahead of the others.
+        errors.sort_by_key(|error| {
+            let start = error.span().start();
+            (start.line, start.column)
+        });
+        let mut errors = errors.into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());
         };

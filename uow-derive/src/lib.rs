@@ -69,10 +69,15 @@ mod tests;
 ///
 /// Every other field is a column and its type implements `ColumnValue`.
 /// Table and column names must be plain SQL identifiers and not reserved
-/// words; all of it is checked at compile time.
+/// words; all of it is checked at compile time, and every mistake of one
+/// struct is reported in the same compile, at the key, field or type at fault
+/// (`tests/ui/aggregate/` holds one example of each message).
+///
+/// `#[entity(...)]` is declared here too, only to say that it belongs to
+/// `#[derive(Entity)]` when it is written on an aggregate.
 ///
 /// [`Entity`]: derive@Entity
-#[proc_macro_derive(Aggregate, attributes(aggregate))]
+#[proc_macro_derive(Aggregate, attributes(aggregate, entity))]
 pub fn derive_aggregate(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     output(expand::derive_aggregate(&input), || {
@@ -94,8 +99,10 @@ pub fn derive_aggregate(input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// On the struct, `eq_by_id` also implements `PartialEq`, `Eq` and `Hash` by
-/// id, and `crate = "path"` says where `uow_core` is.
-#[proc_macro_derive(Entity, attributes(entity))]
+/// id, and `crate = "path"` says where `uow_core` is. `#[aggregate(...)]` is
+/// declared here too, only to say that it belongs to `#[derive(Aggregate)]`
+/// when it is written on an entity.
+#[proc_macro_derive(Entity, attributes(entity, aggregate))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     output(expand::derive_entity(&input), || {

@@ -44,6 +44,7 @@ pub const UNIQUE: Symbol = Symbol("unique");
 /// Field flag on an aggregate: the recorded domain events. Key of
 /// `#[unit_of_work]`: the event type `commit()` returns.
 pub const EVENTS: Symbol = Symbol("events");
+pub const OUTBOX: Symbol = Symbol("outbox");
 
 /// The keys each attribute accepts, by where it is written.
 pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, CRATE, EQ_BY_ID];
@@ -52,7 +53,7 @@ pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];
 pub const ENTITY_FIELD_KEYS: &[Symbol] = &[ID];
 pub const COLUMN_VALUE_STRUCT_KEYS: &[Symbol] = &[CRATE];
 pub const COLUMN_VALUE_FIELD_KEYS: &[Symbol] = &[];
-pub const UNIT_OF_WORK_KEYS: &[Symbol] = &[EVENTS, CRATE];
+pub const UNIT_OF_WORK_KEYS: &[Symbol] = &[EVENTS, OUTBOX, CRATE];
 
 /// Names people reach for that mean one of our keys.
 pub const SYNONYMS: &[(&str, Symbol)] = &[

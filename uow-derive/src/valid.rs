@@ -10,7 +10,7 @@ use syn::Generics;
 use crate::ast::{self, Aggregate, ColumnValue, Entity, Field, SqlName, UnitOfWork};
 use crate::attr::Flag;
 use crate::ctxt::Ctxt;
-use crate::symbol::{self, Symbol};
+use crate::symbol;
 
 /// Longest identifier every supported database accepts (PostgreSQL: 63).
 const MAX_NAME_LEN: usize = 63;
@@ -88,7 +88,16 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
         .iter()
         .filter(|f| f.attrs.id.is_set())
         .collect();
+    // A key that could not be read may have been the id: that key's error
+    // says what is wrong.
+    let unread = |key| {
+        aggregate
+            .fields
+            .iter()
+            .any(|f| f.attrs.unread.may_mean(key))
+    };
     match ids.split_first() {
+        None if unread(symbol::ID) => {}
         None => cx.error_spanned_by(
             aggregate.ident,
             format!("`{name}` has no id field: mark its identity field with `#[{a}(id)]`"),
@@ -113,6 +122,7 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
         .filter(|f| f.attrs.version.is_set())
         .collect();
     match versions.split_first() {
+        None if unread(symbol::VERSION) => {}
         None => cx.error_spanned_by(
             aggregate.ident,
             format!(
@@ -151,24 +161,65 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
         }
     }
 
-    check_sql_name(cx, &aggregate.table, &TABLE_NAME);
+    let owner = ast::snake_case(&name);
+    check_sql_name(cx, &aggregate.table, NameKind::Table, &owner);
+    let all_columns: Vec<String> = aggregate
+        .columns()
+        .map(|(_, field)| field.column.value.to_lowercase())
+        .collect();
     let mut columns: HashMap<String, &Field> = HashMap::new();
     for (_, field) in aggregate.columns() {
-        check_sql_name(cx, &field.column, &COLUMN_NAME);
+        check_sql_name(cx, &field.column, NameKind::Column, &owner);
         let key = field.column.value.to_lowercase();
         match columns.get(&key) {
-            Some(first) => cx.error_at(
-                field.column.span,
-                format!(
-                    "column `{}` is already used by field `{}`: rename one with `#[{a}(column = \"...\")]`",
-                    field.column.value,
-                    first.name()
-                ),
-            ),
+            Some(first) => {
+                let field_name = field.name();
+                let free = |candidate: &String| {
+                    is_identifier(candidate)
+                        && !is_reserved(candidate)
+                        && !all_columns.contains(&candidate.to_lowercase())
+                };
+                let fix = [field_name.clone(), format!("{owner}_{field_name}")]
+                    .into_iter()
+                    .find(free)
+                    .map_or_else(
+                        || format!("give `{field_name}` a column of its own with `#[{a}(column = \"...\")]`"),
+                        |column| format!("give `{field_name}` a column of its own, such as `#[{a}(column = \"{column}\")]`"),
+                    );
+                cx.error_at(
+                    field.column.span,
+                    format!(
+                        "column `{}` is already used by field `{}`; {fix}",
+                        field.column.value,
+                        first.name()
+                    ),
+                );
+            }
             None => {
                 columns.insert(key, field);
             }
         }
+    }
+}
+
+/// The element type to suggest for an events field written `ty`:
+/// `ProductEvent` for `Option<ProductEvent>` or `ProductEvent`.
+fn event_guess(ty: &syn::Type) -> String {
+    let syn::Type::Path(path) = ty else {
+        return "MyEvent".to_owned();
+    };
+    let Some(last) = path.path.segments.last() else {
+        return "MyEvent".to_owned();
+    };
+    match &last.arguments {
+        syn::PathArguments::None => ast::type_display(ty),
+        syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+            Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => {
+                ast::type_display(inner)
+            }
+            _ => "MyEvent".to_owned(),
+        },
+        syn::PathArguments::Parenthesized(_) => "MyEvent".to_owned(),
     }
 }
 
@@ -183,7 +234,8 @@ fn check_field(cx: &Ctxt, field: &Field) {
                 cx,
                 attrs.version,
                 format!(
-                    "`{field_name}` cannot be both the id and the version: give the version its own field"
+                    "a field cannot be both `id` and `version`: keep `{field_name}` as the id and add a version of its own, `#[{a}(version)] pub version: u64`",
+                    a = symbol::AGGREGATE
                 ),
             );
         }
@@ -192,8 +244,8 @@ fn check_field(cx: &Ctxt, field: &Field) {
             cx.error_spanned_by(
                 ty,
                 format!(
-                    "the version field must be `u64`, `i64`, `u32` or `i32`, not `{}`",
-                    quote!(#ty)
+                    "the version field must be `u64`, `i64`, `u32` or `i32`, not `{}`: the framework counts commits in it",
+                    ast::type_display(ty)
                 ),
             );
         }
@@ -211,13 +263,15 @@ fn check_field(cx: &Ctxt, field: &Field) {
             at_flag(
                 cx,
                 flag,
-                format!("`{key}` cannot be used on the events field: events are never stored"),
+                format!(
+                    "`{key}` cannot be used on the events field: events are never stored; remove `{key}`"
+                ),
             );
         }
         if let Some(column) = &attrs.column {
             cx.error_spanned_by(
                 column,
-                "`column` cannot be used on the events field: events are never stored",
+                "`column` cannot be used on the events field: events are never stored; remove `column`",
             );
         }
         if ast::vec_element(field.ty).is_none() {
@@ -225,8 +279,9 @@ fn check_field(cx: &Ctxt, field: &Field) {
             cx.error_spanned_by(
                 ty,
                 format!(
-                    "the events field must be a `Vec` of the aggregate's event type, such as `Vec<MyEvent>`, not `{}`",
-                    quote!(#ty)
+                    "the events field must be a `Vec` of the aggregate's event type, such as `Vec<{}>`, not `{}`",
+                    event_guess(ty),
+                    ast::type_display(ty)
                 ),
             );
         }
@@ -242,7 +297,7 @@ fn check_field(cx: &Ctxt, field: &Field) {
                 cx,
                 flag,
                 format!(
-                    "`{key}` cannot be used on a `json` field: a JSON document cannot be looked up"
+                    "`{key}` cannot be used on a `json` field: a JSON document cannot be looked up; remove `{key}`, or `json` if the type is a `ColumnValue`"
                 ),
             );
         }
@@ -251,7 +306,9 @@ fn check_field(cx: &Ctxt, field: &Field) {
                 at_flag(
                     cx,
                     attrs.json,
-                    format!("the {what} field cannot be `json`: it is stored as one plain column"),
+                    format!(
+                        "the {what} field cannot be `json`: it is stored as one plain column; remove `json`"
+                    ),
                 );
             }
         }
@@ -259,20 +316,20 @@ fn check_field(cx: &Ctxt, field: &Field) {
     }
 
     if attrs.id.is_set() || attrs.version.is_set() {
-        let what = if attrs.id.is_set() {
-            "the id needs no finder: `get` looks aggregates up by id"
-        } else {
-            "the version cannot be looked up"
-        };
         for (key, flag) in [
             (symbol::FIND_BY, attrs.find_by),
             (symbol::UNIQUE, attrs.unique),
         ] {
-            at_flag(
-                cx,
-                flag,
-                format!("`{key}` cannot be used on `{field_name}`: {what}"),
-            );
+            let message = if attrs.id.is_set() {
+                format!(
+                    "`{key}` cannot be used on the id `{field_name}`: `get` already looks aggregates up by id; remove `{key}`"
+                )
+            } else {
+                format!(
+                    "`{key}` cannot be used on the version `{field_name}`: a version is not looked up; remove `{key}`"
+                )
+            };
+            at_flag(cx, flag, message);
         }
         return;
     }
@@ -293,7 +350,9 @@ pub fn check_entity(cx: &Ctxt, entity: &Entity) {
     let ident = entity.ident;
     let e = symbol::ENTITY;
     let ids: Vec<_> = entity.fields.iter().filter(|f| f.id.is_set()).collect();
+    let unread = entity.fields.iter().any(|f| f.unread.may_mean(symbol::ID));
     match ids.split_first() {
+        None if unread => {}
         None => cx.error_spanned_by(
             ident,
             format!("`{ident}` has no id field: mark its identity field with `#[{e}(id)]`"),
@@ -331,7 +390,9 @@ pub fn check_column_value(cx: &Ctxt, value: &ColumnValue) {
             let ty = second.1;
             cx.error_spanned_by(
                 ty,
-                "a column value wraps exactly one field; store a multi-field value object with #[aggregate(json)]",
+                format!(
+                    "a column value wraps exactly one field, and `{ident}` has more: store a value object of several fields as one JSON document, with `#[aggregate(json)]` on the aggregate's field, and drop `#[derive(ColumnValue)]`"
+                ),
             );
         }
     }
@@ -383,8 +444,9 @@ pub fn check_unit_of_work(cx: &Ctxt, uow: &UnitOfWork) {
                 cx.error_spanned_by(
                     ty,
                     format!(
-                        "`{}` already has a repository in this unit of work, `{first_name}`: a unit of work holds one repository per aggregate",
-                        quote!(#ty)
+                        "`{}` already has a repository in this unit of work, `{first_name}`: a unit of work holds one repository per aggregate; remove `{}` and use `{first_name}`",
+                        ast::type_display(ty),
+                        field.ident.as_ref().map(ToString::to_string).unwrap_or_default(),
                     ),
                 );
             }
@@ -414,41 +476,26 @@ fn at_flag(cx: &Ctxt, flag: Flag, message: String) {
 }
 
 /// What kind of name is checked, for messages.
-struct NameKind {
-    what: &'static str,
-    key: Symbol,
-    example: &'static str,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NameKind {
+    Table,
+    Column,
 }
 
-const TABLE_NAME: NameKind = NameKind {
-    what: "table",
-    key: symbol::TABLE,
-    example: "...",
-};
-
-const COLUMN_NAME: NameKind = NameKind {
-    what: "column",
-    key: symbol::COLUMN,
-    example: "...",
-};
-
-fn check_sql_name(cx: &Ctxt, name: &SqlName, kind: &NameKind) {
-    let &NameKind { what, key, example } = kind;
+/// Reports a table or column name that is not a plain SQL identifier or is
+/// reserved, with a name to write instead; `owner` is the aggregate's name in
+/// snake_case.
+fn check_sql_name(cx: &Ctxt, name: &SqlName, kind: NameKind, owner: &str) {
     let a = symbol::AGGREGATE;
     let value = &name.value;
+    let (what, key, origin) = match kind {
+        NameKind::Table => ("table", symbol::TABLE, "the type name"),
+        NameKind::Column => ("column", symbol::COLUMN, "the field name"),
+    };
     let origin = if name.explicit {
         String::new()
-    } else if what == "table" {
-        " (from the type name)".to_owned()
     } else {
-        " (from the field name)".to_owned()
-    };
-    let fix = if name.explicit {
-        "choose another".to_owned()
-    } else if what == "table" {
-        format!("set another with `#[{a}({key} = \"{value}s\")]`")
-    } else {
-        format!("set another with `#[{a}({key} = \"{example}\")]`")
+        format!(" (from {origin})")
     };
     let problem = if !is_identifier(value) {
         format!(
@@ -459,7 +506,43 @@ fn check_sql_name(cx: &Ctxt, name: &SqlName, kind: &NameKind) {
     } else {
         return;
     };
+    let base = identifier_like(value);
+    let candidates = match kind {
+        NameKind::Table => [format!("{base}s"), format!("{base}_table")],
+        NameKind::Column => [format!("{owner}_{base}"), format!("{base}_value")],
+    };
+    let suggestion = candidates
+        .into_iter()
+        .find(|candidate| !base.is_empty() && is_identifier(candidate) && !is_reserved(candidate));
+    let fix = match (suggestion, name.explicit) {
+        (Some(other), true) => format!("choose another, such as `{other}`"),
+        (Some(other), false) => format!("set another with `#[{a}({key} = \"{other}\")]`"),
+        (None, true) => "choose another".to_owned(),
+        (None, false) => format!("set another with `#[{a}({key} = \"...\")]`"),
+    };
     cx.error_at(name.span, format!("{problem}; {fix}"));
+}
+
+/// `value` with every character that an SQL identifier cannot hold replaced
+/// by `_`, without leading or trailing `_` and cut to fit; empty when
+/// nothing is left.
+fn identifier_like(value: &str) -> String {
+    let replaced: String = value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut out = String::new();
+    for part in replaced.split('_').filter(|part| !part.is_empty()) {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(part);
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out.truncate(MAX_NAME_LEN - 8);
+    out
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 63 characters.

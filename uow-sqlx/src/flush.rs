@@ -23,6 +23,7 @@ use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Valu
 
 use crate::dialect::Dialect;
 use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row};
+use crate::outbox::{OUTBOX_META, outbox_row};
 use crate::sql::Batch;
 use crate::statements::Statements;
 
@@ -54,7 +55,8 @@ impl<D: Driver> Writer<'_, D> {
 
     /// Writes every change of the unit of work.
     pub(crate) async fn flush(&mut self, changes: ChangeSet) -> Result<(), Error> {
-        for table in changes.into_tables() {
+        let (tables, outbox) = changes.into_parts();
+        for table in tables {
             let meta = table.meta;
             if table.deletes.len() <= ROW_BY_ROW {
                 for delete in table.deletes {
@@ -72,7 +74,10 @@ impl<D: Driver> Writer<'_, D> {
             }
             self.insert(meta, table.inserts).await?;
         }
-        Ok(())
+        // The outbox last: its sequence numbers then follow commit order for
+        // each aggregate, whose row lock the commit already holds.
+        let rows = outbox.into_iter().map(outbox_row).collect();
+        self.insert(&OUTBOX_META, rows).await
     }
 
     async fn delete_one(

@@ -20,11 +20,21 @@
 //! - verify at start-up ([`SqlxStore::verify_tables_for`]) that the tables the
 //!   migrations made have every column the aggregates need, of a compatible
 //!   type, failing with [`uow_core::Error::Schema`] naming the table and column.
+//!
+//! # Outbox
+//!
+//! A unit of work declared `#[unit_of_work(events = E, outbox)]` stores its
+//! events in the `uow_outbox` table in its commit transaction. A
+//! [`uow_core::Relay`] over the store delivers them to your publisher, at least
+//! once and in order per aggregate; [`run_relay`] runs one until stopped.
+//! Relays may run in several processes at once (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
 #![warn(missing_docs)]
 
 mod dialect;
 mod driver;
 mod flush;
+mod outbox;
 mod schema;
 mod sql;
 mod statements;
@@ -32,5 +42,6 @@ mod store;
 mod temporal;
 
 pub use dialect::Dialect;
+pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
 pub use schema::{create_table, ddl};
 pub use store::{Isolation, SqlxStore, SqlxTransaction, StoreOptions};

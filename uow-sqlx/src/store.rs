@@ -164,15 +164,15 @@ pub struct SqlxStore {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     pool: Pool,
     statements: Statements,
     isolation: Isolation,
-    executed: AtomicU64,
+    pub(crate) executed: AtomicU64,
 }
 
 #[derive(Debug)]
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
     MySql(MySqlPool),
@@ -274,6 +274,14 @@ impl SqlxStore {
         }
     }
 
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
     /// The dialect of the database.
     pub fn dialect(&self) -> Dialect {
         match self.inner.pool {
@@ -324,7 +332,14 @@ impl SqlxStore {
     /// The DDL of the tables of unit of work `U`
     /// (`store.ddl_for::<Allocation<SqlxStore>>()`).
     pub fn ddl_for<U: UnitOfWork>(&self) -> String {
-        self.ddl(U::AGGREGATES)
+        let mut ddl = self.ddl(U::AGGREGATES);
+        if U::OUTBOX {
+            for statement in crate::outbox::outbox_ddl(self.dialect()) {
+                ddl.push_str(&statement);
+                ddl.push_str(";\n");
+            }
+        }
+        ddl
     }
 
     /// Creates the tables (and indexes) of `aggregates` that do not exist
@@ -333,33 +348,51 @@ impl SqlxStore {
     pub async fn create_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
             for statement in schema::create_table(self.dialect(), meta) {
-                let operation = || format!("create table {}", meta.table);
-                let statement = sqlx::AssertSqlSafe(statement);
-                let outcome = match &self.inner.pool {
-                    Pool::Sqlite(pool) => pool.execute(statement).await.map(drop),
-                    Pool::Postgres(pool) => pool.execute(statement).await.map(drop),
-                    Pool::MySql(pool) => match pool.execute(statement).await {
-                        // MySQL has no CREATE INDEX IF NOT EXISTS: an index
-                        // that exists already (ER_DUP_KEYNAME) is fine.
-                        Err(sqlx::Error::Database(db))
-                            if db.code().as_deref() == Some("42000")
-                                && db.message().contains("Duplicate key name") =>
-                        {
-                            Ok(())
-                        }
-                        other => other.map(drop),
-                    },
-                };
-                outcome.map_err(|e| connection_error(operation(), e))?;
+                self.execute_ddl(statement, meta.table).await?;
             }
         }
         Ok(())
     }
 
+    async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
+        let statement = sqlx::AssertSqlSafe(statement);
+        let outcome = match &self.inner.pool {
+            Pool::Sqlite(pool) => pool.execute(statement).await.map(drop),
+            Pool::Postgres(pool) => pool.execute(statement).await.map(drop),
+            Pool::MySql(pool) => match pool.execute(statement).await {
+                // MySQL has no CREATE INDEX IF NOT EXISTS: an index that
+                // exists already (ER_DUP_KEYNAME) is fine.
+                Err(sqlx::Error::Database(db))
+                    if db.code().as_deref() == Some("42000")
+                        && db.message().contains("Duplicate key name") =>
+                {
+                    Ok(())
+                }
+                other => other.map(drop),
+            },
+        };
+        outcome.map_err(|e| connection_error(format!("create table {table}"), e))
+    }
+
     /// Creates the missing tables of unit of work `U`
     /// (`store.create_tables_for::<Allocation<SqlxStore>>()`).
     pub async fn create_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
-        self.create_tables(U::AGGREGATES).await
+        self.create_tables(U::AGGREGATES).await?;
+        if U::OUTBOX {
+            self.create_outbox().await?;
+        }
+        Ok(())
+    }
+
+    /// Creates the outbox table (and, on SQLite, the relay lease table) if
+    /// missing. [`create_tables_for`](Self::create_tables_for) does it for a
+    /// unit of work declared with `outbox`.
+    pub async fn create_outbox(&self) -> Result<(), Error> {
+        for statement in crate::outbox::outbox_ddl(self.dialect()) {
+            self.execute_ddl(statement, crate::outbox::OUTBOX_TABLE)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Checks that the tables of `aggregates` exist with every column the
@@ -381,7 +414,11 @@ impl SqlxStore {
 
     /// Checks the tables of unit of work `U` (see [`verify_tables`](Self::verify_tables)).
     pub async fn verify_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
-        self.verify_tables(U::AGGREGATES).await
+        self.verify_tables(U::AGGREGATES).await?;
+        if U::OUTBOX {
+            self.verify_tables(&[&crate::outbox::OUTBOX_META]).await?;
+        }
+        Ok(())
     }
 }
 

@@ -48,16 +48,109 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
         _ => TokenStream::new(),
     };
     let (repository_trait, repository_impl) = repository(aggregate);
+    let glue = match mode {
+        Mode::Complete => columns_glue(krate),
+        Mode::Placeholder => TokenStream::new(),
+    };
 
     quote! {
         #repository_trait
 
         const _: () = {
+            #glue
             #entity_impl
             #aggregate_impl
             #eq
             #repository_impl
         };
+    }
+}
+
+/// How `encode` and `decode` reach a plain column's `ColumnValue` impl: by
+/// autoref, `(&&__UowColumn::<T>::NEW).__uow_encode(..)` picks the real
+/// conversion when `T: ColumnValue` and otherwise a stand-in that is never
+/// run. So a field type that cannot be stored is reported once, by its
+/// column's `kind_of::<T>()` in `META`, and not once more by each body.
+fn columns_glue(krate: &syn::Path) -> TokenStream {
+    let result = quote!(#krate::__private::Result);
+    let vec = quote!(#krate::__private::Vec);
+    let signatures = quote! {
+        fn __uow_encode(
+            &self,
+            field: &T,
+            column: usize,
+            row: &mut #vec<#krate::Value>,
+        ) -> #result<(), #krate::FieldError>;
+
+        fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
+            &self,
+            row: &__UowR,
+            column: usize,
+        ) -> #result<T, #krate::FieldError>;
+    };
+    let unreported = unimplemented();
+    quote! {
+        struct __UowColumn<T>(::core::marker::PhantomData<fn() -> T>);
+
+        impl<T> __UowColumn<T> {
+            const NEW: Self = __UowColumn(::core::marker::PhantomData);
+        }
+
+        trait __UowMapped<T> {
+            #signatures
+        }
+
+        impl<T: #krate::ColumnValue> __UowMapped<T> for &__UowColumn<T> {
+            #[inline]
+            fn __uow_encode(
+                &self,
+                field: &T,
+                column: usize,
+                row: &mut #vec<#krate::Value>,
+            ) -> #result<(), #krate::FieldError> {
+                #krate::__private::encode(field, column, row)
+            }
+
+            #[inline]
+            fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
+                &self,
+                row: &__UowR,
+                column: usize,
+            ) -> #result<T, #krate::FieldError> {
+                #krate::__private::decode(row, column)
+            }
+        }
+
+        trait __UowUnmapped<T> {
+            #signatures
+        }
+
+        impl<T> __UowUnmapped<T> for __UowColumn<T> {
+            fn __uow_encode(
+                &self,
+                _: &T,
+                _: usize,
+                _: &mut #vec<#krate::Value>,
+            ) -> #result<(), #krate::FieldError> {
+                #unreported
+            }
+
+            fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
+                &self,
+                _: &__UowR,
+                _: usize,
+            ) -> #result<T, #krate::FieldError> {
+                #unreported
+            }
+        }
+
+        const fn __uow_id_kind<A: #krate::Aggregate>() -> #krate::ColumnKind {
+            #krate::__private::kind_of::<<A as #krate::Entity>::Id>()
+        }
+
+        const fn __uow_id_nullable<A: #krate::Aggregate>() -> bool {
+            #krate::__private::nullable::<<A as #krate::Entity>::Id>()
+        }
     }
 }
 
@@ -100,8 +193,8 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         None => (unimplemented(), unimplemented(), TokenStream::new()),
     };
 
-    // Spanned at the field's type, so that a type that cannot be stored is
-    // reported there, once per body.
+    // Spanned at the field's type, so that a problem with it is reported
+    // there. Plain columns go through `__UowColumn` (see `columns_glue`).
     let encode = aggregate.columns().map(|(index, field)| {
         let index = Literal::usize_unsuffixed(index);
         let span = field.ty.span();
@@ -109,15 +202,16 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         let krate = respan_tokens(krate, span);
         if field.attrs.version.is_set() {
             quote_spanned! {span=>
-                #krate::__private::encode_version(#krate::Aggregate::version(self), #index, row)?;
+                #krate::__private::encode_version(#version, #index, row)?;
             }
         } else if field.is_json() {
             quote_spanned! {span=>
                 #krate::__private::encode_json(&self.#member, #index, row)?;
             }
         } else {
+            let ty = field.ty;
             quote_spanned! {span=>
-                #krate::__private::encode(&self.#member, #index, row)?;
+                (&&__UowColumn::<#ty>::NEW).__uow_encode(&self.#member, #index, row)?;
             }
         }
     });
@@ -136,7 +230,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         let value = if field.is_json() {
             quote_spanned!(span=> #krate_at::__private::decode_json::<#ty, _>(row, #column)?)
         } else {
-            quote_spanned!(span=> #krate_at::__private::decode::<#ty, _>(row, #column)?)
+            quote_spanned!(span=> (&&__UowColumn::<#ty>::NEW).__uow_decode(row, #column)?)
         };
         quote!(#member: #value)
     });
@@ -149,9 +243,16 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         None => quote!(#vec::new()),
     };
 
+    // The trait requires the id to be a `ColumnValue`; rustc reports that
+    // at the trait's name, which is therefore spanned at the id's type.
+    let aggregate_trait = match aggregate.id_field() {
+        Some(id) => respan_tokens(quote!(#krate::Aggregate), id.ty.span()),
+        None => quote!(#krate::Aggregate),
+    };
+
     quote! {
         #[automatically_derived]
-        impl #krate::Aggregate for #ident {
+        impl #aggregate_trait for #ident {
             type Event = #event_ty;
 
             const META: &'static #krate::AggregateMeta = &#meta;
@@ -168,6 +269,9 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #set_version
             }
 
+            // `(&&__UowColumn::<T>::NEW)` picks the conversion by autoref.
+            #[allow(clippy::needless_borrow)]
+            #cast_lints
             fn encode(
                 &self,
                 row: &mut #vec<#krate::Value>,
@@ -176,6 +280,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #result::Ok(())
             }
 
+            #[allow(clippy::needless_borrow)]
             fn decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
                 row: &__UowR,
             ) -> #result<Self, #krate::FieldError> {
@@ -185,7 +290,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             }
 
             #[inline]
-            fn take_events(&mut self) -> #vec<Self::Event> {
+            fn take_events(&mut self) -> #vec<#event_ty> {
                 #take_events
             }
         }
@@ -226,11 +331,22 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
     let ty = field.ty;
     let (kind, nullable) = if field.is_json() {
         (quote!(#krate::ColumnKind::Json), quote!(false))
-    } else {
-        let krate = respan_tokens(krate, ty.span());
+    } else if field.attrs.id.is_set() {
+        // Known through `Self: Aggregate`, whose impl reports an id that is
+        // not a `ColumnValue`: no second error here.
         (
-            quote_spanned!(ty.span()=> #krate::__private::kind_of::<#ty>()),
-            quote_spanned!(ty.span()=> #krate::__private::nullable::<#ty>()),
+            quote!(__uow_id_kind::<Self>()),
+            quote!(__uow_id_nullable::<Self>()),
+        )
+    } else {
+        // Spanned from the first to the last token of the type, so that
+        // rustc underlines all of `Vec<String>`, not only `Vec`.
+        let (first, last) = type_ends(ty);
+        let krate = respan_tokens(krate, first);
+        let close = quote_spanned!(last=> >);
+        (
+            quote_spanned!(first=> #krate::__private::kind_of::<#ty #close()),
+            quote_spanned!(first=> #krate::__private::nullable::<#ty #close()),
         )
     };
     let role = match field.role() {
@@ -304,7 +420,7 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #unimplemented
             }
 
-            fn take_events(&mut self) -> #vec<Self::Event> {
+            fn take_events(&mut self) -> #vec<#event_ty> {
                 #unimplemented
             }
         }
@@ -504,6 +620,17 @@ fn repository(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
     };
 
     (repository_trait, repository_impl)
+}
+
+/// The spans of the first and the last token of `ty`. rustc reports code
+/// whose tokens run from one to the other under the whole type as written.
+pub(super) fn type_ends(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(|| ty.span(), |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
 }
 
 /// `ident` with `span`, so that an expression naming the field is reported

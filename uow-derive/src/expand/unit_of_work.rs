@@ -5,10 +5,11 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Item, ItemStruct};
+use syn::{Item, ItemStruct, Path, Token};
 
-use super::aggregate::{respan, respan_tokens};
+use super::aggregate::{respan, respan_tokens, type_ends};
 use super::doc;
 use crate::ast::UnitOfWork;
 use crate::attr;
@@ -38,9 +39,11 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> syn::Result<TokenStream
 pub fn placeholder(args: &TokenStream, item: &TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     let args = attr::unit_of_work_args(&cx, args.clone());
-    let Ok(Item::Struct(parsed)) = syn::parse2::<Item>(item.clone()) else {
+    let Ok(Item::Struct(mut parsed)) = syn::parse2::<Item>(item.clone()) else {
         return item.clone();
     };
+    // The expansion implements `Debug`; a derived one would conflict.
+    remove_derived_debug(&mut parsed);
     if !parsed.generics.params.is_empty() || parsed.generics.where_clause.is_some() {
         return item.clone();
     }
@@ -48,6 +51,32 @@ pub fn placeholder(args: &TokenStream, item: &TokenStream) -> TokenStream {
         Some(uow) => generate(&uow),
         None => item.clone(),
     }
+}
+
+/// Removes `Debug` from the `#[derive(...)]`s of `item` (reported by
+/// `valid::check_unit_of_work`), dropping a derive left empty.
+fn remove_derived_debug(item: &mut ItemStruct) {
+    item.attrs.retain_mut(|attr| {
+        if !attr.path().is_ident("derive") {
+            return true;
+        }
+        let Ok(paths) = attr.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)
+        else {
+            return true;
+        };
+        let kept: Vec<&Path> = paths
+            .iter()
+            .filter(|path| path.segments.last().is_none_or(|s| s.ident != "Debug"))
+            .collect();
+        if kept.len() == paths.len() {
+            return true;
+        }
+        if kept.is_empty() {
+            return false;
+        }
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        true
+    });
 }
 
 fn not_a_struct(cx: &Ctxt, item: &Item) {
@@ -101,8 +130,11 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
         let vis = &field.vis;
         let member = &field.ident;
         let ty = &field.ty;
-        let krate = respan_tokens(krate, ty.span());
-        let repository = quote_spanned!(ty.span()=> #krate::Repository<#ty, __UowS>);
+        // From the type's first token to its last: rustc underlines it all.
+        let (first, last) = type_ends(ty);
+        let krate = respan_tokens(krate, first);
+        let close = quote_spanned!(last=> >);
+        let repository = quote_spanned!(first=> #krate::Repository<#ty, __UowS #close);
         quote!(#(#attrs)* #vis #member: #repository)
     });
     // Per-field code is spanned at the field's type, so that a type that is
@@ -150,7 +182,7 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
                     >::new())
                         .converter()
                 };
-                // One of the two traits is picked, so the other is unused.
+                // One of the traits is picked, so the others are unused.
                 quote! {
                     {
                         #[allow(unused_imports)]
@@ -167,12 +199,14 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
     });
 
     // Every impl assumes its fields are aggregates: a field type that is not
-    // one is then reported where it is written (by the struct and these
-    // bounds), not once more by every use in the bodies.
+    // one is then reported once, where it is written, by the struct's field
+    // `Repository<T, S>`, and not once more by every use in the bodies. The
+    // `for<'__uow>` keeps rustc from checking the assumption itself (as it
+    // does a bound that names no parameter), which would be a second error.
     let bounds = uow.fields.iter().map(|field| {
         let ty = &field.ty;
         let krate = respan_tokens(krate, ty.span());
-        quote_spanned!(ty.span()=> #ty: #krate::Aggregate)
+        quote_spanned!(ty.span()=> for<'__uow> #ty: #krate::Aggregate)
     });
     let where_clause = quote!(where #(#bounds,)*);
 
@@ -203,8 +237,18 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
         Some(_) => quote!(#[allow(clippy::needless_borrow)]),
         None => TokenStream::new(),
     };
+    let outbox = uow.outbox.is_some();
+    let commit_fn = if outbox {
+        quote!(commit_with_outbox)
+    } else {
+        quote!(commit)
+    };
     let rollback_doc =
         doc("Ends the unit of work without storing anything (the same as dropping it).");
+    let events_glue = match &uow.events {
+        Some(_) => events_glue(krate),
+        None => TokenStream::new(),
+    };
 
     quote! {
         #(#attrs)*
@@ -214,6 +258,8 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
         }
 
         const _: () = {
+            #events_glue
+
             impl<__UowS: #krate::Store> #ident<__UowS> #where_clause {
                 #begin_doc
                 pub async fn begin(store: &__UowS) -> #result<Self, #krate::Error> {
@@ -229,10 +275,14 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
                 pub async fn commit(mut self) -> #result<#vec<#event_ty>, #krate::Error> {
                     let mut __uow_changes = #krate::ChangeSet::new();
                     #(__uow_changes.push(#collect_changes);)*
-                    #krate::__private::commit::<__UowS>(&self.__uow_tx, __uow_changes).await?;
                     let mut __uow_events = #vec::new();
                     #(#drains)*
-                    #result::Ok(__uow_events)
+                    #krate::__private::#commit_fn::<__UowS, #event_ty>(
+                        &self.__uow_tx,
+                        __uow_changes,
+                        __uow_events,
+                    )
+                    .await
                 }
 
                 #rollback_doc
@@ -247,6 +297,7 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
                 type Event = #event_ty;
 
                 const AGGREGATES: &'static [&'static #krate::AggregateMeta] = &[#(#metas),*];
+                const OUTBOX: bool = #outbox;
 
                 #[inline]
                 fn begin(
@@ -275,5 +326,30 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// The last resort of the conversion of an aggregate's events into the unit
+/// of work's event type, picked (by autoref, after `ConvertNoEvents` and
+/// `ConvertInto`) only when the events do not convert: its bound then fails
+/// as "`From<ProductEvent>` is not implemented for `AllocationEvent`", at
+/// the field's type, instead of naming the autoref machinery.
+fn events_glue(krate: &Path) -> TokenStream {
+    let unreported = super::entity::unimplemented();
+    quote! {
+        trait __UowConvertMissing<T, E> {
+            fn converter(&self) -> fn(T) -> E
+            where
+                E: ::core::convert::From<T>;
+        }
+
+        impl<T, E> __UowConvertMissing<T, E> for #krate::__private::EventConversion<T, E> {
+            fn converter(&self) -> fn(T) -> E
+            where
+                E: ::core::convert::From<T>,
+            {
+                #unreported
+            }
+        }
     }
 }

@@ -88,7 +88,7 @@ fn the_version_is_a_plain_integer() {
     );
     assert_one(
         &errors,
-        "the version field must be `u64`, `i64`, `u32` or `i32`, not `Option < u64 >`",
+        "the version field must be `u64`, `i64`, `u32` or `i32`, not `Option<u64>`: the framework counts commits in it",
         "Option<u64>",
     );
     let errors = aggregate_errors(
@@ -102,7 +102,7 @@ fn the_id_is_not_the_version() {
     let errors = aggregate_errors("struct Product { #[aggregate(id, version)] sku: u64 }");
     assert_one(
         &errors,
-        "`sku` cannot be both the id and the version: give the version its own field",
+        "a field cannot be both `id` and `version`: keep `sku` as the id and add a version of its own, `#[aggregate(version)] pub version: u64`",
         "version",
     );
 }
@@ -123,8 +123,17 @@ fn events_are_one_vec_and_never_stored() {
     ));
     assert_one(
         &errors,
-        "the events field must be a `Vec` of the aggregate's event type, such as `Vec<MyEvent>`, not `ProductEvents`",
+        "the events field must be a `Vec` of the aggregate's event type, such as `Vec<ProductEvents>`, not `ProductEvents`",
         "ProductEvents",
+    );
+
+    let errors = aggregate_errors(&aggregate_with(
+        "#[aggregate(events)] events: Option<ProductEvent>",
+    ));
+    assert_one(
+        &errors,
+        "such as `Vec<ProductEvent>`, not `Option<ProductEvent>`",
+        "Option<ProductEvent>",
     );
 
     let errors = aggregate_errors(&aggregate_with(
@@ -133,13 +142,13 @@ fn events_are_one_vec_and_never_stored() {
     assert_eq!(errors.len(), 3, "{errors:#?}");
     assert_error(
         &errors[0],
-        "`json` cannot be used on the events field: events are never stored",
-        "json",
+        "`find_by` cannot be used on the events field: events are never stored; remove `find_by`",
+        "find_by",
     );
     assert_error(
         &errors[1],
-        "`find_by` cannot be used on the events field",
-        "find_by",
+        "`json` cannot be used on the events field",
+        "json",
     );
     assert_error(
         &errors[2],
@@ -185,7 +194,7 @@ fn the_id_needs_no_finder() {
     );
     assert_one(
         &errors,
-        "`unique` cannot be used on `sku`: the id needs no finder: `get` looks aggregates up by id",
+        "`unique` cannot be used on the id `sku`: `get` already looks aggregates up by id; remove `unique`",
         "unique",
     );
 }
@@ -197,7 +206,7 @@ fn table_names_are_sql_identifiers() {
     );
     assert_one(
         &errors,
-        "table name `product-list` is not a plain SQL identifier (ASCII letters, digits and `_`, not starting with a digit, at most 63 characters); choose another",
+        "table name `product-list` is not a plain SQL identifier (ASCII letters, digits and `_`, not starting with a digit, at most 63 characters); choose another, such as `product_lists`",
         "\"product-list\"",
     );
     let long = "t".repeat(64);
@@ -226,7 +235,7 @@ fn a_reserved_table_name_from_the_type_name_suggests_setting_one() {
     );
     assert_one(
         &errors,
-        "table name `Order` is an SQL reserved word; choose another",
+        "table name `Order` is an SQL reserved word; choose another, such as `Orders`",
         "\"Order\"",
     );
 }
@@ -236,7 +245,7 @@ fn column_names_are_sql_identifiers() {
     let errors = aggregate_errors(&aggregate_with("order: u32"));
     assert_one(
         &errors,
-        "column name `order` (from the field name) is an SQL reserved word; set another with `#[aggregate(column = \"...\")]`",
+        "column name `order` (from the field name) is an SQL reserved word; set another with `#[aggregate(column = \"product_order\")]`",
         "order",
     );
     let errors = aggregate_errors(&aggregate_with(
@@ -244,7 +253,7 @@ fn column_names_are_sql_identifiers() {
     ));
     assert_one(
         &errors,
-        "column name `9lives` is not a plain SQL identifier",
+        "column name `9lives` is not a plain SQL identifier (ASCII letters, digits and `_`, not starting with a digit, at most 63 characters); choose another, such as `product__9lives`",
         "\"9lives\"",
     );
     let errors = aggregate_errors(&aggregate_with("größe: u32"));
@@ -252,6 +261,13 @@ fn column_names_are_sql_identifiers() {
         &errors,
         "column name `größe` (from the field name) is not a plain SQL identifier",
         "größe",
+    );
+    // Nothing usable is left of `名前`: no name to suggest.
+    let errors = aggregate_errors(&aggregate_with("名前: u32"));
+    assert_one(
+        &errors,
+        "set another with `#[aggregate(column = \"...\")]`",
+        "名前",
     );
 }
 
@@ -262,7 +278,7 @@ fn two_fields_cannot_share_a_column() {
     ));
     assert_one(
         &errors,
-        "column `NAME` is already used by field `name`: rename one with `#[aggregate(column = \"...\")]`",
+        "column `NAME` is already used by field `name`; give `display_name` a column of its own, such as `#[aggregate(column = \"display_name\")]`",
         "\"NAME\"",
     );
 }
@@ -292,22 +308,23 @@ fn every_rule_broken_by_an_aggregate_is_reported_at_once() {
         .collect();
     assert_eq!(
         found,
+        // In the order they appear in the source.
         [
-            (
-                "the version field must be `u64`, `i64`, `u32` or `i32`, not `String`",
-                "String"
-            ),
-            (
-                "`unique` cannot be used on a `json` field: a JSON document cannot be looked up",
-                "unique"
-            ),
-            (
-                "the events field must be a `Vec` of the aggregate's event type, such as `Vec<MyEvent>`, not `Events`",
-                "Events"
-            ),
             (
                 "table name `user` (from the type name) is an SQL reserved word; set another with `#[aggregate(table = \"users\")]`",
                 "User"
+            ),
+            (
+                "the version field must be `u64`, `i64`, `u32` or `i32`, not `String`: the framework counts commits in it",
+                "String"
+            ),
+            (
+                "`unique` cannot be used on a `json` field: a JSON document cannot be looked up; remove `unique`, or `json` if the type is a `ColumnValue`",
+                "unique"
+            ),
+            (
+                "the events field must be a `Vec` of the aggregate's event type, such as `Vec<Events>`, not `Events`",
+                "Events"
             ),
         ]
     );
@@ -357,7 +374,7 @@ fn a_column_value_wraps_exactly_one_field() {
     let errors = column_value_errors("struct Money(u64, String);");
     assert_one(
         &errors,
-        "a column value wraps exactly one field; store a multi-field value object with #[aggregate(json)]",
+        "a column value wraps exactly one field, and `Money` has more: store a value object of several fields as one JSON document, with `#[aggregate(json)]` on the aggregate's field",
         "String",
     );
     let errors = column_value_errors("struct Money { amount: u64, currency: String }");

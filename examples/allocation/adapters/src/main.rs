@@ -13,14 +13,16 @@
 //! Commands other than the story work on `DATABASE_URL` (default
 //! `sqlite://allocation.db`, created on first use).
 
+mod notifications;
 mod store;
 
 use std::process::ExitCode;
 
 use allocation_service::{
-    AllocateError, Allocation, add_batch, allocate, change_batch_quantity, deallocate, product_of,
+    Allocate, Allocation, Bus, ChangeBatchQuantity, CreateBatch, Deallocate, bootstrap, product,
 };
 use chrono::NaiveDate;
+use notifications::PrintedNotifications;
 use uow_core::Store;
 use uow_sqlx::SqlxStore;
 
@@ -50,6 +52,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
     }
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| store::DEFAULT_DATABASE_URL.into());
     let store = store::open(&url).await?;
+    let bus = bootstrap(store.clone(), PrintedNotifications);
     match words.as_slice() {
         ["add-batch", reference, sku, qty, rest @ ..] => {
             let eta = match rest {
@@ -57,20 +60,26 @@ async fn run(args: &[String]) -> Result<(), Failure> {
                 [eta] => Some(NaiveDate::parse_from_str(eta, "%Y-%m-%d")?),
                 _ => return Err(usage()),
             };
-            add_batch(&store, reference, sku, qty.parse()?, eta).await?;
+            add_batch(&bus, reference, sku, qty.parse()?, eta).await?;
             println!("added batch {reference}: {qty} × {sku}");
         }
         ["allocate", orderid, sku, qty] => {
-            let (batchref, _) = allocate(&store, orderid, sku, qty.parse()?).await?;
-            println!("allocated {orderid} to batch {batchref}");
+            match allocate(&bus, orderid, sku, qty.parse()?).await? {
+                Ok(batchref) => println!("allocated {orderid} to batch {batchref}"),
+                Err(out_of_stock) => println!("{out_of_stock}"),
+            }
         }
         ["deallocate", orderid, sku] => {
-            let lines = deallocate(&store, orderid, sku).await?;
+            let command = Deallocate {
+                orderid: (*orderid).into(),
+                sku: (*sku).into(),
+            };
+            let (lines, _) = bus.handle(command).await?;
             println!("deallocated {lines} line(s) of {orderid}");
         }
         ["change-quantity", reference, qty] => {
-            let events = change_batch_quantity(&store, reference, qty.parse()?).await?;
-            println!("changed batch {reference} to {qty}; events: {events:?}");
+            change_quantity(&bus, reference, qty.parse()?).await?;
+            println!("changed batch {reference} to {qty}");
         }
         ["show", sku] => show(&store, sku).await?,
         ["schema"] => print!("{}", store.ddl_for::<Allocation<SqlxStore>>()),
@@ -83,8 +92,52 @@ fn usage() -> Failure {
     "usage: allocation [add-batch REF SKU QTY [ETA] | allocate ORDERID SKU QTY | deallocate ORDERID SKU | change-quantity REF QTY | show SKU | schema]".into()
 }
 
+async fn add_batch<S: Store + Clone + 'static>(
+    bus: &Bus<S>,
+    reference: &str,
+    sku: &str,
+    qty: u32,
+    eta: Option<NaiveDate>,
+) -> Result<(), Failure> {
+    let command = CreateBatch {
+        reference: reference.into(),
+        sku: sku.into(),
+        qty,
+        eta,
+    };
+    bus.handle(command).await?;
+    Ok(())
+}
+
+async fn allocate<S: Store + Clone + 'static>(
+    bus: &Bus<S>,
+    orderid: &str,
+    sku: &str,
+    qty: u32,
+) -> Result<Result<allocation_domain::BatchRef, allocation_domain::OutOfStock>, Failure> {
+    let command = Allocate {
+        orderid: orderid.into(),
+        sku: sku.into(),
+        qty,
+    };
+    Ok(bus.handle(command).await?.0)
+}
+
+async fn change_quantity<S: Store + Clone + 'static>(
+    bus: &Bus<S>,
+    reference: &str,
+    qty: u32,
+) -> Result<usize, Failure> {
+    let command = ChangeBatchQuantity {
+        reference: reference.into(),
+        qty,
+    };
+    let ((), report) = bus.handle(command).await?;
+    Ok(report.events)
+}
+
 async fn show<S: Store>(store: &S, sku: &str) -> Result<(), Failure> {
-    match product_of(store, sku).await? {
+    match product(store, sku).await? {
         None => println!("no product {sku}"),
         Some(product) => {
             println!("product {} (version {})", product.sku, product.version);
@@ -114,55 +167,55 @@ async fn story() -> Result<(), Failure> {
     let path = std::env::temp_dir().join(format!("allocation-story-{}.db", std::process::id()));
     let url = format!("sqlite://{}", path.display());
     let store = store::open(&url).await?;
+    let bus = bootstrap(store.clone(), PrintedNotifications);
     println!("A fresh SQLite database at {}\n", path.display());
 
     let tomorrow = chrono::Utc::now().date_naive().succ_opt();
-    add_batch(&store, "shipment-1", "RETRO-CLOCK", 50, tomorrow).await?;
-    add_batch(&store, "warehouse-1", "RETRO-CLOCK", 20, None).await?;
+    add_batch(&bus, "shipment-1", "RETRO-CLOCK", 50, tomorrow).await?;
+    add_batch(&bus, "warehouse-1", "RETRO-CLOCK", 20, None).await?;
     println!("Two batches of RETRO-CLOCK: 20 in the warehouse, 50 arriving tomorrow.");
 
-    let (batch, _) = allocate(&store, "order-1", "RETRO-CLOCK", 15).await?;
+    let batch = allocate(&bus, "order-1", "RETRO-CLOCK", 15).await??;
     println!("order-1 wants 15: allocated to {batch} (warehouse stock comes first).");
-    let (batch, _) = allocate(&store, "order-2", "RETRO-CLOCK", 10).await?;
+    let batch = allocate(&bus, "order-2", "RETRO-CLOCK", 10).await??;
     println!("order-2 wants 10: allocated to {batch} (only 5 left in the warehouse).");
 
-    match allocate(&store, "order-3", "RETRO-CLOCK", 100).await {
-        Err(AllocateError::OutOfStock(e)) => println!("order-3 wants 100: {e}."),
-        other => println!("order-3 wants 100: unexpected {other:?}"),
+    println!("order-3 wants 100:");
+    if let Err(out_of_stock) = allocate(&bus, "order-3", "RETRO-CLOCK", 100).await? {
+        println!("  {out_of_stock}.");
     }
-    match allocate(&store, "order-4", "MISSING-SKU", 1).await {
+    match allocate(&bus, "order-4", "MISSING-SKU", 1).await {
         Err(e) => println!("order-4 asks for an unknown product: {e}."),
         Ok(_) => println!("order-4: unexpectedly allocated"),
     }
 
-    let events = change_batch_quantity(&store, "warehouse-1", 10).await?;
+    let events = change_quantity(&bus, "warehouse-1", 10).await?;
     println!(
-        "The warehouse batch shrinks to 10: {} event(s), order-1 moves to the shipment.",
-        events.len()
+        "The warehouse batch shrinks to 10: {events} events (Deallocated, then Allocated) move order-1 to the shipment."
     );
 
     println!("\nWhat is stored now:");
     show(&store, "RETRO-CLOCK").await?;
 
     // Two units of work race for the same product: the version check lets
-    // exactly one commit, and the service's retry re-runs the loser.
+    // exactly one commit, and the handler's retry re-runs the loser.
     let (a, b) = tokio::join!(
-        allocate(&store, "order-5", "RETRO-CLOCK", 1),
-        allocate(&store, "order-6", "RETRO-CLOCK", 1)
+        allocate(&bus, "order-5", "RETRO-CLOCK", 1),
+        allocate(&bus, "order-6", "RETRO-CLOCK", 1)
     );
     println!(
         "\norder-5 and order-6 race for the same product: {} and {}.",
-        a.map(|(b, _)| b.to_string())?,
-        b.map(|(b, _)| b.to_string())?
+        a??, b??
     );
-    let product = product_of(&store, "RETRO-CLOCK")
+    let stored = product(&store, "RETRO-CLOCK")
         .await?
         .ok_or("product vanished")?;
     println!(
-        "The product is at version {} after {} commits.",
-        product.version, product.version
+        "The product is at version {}: every commit that changed it added one.",
+        stored.version
     );
 
+    drop(bus);
     drop(store);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

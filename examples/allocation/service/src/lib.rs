@@ -1,12 +1,26 @@
-//! The allocation service layer: each use case is one function that opens a
-//! unit of work, calls the domain, and commits. Every function is generic
-//! over the store, so the tests run it on the in-memory store and on SQLite,
-//! and the application runs it on whatever database it was given.
+//! The allocation service layer, in the shape of chapters 9 and 10 of
+//! "Architecture Patterns with Python": commands go through a message bus to
+//! one handler each; handlers run one unit of work and return the events it
+//! committed; event handlers react to them (reallocating order lines when a
+//! batch shrinks, notifying when a product is out of stock).
+//!
+//! Everything is generic over the store, so the tests run the same service
+//! on the in-memory store and on every database.
 
-mod services;
+mod bootstrap;
+mod commands;
+mod errors;
+mod handlers;
+mod notifications;
 mod unit_of_work;
+mod views;
 
-pub use services::{
-    AllocateError, ServiceError, add_batch, allocate, change_batch_quantity, deallocate, product_of,
-};
+pub use bootstrap::bootstrap;
+pub use commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
+pub use errors::ServiceError;
+pub use notifications::{Notifications, RecordedNotifications};
 pub use unit_of_work::Allocation;
+pub use views::product;
+
+/// The service's message bus over store `S`.
+pub type Bus<S> = uow_core::MessageBus<S, allocation_domain::Event>;

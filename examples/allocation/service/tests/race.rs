@@ -9,7 +9,7 @@ mod scenarios {
     use std::sync::Arc;
 
     use allocation_domain::{OrderLine, Sku};
-    use allocation_service::{Allocation, add_batch, product_of};
+    use allocation_service::{Allocation, CreateBatch, RecordedNotifications, bootstrap, product};
     use tokio::sync::Barrier;
     use uow_core::{Error, InMemoryStore, UnitOfWork};
     use uow_tests::backends::Backend;
@@ -18,11 +18,20 @@ mod scenarios {
         <Allocation<InMemoryStore> as UnitOfWork>::AGGREGATES;
 
     /// The two units of work interleaved step by step.
-    pub async fn two_allocations_at_the_same_version_let_exactly_one_commit<B: Backend>() {
+    pub async fn two_allocations_at_the_same_version_let_exactly_one_commit<B: Backend>()
+    where
+        B::Store: 'static,
+    {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
         };
-        add_batch(&store, "batch1", "LAMP", 100, None)
+        bootstrap(store.clone(), RecordedNotifications::default())
+            .handle(CreateBatch {
+                reference: "batch1".into(),
+                sku: "LAMP".into(),
+                qty: 100,
+                eta: None,
+            })
             .await
             .expect("add");
         let sku = Sku::new("LAMP");
@@ -54,7 +63,7 @@ mod scenarios {
             "{err:?}"
         );
 
-        let product = product_of(&store, "LAMP")
+        let product = product(&store, "LAMP")
             .await
             .expect("read")
             .expect("stored");
@@ -75,7 +84,13 @@ mod scenarios {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
         };
-        add_batch(&store, "batch1", "LAMP", 100, None)
+        bootstrap(store.clone(), RecordedNotifications::default())
+            .handle(CreateBatch {
+                reference: "batch1".into(),
+                sku: "LAMP".into(),
+                qty: 100,
+                eta: None,
+            })
             .await
             .expect("add");
         let both_loaded = Arc::new(Barrier::new(2));
@@ -105,7 +120,7 @@ mod scenarios {
             .filter(|o| matches!(o, Err(Error::Conflict { .. })))
             .count();
         assert_eq!((committed, conflicts), (1, 1), "{outcomes:?}");
-        let product = product_of(&store, "LAMP")
+        let product = product(&store, "LAMP")
             .await
             .expect("read")
             .expect("stored");

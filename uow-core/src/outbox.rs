@@ -1,0 +1,356 @@
+//! The transactional outbox: a unit of work declared with
+//! `#[unit_of_work(events = E, outbox)]` stores its events, serialized as
+//! JSON, in the outbox table in the same transaction as its aggregate writes;
+//! a [`Relay`] delivers them afterwards to a [`Publisher`], at least once,
+//! in order per aggregate.
+//!
+//! Storing the events with the aggregates is what makes delivery reliable:
+//! publishing after the commit loses events when the process dies in
+//! between, publishing before announces changes that may be rolled back.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
+
+/// One event as the outbox stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRecord {
+    /// A unique, time-ordered id (UUID version 7 text): what a consumer
+    /// de-duplicates redeliveries by.
+    pub event_id: String,
+    /// The type name of the aggregate that recorded the event.
+    pub aggregate_type: String,
+    /// The aggregate's id, as text.
+    pub aggregate_id: String,
+    /// The event's type: the variant name of an externally tagged enum
+    /// (serde's default), else the Rust type name.
+    pub event_type: String,
+    /// The event serialized as JSON.
+    pub payload: String,
+    /// When the unit of work committed, in microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A stored outbox record with its delivery state, as a relay sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// The store's sequence number: the order records were written in.
+    pub seq: i64,
+    /// The record.
+    pub record: OutboxRecord,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+}
+
+/// Where the event of an outbox record came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSource {
+    /// The aggregate's type name.
+    pub aggregate_type: &'static str,
+    /// The aggregate's id, as text.
+    pub aggregate_id: String,
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A new UUID version 7: 48 bits of Unix milliseconds, then bits from a
+/// per-process random seed and a counter, so ids made by one process sort in
+/// the order they were made and ids of different processes do not collide.
+pub fn new_event_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(now_micros() as u64);
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    });
+    let millis = (now_micros() / 1_000) as u64 & 0xFFFF_FFFF_FFFF;
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    // 12 bits of counter after the version nibble, 62 bits of seed and counter.
+    let rand_a = (count & 0x0FFF) as u16 | 0x7000;
+    bytes[6..8].copy_from_slice(&rand_a.to_be_bytes());
+    let rand_b =
+        (seed ^ (count >> 12).rotate_left(17)) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000;
+    bytes[8..].copy_from_slice(&rand_b.to_be_bytes());
+    crate::value::format_uuid(&bytes)
+}
+
+/// Builds the outbox records of a commit's events.
+pub fn outbox_records<E: serde::Serialize>(
+    events: &[(EventSource, E)],
+) -> Result<Vec<OutboxRecord>, Error> {
+    let created_at = now_micros();
+    events
+        .iter()
+        .map(|(source, event)| {
+            let json = serde_json::to_value(event).map_err(|e| Error::Encode {
+                aggregate: source.aggregate_type,
+                field: "events",
+                id: source.aggregate_id.clone(),
+                reason: format!("the event cannot be serialized for the outbox: {e}"),
+            })?;
+            let event_type = match &json {
+                serde_json::Value::Object(map) if map.len() == 1 => {
+                    map.keys().next().cloned().unwrap_or_default()
+                }
+                serde_json::Value::String(unit_variant) => unit_variant.clone(),
+                _ => short_type_name::<E>().to_owned(),
+            };
+            Ok(OutboxRecord {
+                event_id: new_event_id(),
+                aggregate_type: source.aggregate_type.to_owned(),
+                aggregate_id: source.aggregate_id.clone(),
+                event_type,
+                payload: json.to_string(),
+                created_at,
+            })
+        })
+        .collect()
+}
+
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// A store that keeps an outbox: the in-memory store and `uow_sqlx::SqlxStore`.
+pub trait OutboxStore: Send + Sync {
+    /// A batch of messages claimed by one relay.
+    type Claim: OutboxClaim;
+
+    /// Claims up to `limit` deliverable messages for relay `relay`: not yet
+    /// delivered, due (`next attempt <= now`), not claimed by another relay,
+    /// and, per aggregate, only a run that starts at the aggregate's oldest
+    /// undelivered message — so the messages of one aggregate are delivered
+    /// in order even across relays and retries. Ordered by sequence.
+    fn claim(
+        &self,
+        relay: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Self::Claim, Error>> + Send;
+}
+
+/// Messages claimed by one relay, and what became of them. Nothing is marked
+/// until [`finish`](OutboxClaim::finish); a claim dropped unfinished (the
+/// relay crashed) leaves its messages to be delivered again.
+pub trait OutboxClaim: Send {
+    /// The claimed messages, by sequence.
+    fn messages(&self) -> &[OutboxMessage];
+    /// Marks message `seq` delivered.
+    fn delivered(&mut self, seq: i64);
+    /// Records a failed attempt of message `seq`, due again at `retry_at`
+    /// (microseconds since the epoch).
+    fn failed(&mut self, seq: i64, error: String, retry_at: i64);
+    /// Stores the marks and releases the claim.
+    fn finish(self) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Where a relay delivers messages: a message broker, a webhook, a channel.
+pub trait Publisher: Send + Sync {
+    /// Delivers one message. An error leaves it to be retried with backoff.
+    fn publish(
+        &self,
+        message: &OutboxMessage,
+    ) -> impl Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>> + Send;
+}
+
+/// How long a relay waits before retrying a message that failed: `base`
+/// doubled per failed attempt, at most `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// The wait after the first failure.
+    pub base: Duration,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait after `attempts` failed attempts.
+    pub fn after(&self, attempts: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// What one [`Relay::run_once`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayReport {
+    /// Messages delivered.
+    pub delivered: usize,
+    /// Messages whose delivery failed (to be retried).
+    pub failed: usize,
+    /// Messages held back because an earlier message of the same aggregate
+    /// failed in the same batch.
+    pub held_back: usize,
+}
+
+impl fmt::Display for RelayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} delivered, {} failed, {} held back",
+            self.delivered, self.failed, self.held_back
+        )
+    }
+}
+
+/// Delivers outbox messages to a publisher: at least once, in order per
+/// aggregate, retrying failures with backoff. Several relays may run at once
+/// on one store; no message is delivered by two of them concurrently.
+///
+/// `run_once` handles one batch; `uow_sqlx::run_relay` (or any loop of your
+/// own) calls it repeatedly, pausing when there is nothing to do.
+#[derive(Debug)]
+pub struct Relay<O, P> {
+    outbox: O,
+    publisher: P,
+    name: String,
+    batch: usize,
+    backoff: Backoff,
+}
+
+impl<O: OutboxStore, P: Publisher> Relay<O, P> {
+    /// A relay named `name` (unique among the relays running at once).
+    pub fn new(name: impl Into<String>, outbox: O, publisher: P) -> Self {
+        Relay {
+            outbox,
+            publisher,
+            name: name.into(),
+            batch: 100,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// At most `size` messages per batch (default 100).
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch = size.max(1);
+        self
+    }
+
+    /// The retry schedule of failed messages.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The publisher.
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// Claims a batch, publishes its messages in order, and stores what
+    /// became of them. After a failure, later messages of the same aggregate
+    /// in the batch are held back, to keep each aggregate's events in order.
+    pub async fn run_once(&self) -> Result<RelayReport, Error> {
+        let mut claim = self.outbox.claim(&self.name, self.batch).await?;
+        let mut report = RelayReport::default();
+        let mut blocked: HashSet<(String, String)> = HashSet::new();
+        let messages: Vec<OutboxMessage> = claim.messages().to_vec();
+        for message in &messages {
+            let aggregate = (
+                message.record.aggregate_type.clone(),
+                message.record.aggregate_id.clone(),
+            );
+            if blocked.contains(&aggregate) {
+                report.held_back += 1;
+                continue;
+            }
+            match self.publisher.publish(message).await {
+                Ok(()) => {
+                    claim.delivered(message.seq);
+                    report.delivered += 1;
+                }
+                Err(error) => {
+                    let attempts = message.attempts + 1;
+                    let wait = self.backoff.after(attempts);
+                    let retry_at = now_micros()
+                        .saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX));
+                    tracing::warn!(
+                        relay = %self.name,
+                        event_id = %message.record.event_id,
+                        attempts,
+                        error = %error,
+                        "outbox delivery failed; will retry"
+                    );
+                    claim.failed(message.seq, error.to_string(), retry_at);
+                    blocked.insert(aggregate);
+                    report.failed += 1;
+                }
+            }
+        }
+        claim.finish().await?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_uuid_v7_and_sorted_in_creation_order() {
+        let ids: Vec<String> = (0..1000).map(|_| new_event_id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1000);
+        assert_eq!(&ids[0][14..15], "7", "version nibble");
+        assert!(crate::value::parse_uuid(&ids[0]).is_some());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_maximum() {
+        let backoff = Backoff {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+        };
+        let waits: Vec<u64> = (1..=6).map(|a| backoff.after(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn records_take_the_variant_name_as_event_type() {
+        #[derive(serde::Serialize)]
+        enum Event {
+            Allocated { qty: u32 },
+            OutOfStock,
+        }
+        let source = EventSource {
+            aggregate_type: "Product",
+            aggregate_id: "LAMP".into(),
+        };
+        let records = outbox_records(&[
+            (source.clone(), Event::Allocated { qty: 3 }),
+            (source, Event::OutOfStock),
+        ])
+        .unwrap();
+        assert_eq!(records[0].event_type, "Allocated");
+        assert_eq!(records[0].payload, r#"{"Allocated":{"qty":3}}"#);
+        assert_eq!(records[1].event_type, "OutOfStock");
+        assert_eq!(records[1].aggregate_id, "LAMP");
+    }
+}

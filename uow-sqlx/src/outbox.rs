@@ -1,0 +1,555 @@
+//! The outbox in a database: its table, claims of deliverable messages, and
+//! a relay loop.
+//!
+//! Messages are claimed inside a transaction and marked in the same one, so
+//! a relay that dies mid-batch marks nothing and its messages are claimed
+//! again (delivery is at least once; consumers de-duplicate by event id).
+//!
+//! - **PostgreSQL, MySQL 8, MariaDB 10.6+**: `SELECT ... FOR UPDATE SKIP
+//!   LOCKED`, so relays running at once take disjoint batches.
+//! - **SQLite**: a lease row: one relay at a time holds it (renewed on every
+//!   claim, taken over when it expires), and only the holder claims.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, MySql, Postgres, Sqlite};
+use uow_core::{
+    AggregateMeta, BackendError, ColumnKind, ColumnMeta, ColumnRole, Error, OutboxClaim,
+    OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay, Value, now_micros,
+};
+
+use crate::dialect::Dialect;
+use crate::driver::mysql::MySqlDriver;
+use crate::driver::postgres::PostgresDriver;
+use crate::driver::sqlite::SqliteDriver;
+use crate::driver::{Conn, DbRow, Driver, backend, connection_error};
+use crate::store::{Pool, SqlxStore};
+
+/// The outbox table's name.
+pub const OUTBOX_TABLE: &str = "uow_outbox";
+const LEASE_TABLE: &str = "uow_outbox_lease";
+/// How long a SQLite relay's lease lasts without renewal.
+const LEASE: Duration = Duration::from_secs(30);
+
+const fn column(name: &'static str, kind: ColumnKind, role: ColumnRole) -> ColumnMeta {
+    ColumnMeta {
+        name,
+        field: name,
+        kind,
+        nullable: false,
+        role,
+    }
+}
+
+/// The columns a commit writes, described like an aggregate so the batched
+/// insert of the flush writes them.
+pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
+    name: "outbox",
+    table: OUTBOX_TABLE,
+    columns: &[
+        column("event_id", ColumnKind::Text, ColumnRole::Id),
+        column("aggregate_type", ColumnKind::Text, ColumnRole::Plain),
+        column("aggregate_id", ColumnKind::Text, ColumnRole::Plain),
+        column("event_type", ColumnKind::Text, ColumnRole::Plain),
+        column("payload", ColumnKind::Json, ColumnRole::Plain),
+        column("created_at", ColumnKind::BigInt, ColumnRole::Version),
+    ],
+    id: 0,
+    version: 5,
+};
+
+/// The row a commit inserts for one record.
+pub(crate) fn outbox_row(record: OutboxRecord) -> Vec<Value> {
+    vec![
+        Value::Text(record.event_id),
+        Value::Text(record.aggregate_type),
+        Value::Text(record.aggregate_id),
+        Value::Text(record.event_type),
+        Value::Json(record.payload),
+        Value::Int(record.created_at),
+    ]
+}
+
+/// The DDL of the outbox (and, on SQLite, of the relay lease).
+pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
+    let q = |name: &str| dialect.quote(name);
+    let (seq, key, text, json, big, int, strict) = match dialect {
+        Dialect::Sqlite => (
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "INTEGER",
+            "INTEGER",
+            " STRICT",
+        ),
+        Dialect::Postgres => (
+            "BIGSERIAL PRIMARY KEY",
+            "VARCHAR(255)",
+            "TEXT",
+            "JSONB",
+            "BIGINT",
+            "INTEGER",
+            "",
+        ),
+        Dialect::MySql => (
+            "BIGINT AUTO_INCREMENT PRIMARY KEY",
+            "VARCHAR(255) COLLATE utf8mb4_bin",
+            "LONGTEXT",
+            "JSON",
+            "BIGINT",
+            "INT",
+            "",
+        ),
+    };
+    let if_not_exists = if dialect == Dialect::MySql {
+        ""
+    } else {
+        "IF NOT EXISTS "
+    };
+    let mut statements = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    {seq_col} {seq},\n    {event_id} {key} NOT NULL UNIQUE,\n    {aggregate_type} {key} NOT NULL,\n    {aggregate_id} {key} NOT NULL,\n    {event_type} {key} NOT NULL,\n    {payload} {json} NOT NULL,\n    {created_at} {big} NOT NULL,\n    {attempts} {int} NOT NULL DEFAULT 0,\n    {next_attempt_at} {big} NOT NULL DEFAULT 0,\n    {delivered_at} {big},\n    {last_error} {text}\n){strict}",
+        table = q(OUTBOX_TABLE),
+        seq_col = q("seq"),
+        event_id = q("event_id"),
+        aggregate_type = q("aggregate_type"),
+        aggregate_id = q("aggregate_id"),
+        event_type = q("event_type"),
+        payload = q("payload"),
+        created_at = q("created_at"),
+        attempts = q("attempts"),
+        next_attempt_at = q("next_attempt_at"),
+        delivered_at = q("delivered_at"),
+        last_error = q("last_error"),
+    )];
+    statements.push(format!(
+        "CREATE INDEX {if_not_exists}{} ON {} ({}, {}, {})",
+        q("uow_outbox_aggregate_idx"),
+        q(OUTBOX_TABLE),
+        q("aggregate_type"),
+        q("aggregate_id"),
+        q("seq")
+    ));
+    if dialect == Dialect::Sqlite {
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {} ({} TEXT PRIMARY KEY, {} TEXT NOT NULL, {} INTEGER NOT NULL) STRICT",
+            q(LEASE_TABLE),
+            q("name"),
+            q("holder"),
+            q("expires_at")
+        ));
+    }
+    statements
+}
+
+/// `SELECT` of the deliverable messages, oldest first.
+fn claim_sql(dialect: Dialect) -> String {
+    let p = |n| dialect.placeholder(n);
+    let lock = match dialect {
+        Dialect::Sqlite => "",
+        _ => " FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "SELECT o.seq, o.event_id, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at, o.attempts \
+         FROM {table} o \
+         WHERE o.delivered_at IS NULL AND o.next_attempt_at <= {now} \
+         ORDER BY o.seq LIMIT {limit}{lock}",
+        table = OUTBOX_TABLE,
+        now = p(1),
+        limit = p(2),
+    )
+}
+
+fn delivered_sql(dialect: Dialect) -> String {
+    let p = |n| dialect.placeholder(n);
+    format!(
+        "UPDATE {OUTBOX_TABLE} SET delivered_at = {} WHERE seq = {}",
+        p(1),
+        p(2)
+    )
+}
+
+fn failed_sql(dialect: Dialect) -> String {
+    let p = |n| dialect.placeholder(n);
+    format!(
+        "UPDATE {OUTBOX_TABLE} SET attempts = attempts + 1, next_attempt_at = {}, last_error = {} WHERE seq = {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+const KINDS: [ColumnKind; 8] = [
+    ColumnKind::BigInt,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Text,
+    ColumnKind::Json,
+    ColumnKind::BigInt,
+    ColumnKind::Int,
+];
+
+fn message<D: Driver>(row: &DbRow<D>) -> Result<OutboxMessage, Error> {
+    let mut values = Vec::with_capacity(KINDS.len());
+    for (i, kind) in KINDS.into_iter().enumerate() {
+        values.push(D::get(row, i, kind).map_err(|e| {
+            Error::Backend(BackendError::new(
+                format!("read the {OUTBOX_TABLE} table"),
+                e,
+            ))
+        })?);
+    }
+    let mut values = values.into_iter();
+    let mut next = || values.next().unwrap_or(Value::Null);
+    let int = |v: Value| match v {
+        Value::Int(i) => i,
+        _ => 0,
+    };
+    let text = |v: Value| match v {
+        Value::Text(t) | Value::Json(t) => t,
+        other => other.to_string(),
+    };
+    Ok(OutboxMessage {
+        seq: int(next()),
+        record: OutboxRecord {
+            event_id: text(next()),
+            aggregate_type: text(next()),
+            aggregate_id: text(next()),
+            event_type: text(next()),
+            payload: text(next()),
+            created_at: int(next()),
+        },
+        attempts: u32::try_from(int(next())).unwrap_or(u32::MAX),
+    })
+}
+
+/// The undelivered messages of the aggregates of `claimed`, up to the last
+/// claimed sequence number: `(seq, aggregate type, aggregate id)`.
+fn pending_sql(dialect: Dialect, aggregates: usize) -> String {
+    let mut n = 1;
+    let mut p = || {
+        n += 1;
+        dialect.placeholder(n)
+    };
+    let pairs: Vec<String> = (0..aggregates)
+        .map(|_| format!("({}, {})", p(), p()))
+        .collect();
+    format!(
+        "SELECT seq, aggregate_type, aggregate_id FROM {OUTBOX_TABLE} \
+         WHERE delivered_at IS NULL AND seq <= {} AND (aggregate_type, aggregate_id) IN ({}) \
+         ORDER BY seq",
+        dialect.placeholder(1),
+        pairs.join(", ")
+    )
+}
+
+/// Keeps, per aggregate, the claimed messages that form a run from its
+/// oldest undelivered message: a message whose predecessor is held by
+/// another relay or waiting for its retry must wait too.
+async fn deliverable<D: Driver>(
+    conn: &mut Conn<D>,
+    claimed: Vec<OutboxMessage>,
+) -> Result<Vec<OutboxMessage>, Error> {
+    let Some(last) = claimed.last().map(|m| m.seq) else {
+        return Ok(claimed);
+    };
+    let mut aggregates: Vec<(String, String)> = claimed
+        .iter()
+        .map(|m| {
+            (
+                m.record.aggregate_type.clone(),
+                m.record.aggregate_id.clone(),
+            )
+        })
+        .collect();
+    aggregates.sort();
+    aggregates.dedup();
+    let mut stmt = sqlx::query(sqlx::AssertSqlSafe(pending_sql(
+        D::DIALECT,
+        aggregates.len(),
+    )));
+    stmt = D::bind(stmt, Value::Int(last), ColumnKind::BigInt);
+    for (kind, id) in &aggregates {
+        stmt = D::bind(stmt, Value::Text(kind.clone()), ColumnKind::Text);
+        stmt = D::bind(stmt, Value::Text(id.clone()), ColumnKind::Text);
+    }
+    let rows = D::fetch_all(conn, stmt)
+        .await
+        .map_err(|e| backend::<D>(format!("read pending messages of {OUTBOX_TABLE}"), e))?;
+    let claimed_seqs: std::collections::HashSet<i64> = claimed.iter().map(|m| m.seq).collect();
+    let mut blocked = std::collections::HashSet::new();
+    let mut runs = std::collections::HashSet::new();
+    for row in &rows {
+        let read = |i, kind| {
+            D::get(row, i, kind).map_err(|e| {
+                Error::Backend(BackendError::new(
+                    format!("read the {OUTBOX_TABLE} table"),
+                    e,
+                ))
+            })
+        };
+        let seq = match read(0, ColumnKind::BigInt)? {
+            Value::Int(seq) => seq,
+            _ => continue,
+        };
+        let aggregate = (
+            read(1, ColumnKind::Text)?.to_string(),
+            read(2, ColumnKind::Text)?.to_string(),
+        );
+        if blocked.contains(&aggregate) {
+            continue;
+        }
+        if claimed_seqs.contains(&seq) {
+            runs.insert(seq);
+        } else {
+            blocked.insert(aggregate);
+        }
+    }
+    Ok(claimed
+        .into_iter()
+        .filter(|m| runs.contains(&m.seq))
+        .collect())
+}
+
+async fn select_messages<D: Driver>(
+    conn: &mut Conn<D>,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, Error> {
+    let stmt = sqlx::query(sqlx::AssertSqlSafe(claim_sql(D::DIALECT)));
+    let stmt = D::bind(stmt, Value::Int(now_micros()), ColumnKind::BigInt);
+    let stmt = D::bind(
+        stmt,
+        Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+        ColumnKind::BigInt,
+    );
+    let rows = D::fetch_all(conn, stmt)
+        .await
+        .map_err(|e| backend::<D>(format!("claim messages of {OUTBOX_TABLE}"), e))?;
+    let claimed = rows
+        .iter()
+        .map(message::<D>)
+        .collect::<Result<Vec<_>, _>>()?;
+    deliverable::<D>(conn, claimed).await
+}
+
+async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Error> {
+    let now = now_micros();
+    for mark in marks {
+        let stmt = match mark {
+            Mark::Delivered(seq) => {
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(delivered_sql(D::DIALECT)));
+                let stmt = D::bind(stmt, Value::Int(now), ColumnKind::BigInt);
+                D::bind(stmt, Value::Int(seq), ColumnKind::BigInt)
+            }
+            Mark::Failed {
+                seq,
+                error,
+                retry_at,
+            } => {
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(failed_sql(D::DIALECT)));
+                let stmt = D::bind(stmt, Value::Int(retry_at), ColumnKind::BigInt);
+                let stmt = D::bind(stmt, Value::Text(error), ColumnKind::Text);
+                D::bind(stmt, Value::Int(seq), ColumnKind::BigInt)
+            }
+        };
+        D::execute(conn, stmt)
+            .await
+            .map_err(|e| backend::<D>(format!("mark messages of {OUTBOX_TABLE}"), e))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+enum Mark {
+    Delivered(i64),
+    Failed {
+        seq: i64,
+        error: String,
+        retry_at: i64,
+    },
+}
+
+/// Messages claimed by one relay from a database outbox.
+#[derive(Debug)]
+pub struct SqlxClaim {
+    session: ClaimSession,
+    messages: Vec<OutboxMessage>,
+    marks: Vec<Mark>,
+}
+
+#[derive(Debug)]
+enum ClaimSession {
+    /// The lease was held by another relay: nothing was claimed.
+    Nothing,
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    MySql(sqlx::Transaction<'static, MySql>),
+}
+
+impl OutboxStore for SqlxStore {
+    type Claim = SqlxClaim;
+
+    fn claim(
+        &self,
+        relay: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<SqlxClaim, Error>> + Send {
+        let store = self.clone();
+        let relay = relay.to_owned();
+        async move {
+            store.inner().executed.fetch_add(1, Ordering::Relaxed);
+            let context = "begin an outbox claim";
+            let (session, messages) = match store.pool() {
+                Pool::Postgres(pool) => {
+                    let mut tx = pool
+                        .begin()
+                        .await
+                        .map_err(|e| connection_error(context, e))?;
+                    let messages = select_messages::<PostgresDriver>(&mut tx, limit).await?;
+                    (ClaimSession::Postgres(tx), messages)
+                }
+                Pool::MySql(pool) => {
+                    let mut tx = pool
+                        .begin()
+                        .await
+                        .map_err(|e| connection_error(context, e))?;
+                    let messages = select_messages::<MySqlDriver>(&mut tx, limit).await?;
+                    (ClaimSession::MySql(tx), messages)
+                }
+                Pool::Sqlite(pool) => {
+                    let mut conn = pool
+                        .acquire()
+                        .await
+                        .map_err(|e| connection_error(context, e))?;
+                    if take_lease(&mut conn, &relay).await? {
+                        let messages = select_messages::<SqliteDriver>(&mut conn, limit).await?;
+                        (ClaimSession::Sqlite(conn), messages)
+                    } else {
+                        (ClaimSession::Nothing, Vec::new())
+                    }
+                }
+            };
+            Ok(SqlxClaim {
+                session,
+                messages,
+                marks: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Takes or renews the SQLite relay lease for `relay`; `false` when another
+/// relay holds it.
+async fn take_lease(conn: &mut sqlx::SqliteConnection, relay: &str) -> Result<bool, Error> {
+    let now = now_micros();
+    let expires = now.saturating_add(LEASE.as_micros() as i64);
+    let error = |e| backend::<SqliteDriver>("take the outbox relay lease", e);
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO uow_outbox_lease (name, holder, expires_at) VALUES ('relay', ?, 0)",
+    )
+    .bind(relay)
+    .execute(&mut *tx)
+    .await
+    .map_err(error)?;
+    let taken = sqlx::query(
+        "UPDATE uow_outbox_lease SET holder = ?, expires_at = ? \
+         WHERE name = 'relay' AND (holder = ? OR expires_at < ?)",
+    )
+    .bind(relay)
+    .bind(expires)
+    .bind(relay)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(error)?
+    .rows_affected();
+    tx.commit().await.map_err(error)?;
+    Ok(taken == 1)
+}
+
+impl OutboxClaim for SqlxClaim {
+    fn messages(&self) -> &[OutboxMessage] {
+        &self.messages
+    }
+
+    fn delivered(&mut self, seq: i64) {
+        self.marks.push(Mark::Delivered(seq));
+    }
+
+    fn failed(&mut self, seq: i64, error: String, retry_at: i64) {
+        self.marks.push(Mark::Failed {
+            seq,
+            error,
+            retry_at,
+        });
+    }
+
+    async fn finish(self) -> Result<(), Error> {
+        let marks = self.marks;
+        match self.session {
+            ClaimSession::Nothing => Ok(()),
+            ClaimSession::Postgres(mut tx) => {
+                mark::<PostgresDriver>(&mut tx, marks).await?;
+                tx.commit()
+                    .await
+                    .map_err(|e| backend::<PostgresDriver>("finish an outbox claim", e))
+            }
+            ClaimSession::MySql(mut tx) => {
+                mark::<MySqlDriver>(&mut tx, marks).await?;
+                tx.commit()
+                    .await
+                    .map_err(|e| backend::<MySqlDriver>("finish an outbox claim", e))
+            }
+            ClaimSession::Sqlite(mut conn) => {
+                let error = |e| backend::<SqliteDriver>("finish an outbox claim", e);
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
+                mark::<SqliteDriver>(&mut tx, marks).await?;
+                tx.commit().await.map_err(error)
+            }
+        }
+    }
+}
+
+/// Runs `relay` until `stop` completes: one batch after another, pausing
+/// `idle` whenever a batch found nothing to deliver, and after an error
+/// (logged) so a database outage does not spin.
+///
+/// ```no_run
+/// # async fn run(store: uow_sqlx::SqlxStore, publisher: impl uow_core::Publisher) {
+/// let relay = uow_core::Relay::new("relay-1", store, publisher);
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// # drop(stop);
+/// // Runs until `stop` is sent (or dropped).
+/// uow_sqlx::run_relay(&relay, std::time::Duration::from_millis(200), stopped).await;
+/// # }
+/// ```
+pub async fn run_relay<O, P, F>(relay: &Relay<O, P>, idle: Duration, stop: F)
+where
+    O: OutboxStore,
+    P: Publisher,
+    F: Future,
+{
+    let work = async {
+        loop {
+            match relay.run_once().await {
+                Ok(report) if report.delivered + report.failed > 0 => {
+                    tracing::debug!(%report, "outbox batch relayed");
+                }
+                Ok(_) => tokio::time::sleep(idle).await,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox relay failed; pausing");
+                    tokio::time::sleep(idle).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = work => {}
+        _ = stop => {}
+    }
+}
