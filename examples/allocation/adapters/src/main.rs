@@ -131,6 +131,7 @@ async fn change_quantity<S: Store + Clone + 'static>(
     let command = ChangeBatchQuantity {
         reference: reference.into(),
         qty,
+        expected_version: None,
     };
     let ((), report) = bus.handle(command).await?;
     Ok(report.events)

@@ -20,4 +20,11 @@ pub enum Event {
     },
     /// A line could not be allocated: no batch of the SKU has enough left.
     OutOfStock { sku: Sku },
+    /// An order's line was taken off its batch at the customer's request
+    /// (not to be allocated again).
+    AllocationCancelled {
+        orderid: OrderId,
+        sku: Sku,
+        batchref: BatchRef,
+    },
 }

@@ -225,12 +225,21 @@ impl Product {
         }
     }
 
-    /// Takes the lines of order `orderid` off every batch; returns them.
+    /// Takes the lines of order `orderid` off every batch, recording
+    /// [`Event::AllocationCancelled`] for each; returns them.
     pub fn deallocate(&mut self, orderid: &OrderId) -> Vec<OrderLine> {
-        self.batches
-            .iter_mut()
-            .flat_map(|b| b.deallocate(orderid))
-            .collect()
+        let mut lines = Vec::new();
+        for batch in &mut self.batches {
+            for line in batch.deallocate(orderid) {
+                self.events.push(Event::AllocationCancelled {
+                    orderid: line.orderid.clone(),
+                    sku: line.sku.clone(),
+                    batchref: batch.reference.clone(),
+                });
+                lines.push(line);
+            }
+        }
+        lines
     }
 
     /// Sets a batch's purchased quantity. Lines that no longer fit are taken
@@ -407,8 +416,17 @@ mod tests {
         product
             .allocate(OrderLine::new("order1", "RETRO-CLOCK", 5))
             .expect("in stock");
+        product.events.clear();
         let lines = product.deallocate(&OrderId::new("order1"));
         assert_eq!(lines.len(), 1);
+        assert_eq!(
+            product.events,
+            [Event::AllocationCancelled {
+                orderid: OrderId::new("order1"),
+                sku: Sku::new("RETRO-CLOCK"),
+                batchref: BatchRef::new("batch1"),
+            }]
+        );
         assert_eq!(available(&product, "batch1"), 20);
         assert!(product.deallocate(&OrderId::new("unknown")).is_empty());
     }

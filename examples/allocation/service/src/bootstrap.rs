@@ -6,6 +6,7 @@ use uow_core::{MessageBus, Store};
 use crate::Bus;
 use crate::handlers;
 use crate::notifications::Notifications;
+use crate::read_model;
 
 /// The service's bus over `store`, sending notifications through
 /// `notifications`.
@@ -23,6 +24,21 @@ where
             "reallocate",
             |e| matches!(e, Event::Deallocated { .. }),
             handlers::reallocate::<S>,
+        )
+        .on_event(
+            "add allocation to read model",
+            |e| matches!(e, Event::Allocated { .. }),
+            read_model::add_allocation::<S>,
+        )
+        .on_event(
+            "remove allocation from read model",
+            |e| {
+                matches!(
+                    e,
+                    Event::Deallocated { .. } | Event::AllocationCancelled { .. }
+                )
+            },
+            read_model::remove_allocation::<S>,
         )
         .on_event(
             "send out-of-stock notification",

@@ -54,6 +54,10 @@ impl Command for Deallocate {
 pub struct ChangeBatchQuantity {
     pub reference: String,
     pub qty: u32,
+    /// The version of the batch's product the caller saw (an HTTP
+    /// `If-Match`): the change applies only if nobody changed the product
+    /// since. `None` applies it to whatever is stored now.
+    pub expected_version: Option<u64>,
 }
 
 impl Command for ChangeBatchQuantity {

@@ -15,6 +15,16 @@ pub enum ServiceError {
     /// A batch with this reference exists already.
     #[error("batch {0} exists already")]
     DuplicateBatch(BatchRef),
+    /// The product changed since the caller saw it (optimistic concurrency
+    /// across requests).
+    #[error(
+        "product {sku} is at version {current}, not the version {expected} the change was made against; reload it and try again"
+    )]
+    StaleVersion {
+        sku: Sku,
+        expected: u64,
+        current: u64,
+    },
     /// Storage failed, or conflicts persisted after every attempt.
     #[error(transparent)]
     Store(#[from] uow_core::Error),

@@ -104,6 +104,15 @@ pub async fn change_batch_quantity<S: Store>(
             .get(&sku)
             .await?
             .ok_or_else(|| ServiceError::UnknownSku(sku.clone()))?;
+        if let Some(expected) = command.expected_version
+            && product.version != expected
+        {
+            return Err(ServiceError::StaleVersion {
+                sku,
+                expected,
+                current: product.version,
+            });
+        }
         product.change_batch_quantity(reference, command.qty);
         Ok(((), uow.commit().await?))
     })

@@ -12,6 +12,7 @@ mod commands;
 mod errors;
 mod handlers;
 mod notifications;
+mod read_model;
 mod unit_of_work;
 mod views;
 
@@ -19,8 +20,17 @@ pub use bootstrap::bootstrap;
 pub use commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
 pub use errors::ServiceError;
 pub use notifications::{Notifications, RecordedNotifications};
+pub use read_model::{AllocationLine, OrderAllocations, ReadModel, allocations};
 pub use unit_of_work::Allocation;
 pub use views::product;
+
+/// Every aggregate the service stores (write model and read model), for
+/// schema tools.
+pub const AGGREGATES: &[&uow_core::AggregateMeta] = &[
+    <allocation_domain::Product as uow_core::Aggregate>::META,
+    <allocation_domain::BatchLocation as uow_core::Aggregate>::META,
+    <OrderAllocations as uow_core::Aggregate>::META,
+];
 
 /// The service's message bus over store `S`.
 pub type Bus<S> = uow_core::MessageBus<S, allocation_domain::Event>;

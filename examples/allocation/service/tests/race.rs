@@ -11,11 +11,10 @@ mod scenarios {
     use allocation_domain::{OrderLine, Sku};
     use allocation_service::{Allocation, CreateBatch, RecordedNotifications, bootstrap, product};
     use tokio::sync::Barrier;
-    use uow_core::{Error, InMemoryStore, UnitOfWork};
+    use uow_core::Error;
     use uow_tests::backends::Backend;
 
-    const TABLES: &[&uow_core::AggregateMeta] =
-        <Allocation<InMemoryStore> as UnitOfWork>::AGGREGATES;
+    const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
 
     /// The two units of work interleaved step by step.
     pub async fn two_allocations_at_the_same_version_let_exactly_one_commit<B: Backend>()

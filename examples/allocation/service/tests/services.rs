@@ -42,12 +42,9 @@ async fn available<S: Store>(store: &S, sku: &str, reference: &str) -> i64 {
 
 mod scenarios {
     use super::*;
-    use allocation_service::Allocation;
-    use uow_core::{InMemoryStore, UnitOfWork};
     use uow_tests::backends::Backend;
 
-    const TABLES: &[&uow_core::AggregateMeta] =
-        <Allocation<InMemoryStore> as UnitOfWork>::AGGREGATES;
+    const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
 
     macro_rules! store {
         ($b:ty) => {
@@ -260,6 +257,7 @@ mod scenarios {
             .handle(ChangeBatchQuantity {
                 reference: "warehouse".into(),
                 qty: 25,
+                expected_version: None,
             })
             .await
             .expect("change");
@@ -278,11 +276,140 @@ mod scenarios {
         assert!(matches!(
             bus.handle(ChangeBatchQuantity {
                 reference: "no-such-batch".into(),
-                qty: 1
+                qty: 1,
+                expected_version: None
             })
             .await,
             Err(BusError::Command(ServiceError::UnknownBatch(_)))
         ));
+    }
+
+    /// Chapter 12: the read model follows allocations, reallocations and
+    /// cancellations through events.
+    pub async fn the_read_model_follows_allocations_through_events<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let store = store!(B);
+        let bus = bootstrap(store.clone(), RecordedNotifications::default());
+        bus.handle(batch("warehouse", "LAMP", 10, None))
+            .await
+            .expect("add");
+        bus.handle(batch("shipment", "LAMP", 50, tomorrow()))
+            .await
+            .expect("add");
+        bus.handle(batch("b9", "TABLE", 10, None))
+            .await
+            .expect("add");
+        bus.handle(line("order1", "LAMP", 10))
+            .await
+            .expect("allocate")
+            .0
+            .expect("in stock");
+        bus.handle(line("order1", "TABLE", 1))
+            .await
+            .expect("allocate")
+            .0
+            .expect("in stock");
+        let view = |lines: Vec<allocation_service::AllocationLine>| {
+            lines
+                .into_iter()
+                .map(|l| (l.sku, l.batchref))
+                .collect::<Vec<_>>()
+        };
+        let read = || async {
+            view(
+                allocation_service::allocations(&store, "order1")
+                    .await
+                    .expect("read"),
+            )
+        };
+        assert_eq!(
+            read().await,
+            [
+                ("LAMP".to_owned(), "warehouse".to_owned()),
+                ("TABLE".to_owned(), "b9".to_owned())
+            ]
+        );
+
+        // The warehouse batch shrinks: the line moves to the shipment.
+        bus.handle(ChangeBatchQuantity {
+            reference: "warehouse".into(),
+            qty: 5,
+            expected_version: None,
+        })
+        .await
+        .expect("change");
+        assert_eq!(
+            read().await,
+            [
+                ("LAMP".to_owned(), "shipment".to_owned()),
+                ("TABLE".to_owned(), "b9".to_owned())
+            ]
+        );
+
+        // The customer cancels the lamp.
+        bus.handle(Deallocate {
+            orderid: "order1".into(),
+            sku: "LAMP".into(),
+        })
+        .await
+        .expect("deallocate");
+        assert_eq!(read().await, [("TABLE".to_owned(), "b9".to_owned())]);
+        assert!(
+            allocation_service::allocations(&store, "no-such-order")
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    }
+
+    pub async fn a_change_against_a_stale_version_is_refused<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let store = store!(B);
+        let bus = bootstrap(store.clone(), RecordedNotifications::default());
+        bus.handle(batch("b1", "CHAIR", 10, None))
+            .await
+            .expect("add");
+        let seen = product(&store, "CHAIR")
+            .await
+            .expect("read")
+            .expect("stored")
+            .version;
+        bus.handle(line("o1", "CHAIR", 1))
+            .await
+            .expect("allocate")
+            .0
+            .expect("in stock");
+        let err = bus
+            .handle(ChangeBatchQuantity {
+                reference: "b1".into(),
+                qty: 5,
+                expected_version: Some(seen),
+            })
+            .await
+            .expect_err("someone allocated meanwhile");
+        assert!(
+            matches!(
+                err,
+                BusError::Command(ServiceError::StaleVersion {
+                    expected: 1,
+                    current: 2,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        bus.handle(ChangeBatchQuantity {
+            reference: "b1".into(),
+            qty: 5,
+            expected_version: Some(seen + 1),
+        })
+        .await
+        .expect("against the current version");
+        assert_eq!(available(&store, "CHAIR", "b1").await, 4);
     }
 
     pub async fn concurrent_allocations_never_overbook<B: Backend>()
@@ -324,5 +451,7 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     warehouse_stock_is_preferred_to_shipments,
     deallocating_frees_the_stock,
     a_batch_shrinking_below_its_allocations_leads_to_reallocation,
+    the_read_model_follows_allocations_through_events,
+    a_change_against_a_stale_version_is_refused,
     concurrent_allocations_never_overbook,
 ]);
