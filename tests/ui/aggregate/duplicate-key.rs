@@ -1,0 +1,12 @@
+use uow_core::Aggregate;
+
+#[derive(Aggregate)]
+#[aggregate(table = "products", table = "items")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+fn main() {}

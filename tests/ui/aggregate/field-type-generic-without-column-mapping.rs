@@ -1,0 +1,12 @@
+use uow_core::Aggregate;
+
+#[derive(Aggregate)]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+    pub tags: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use uow_core::Aggregate;
+
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Aggregate)]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+    pub dimensions: Dimensions,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use uow_core::Aggregate;
+
+#[derive(Aggregate)]
+pub struct Product {
+    #[aggregate(id = 3)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+fn main() {}

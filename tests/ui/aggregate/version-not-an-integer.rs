@@ -1,0 +1,11 @@
+use uow_core::Aggregate;
+
+#[derive(Aggregate)]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: String,
+}
+
+fn main() {}

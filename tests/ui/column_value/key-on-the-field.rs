@@ -1,0 +1,6 @@
+use uow_core::ColumnValue;
+
+#[derive(ColumnValue)]
+pub struct Sku(#[column_value(rename = "code")] String);
+
+fn main() {}

@@ -1,0 +1,16 @@
+use uow_core::{Aggregate, unit_of_work};
+
+#[derive(Aggregate, Debug)]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+#[unit_of_work(events)]
+pub struct Catalogue {
+    pub products: Product,
+}
+
+fn main() {}

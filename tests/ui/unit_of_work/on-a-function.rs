@@ -1,0 +1,6 @@
+use uow_core::unit_of_work;
+
+#[unit_of_work]
+pub fn catalogue() {}
+
+fn main() {}

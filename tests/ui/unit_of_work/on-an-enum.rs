@@ -1,0 +1,8 @@
+use uow_core::unit_of_work;
+
+#[unit_of_work]
+pub enum Catalogue {
+    Products,
+}
+
+fn main() {}
