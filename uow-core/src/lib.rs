@@ -85,7 +85,7 @@ pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::outbox::outbox_records;
-    pub use crate::unit_of_work::{begin, commit, commit_with_outbox};
+    pub use crate::unit_of_work::{UnitState, commit, commit_with_outbox};
     pub use core::convert::Into;
     pub use core::default::Default;
     pub use core::future::Future;

@@ -44,32 +44,78 @@ pub trait UnitOfWork: Sized + Send {
     fn commit(self) -> impl Future<Output = Result<Vec<Self::Event>, Error>> + Send;
 }
 
-/// Begins the store transaction shared by a unit of work's repositories.
+/// The state of one unit of work behind its repositories: the store
+/// transaction they share, and the tracing span its lifecycle is logged in.
+///
+/// At debug level, under a `unit_of_work` span named after the struct, a
+/// unit of work logs `committed` (with the number of writes and events),
+/// `conflict` or `rolled back` (with the error), or `dropped without commit`.
 #[doc(hidden)]
-pub async fn begin<S: Store>(store: &S) -> Result<Arc<S::Tx>, Error> {
-    store.begin().await.map(Arc::new)
+pub struct UnitState<S: Store> {
+    tx: Arc<S::Tx>,
+    span: tracing::Span,
+    finished: bool,
+}
+
+impl<S: Store> UnitState<S> {
+    /// Begins the store transaction of unit of work `name`.
+    pub async fn begin(store: &S, name: &'static str) -> Result<Self, Error> {
+        let span = tracing::debug_span!("unit_of_work", name);
+        let tx = store.begin().await.map(Arc::new);
+        if let Err(error) = &tx {
+            tracing::debug!(parent: &span, %error, "could not begin");
+        }
+        Ok(UnitState {
+            tx: tx?,
+            span,
+            finished: false,
+        })
+    }
+
+    /// The transaction, for a repository.
+    pub fn transaction(&self) -> Arc<S::Tx> {
+        Arc::clone(&self.tx)
+    }
+}
+
+impl<S: Store> Drop for UnitState<S> {
+    fn drop(&mut self) {
+        if !self.finished {
+            tracing::debug!(parent: &self.span, "dropped without commit: rolled back");
+        }
+    }
 }
 
 /// Orders and applies a unit of work's changes, and hands back its events
 /// once they are committed.
 #[doc(hidden)]
 pub async fn commit<S: Store, E>(
-    tx: &S::Tx,
+    state: &mut UnitState<S>,
     mut changes: ChangeSet,
     events: Vec<(EventSource, E)>,
 ) -> Result<Vec<E>, Error> {
     changes.sort();
-    tx.commit(changes).await?;
+    let writes = changes.len();
+    let outcome = state.tx.commit(changes).await;
+    state.finished = true;
+    match &outcome {
+        Ok(()) => tracing::debug!(parent: &state.span, writes, events = events.len(), "committed"),
+        Err(error) if error.is_conflict() => {
+            tracing::debug!(parent: &state.span, %error, "conflict: rolled back")
+        }
+        Err(error) => tracing::debug!(parent: &state.span, %error, "rolled back"),
+    }
+    outcome?;
     Ok(events.into_iter().map(|(_, event)| event).collect())
 }
 
 /// Like [`commit`], storing the events in the outbox in the same transaction.
 #[doc(hidden)]
 pub async fn commit_with_outbox<S: Store, E: serde::Serialize>(
-    tx: &S::Tx,
+    state: &mut UnitState<S>,
     mut changes: ChangeSet,
     events: Vec<(EventSource, E)>,
 ) -> Result<Vec<E>, Error> {
     changes.set_outbox(outbox_records(&events)?);
-    commit::<S, E>(tx, changes, events).await
+    commit::<S, E>(state, changes, events).await
 }

@@ -118,7 +118,6 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
     let name = ident.unraw().to_string();
     let result = quote!(#krate::__private::Result);
     let vec = quote!(#krate::__private::Vec);
-    let arc = quote!(#krate::__private::Arc);
 
     let event_ty = match &uow.events {
         Some(ty) => quote_spanned!(ty.span()=> #ty),
@@ -149,7 +148,7 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
     let repositories = uow.fields.iter().map(|field| {
         let span = field.ty.span();
         let krate = respan_tokens(krate, span);
-        quote_spanned!(span=> #krate::Repository::new(::core::clone::Clone::clone(&__uow_tx)))
+        quote_spanned!(span=> #krate::Repository::new(__uow.transaction()))
     });
     let collect_changes = uow.fields.iter().filter_map(|field| {
         let span = field.ty.span();
@@ -254,7 +253,7 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
         #(#attrs)*
         #vis struct #ident<__UowS: #krate::Store> {
             #(#fields,)*
-            __uow_tx: #arc<<__UowS as #krate::Store>::Tx>,
+            __uow: #krate::__private::UnitState<__UowS>,
         }
 
         const _: () = {
@@ -263,10 +262,10 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
             impl<__UowS: #krate::Store> #ident<__UowS> #where_clause {
                 #begin_doc
                 pub async fn begin(store: &__UowS) -> #result<Self, #krate::Error> {
-                    let __uow_tx = #krate::__private::begin(store).await?;
+                    let __uow = #krate::__private::UnitState::begin(store, #name).await?;
                     #result::Ok(Self {
                         #(#members: #repositories,)*
-                        __uow_tx,
+                        __uow,
                     })
                 }
 
@@ -278,7 +277,7 @@ fn generate(uow: &UnitOfWork) -> TokenStream {
                     let mut __uow_events = #vec::new();
                     #(#drains)*
                     #krate::__private::#commit_fn::<__UowS, #event_ty>(
-                        &self.__uow_tx,
+                        &mut self.__uow,
                         __uow_changes,
                         __uow_events,
                     )

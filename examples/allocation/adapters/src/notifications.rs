@@ -1,18 +1,18 @@
-//! The notifications adapter of the example: prints what it would send.
+//! The notifications adapter of the example: logs what it would send.
 
 use allocation_service::Notifications;
 
-/// Writes notifications to standard output (a stand-in for e-mail).
+/// Logs notifications (a stand-in for e-mail).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PrintedNotifications;
+pub struct LoggedNotifications;
 
-impl Notifications for PrintedNotifications {
+impl Notifications for LoggedNotifications {
     async fn send(
         &self,
         destination: &str,
         message: &str,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        println!("  [notification to {destination}: {message}]");
+        tracing::info!(destination, message, "notification sent");
         Ok(())
     }
 }

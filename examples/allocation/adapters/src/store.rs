@@ -1,6 +1,5 @@
 //! The database adapter: which store the service runs on.
 
-use allocation_service::Allocation;
 use uow_core::Error;
 use uow_sqlx::SqlxStore;
 
@@ -8,14 +7,17 @@ use uow_sqlx::SqlxStore;
 /// SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://allocation.db";
 
-/// Connects to `url`, creates the service's tables if they are missing (a
-/// convenience of the example; a production service runs migrations made
-/// from `allocation schema`), and checks that the tables fit the aggregates,
-/// so a mismatch stops the service at start-up with a message naming the
-/// table and column.
-pub async fn open(url: &str) -> Result<SqlxStore, Error> {
+/// Connects to `url`; on SQLite creates the service's tables if they are
+/// missing (the zero-setup default); then checks that the tables fit the
+/// aggregates, so a mismatch stops the service at start-up with a message
+/// naming the table and column. On PostgreSQL and MySQL the tables come from
+/// migrations (`allocation schema` prints their DDL) — or pass
+/// `--create-tables` to create them for development.
+pub async fn open(url: &str, create_tables: bool) -> Result<SqlxStore, Error> {
     let store = SqlxStore::connect(url).await?;
-    store.create_tables_for::<Allocation<SqlxStore>>().await?;
-    store.verify_tables_for::<Allocation<SqlxStore>>().await?;
+    if create_tables || store.dialect() == uow_sqlx::Dialect::Sqlite {
+        store.create_tables(allocation_service::AGGREGATES).await?;
+    }
+    store.verify_tables(allocation_service::AGGREGATES).await?;
     Ok(store)
 }

@@ -1,0 +1,442 @@
+//! End to end: the service started on a free port, driven over real HTTP, on
+//! every backend (SQLite always; PostgreSQL and MySQL when their URLs are set,
+//! and required when `CI=true`).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use uow_core::Store;
+use uow_tests::backends::Backend;
+
+/// A response as the tests see it.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The service under test, listening on a free port.
+struct Service {
+    address: std::net::SocketAddr,
+}
+
+impl Service {
+    async fn start<S: Store + Clone + 'static>(store: S) -> Service {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(allocation::serve(listener, store));
+        Service { address }
+    }
+
+    /// One HTTP/1.1 request on a fresh connection.
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        let mut stream = TcpStream::connect(self.address).await.expect("connect");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = body {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(body.unwrap_or_default());
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("receive");
+        let text = String::from_utf8(raw).expect("UTF-8 response");
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(": "))
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            unchunk(body)
+        } else {
+            body.to_owned()
+        };
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, &[], None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Response {
+        self.request("POST", path, &[], Some(&body.to_string()))
+            .await
+    }
+}
+
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+mod scenarios {
+    use super::*;
+
+    macro_rules! service {
+        ($b:ty) => {
+            match <$b>::fresh_with(allocation_service::AGGREGATES).await {
+                Some(store) => (Service::start(store.clone()).await, store),
+                None => return,
+            }
+        };
+    }
+
+    pub async fn the_happy_path<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let (service, _store) = service!(B);
+        let created = service
+            .post(
+                "/batches",
+                json!({"ref": "early", "sku": "RETRO-CLOCK", "qty": 100, "eta": "2026-11-22"}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let created = service
+            .post(
+                "/batches",
+                json!({"ref": "warehouse", "sku": "RETRO-CLOCK", "qty": 100}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+
+        let allocated = service
+            .post(
+                "/allocate",
+                json!({"orderid": "order-1", "sku": "RETRO-CLOCK", "qty": 3}),
+            )
+            .await;
+        assert_eq!(allocated.status, 201, "{}", allocated.body);
+        assert_eq!(allocated.json(), json!({"batchref": "warehouse"}));
+
+        let product = service.get("/products/RETRO-CLOCK").await;
+        assert_eq!(product.status, 200);
+        assert_eq!(product.header("etag"), Some("\"3\""));
+        let body = product.json();
+        assert_eq!(body["version"], 3);
+        let warehouse = &body["batches"][1];
+        assert_eq!(
+            (&warehouse["ref"], &warehouse["available"]),
+            (&json!("warehouse"), &json!(97))
+        );
+        assert_eq!(
+            warehouse["allocations"],
+            json!([{"orderid": "order-1", "qty": 3}])
+        );
+
+        let view = service.get("/allocations/order-1").await;
+        assert_eq!(view.status, 200);
+        assert_eq!(
+            view.json(),
+            json!([{"sku": "RETRO-CLOCK", "batchref": "warehouse"}])
+        );
+    }
+
+    pub async fn unhappy_paths_are_client_errors_naming_the_problem<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let (service, _store) = service!(B);
+        service
+            .post(
+                "/batches",
+                json!({"ref": "b1", "sku": "SMALL-TABLE", "qty": 5}),
+            )
+            .await;
+
+        let unknown = service
+            .post(
+                "/allocate",
+                json!({"orderid": "o1", "sku": "NOPE", "qty": 1}),
+            )
+            .await;
+        assert_eq!(
+            (unknown.status, unknown.json()),
+            (400, json!({"error": "invalid sku NOPE"}))
+        );
+
+        let too_many = service
+            .post(
+                "/allocate",
+                json!({"orderid": "o1", "sku": "SMALL-TABLE", "qty": 6}),
+            )
+            .await;
+        assert_eq!(too_many.status, 400);
+        assert_eq!(too_many.json()["error"], "out of stock for sku SMALL-TABLE");
+
+        let negative = service
+            .post(
+                "/allocate",
+                json!({"orderid": "o1", "sku": "SMALL-TABLE", "qty": -1}),
+            )
+            .await;
+        assert_eq!(negative.status, 422);
+        let error = negative.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains("qty"), "names the field: {error}");
+
+        let zero = service
+            .post(
+                "/allocate",
+                json!({"orderid": "o1", "sku": "SMALL-TABLE", "qty": 0}),
+            )
+            .await;
+        assert_eq!(zero.status, 422);
+        assert!(zero.body.contains("qty"), "{}", zero.body);
+
+        let missing = service
+            .post("/allocate", json!({"orderid": "o1", "qty": 1}))
+            .await;
+        assert_eq!(missing.status, 422);
+        assert!(
+            missing.body.contains("missing field `sku`"),
+            "{}",
+            missing.body
+        );
+
+        let malformed = service
+            .request("POST", "/allocate", &[], Some("{\"orderid\": "))
+            .await;
+        assert_eq!(malformed.status, 400);
+        assert!(malformed.json()["error"].is_string());
+
+        let not_json = service
+            .request("POST", "/batches", &[("Content-Type", "text/plain")], None)
+            .await;
+        assert!(
+            (400..500).contains(&not_json.status),
+            "{} {}",
+            not_json.status,
+            not_json.body
+        );
+
+        let duplicate = service
+            .post(
+                "/batches",
+                json!({"ref": "b1", "sku": "SMALL-TABLE", "qty": 5}),
+            )
+            .await;
+        assert_eq!(duplicate.status, 409);
+
+        assert_eq!(service.get("/products/NOPE").await.status, 404);
+        assert_eq!(service.get("/no/such/route").await.status, 404);
+        // Nothing above changed the product.
+        let product = service.get("/products/SMALL-TABLE").await;
+        assert_eq!(product.json()["version"], 1);
+    }
+
+    pub async fn a_stale_if_match_is_refused<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let (service, _store) = service!(B);
+        service
+            .post("/batches", json!({"ref": "b1", "sku": "LAMP", "qty": 10}))
+            .await;
+        let seen = service.get("/products/LAMP").await;
+        let etag = seen.header("etag").expect("an ETag").to_owned();
+
+        // Someone allocates after we looked: the product moves on.
+        service
+            .post(
+                "/allocate",
+                json!({"orderid": "o1", "sku": "LAMP", "qty": 1}),
+            )
+            .await;
+
+        let body = json!({"qty": 4}).to_string();
+        let stale = service
+            .request("PATCH", "/batches/b1", &[("If-Match", &etag)], Some(&body))
+            .await;
+        assert_eq!(stale.status, 412, "{}", stale.body);
+
+        let missing = service
+            .request("PATCH", "/batches/b1", &[], Some(&body))
+            .await;
+        assert_eq!(missing.status, 428, "{}", missing.body);
+
+        let fresh = service.get("/products/LAMP").await;
+        let etag = fresh.header("etag").expect("an ETag").to_owned();
+        let changed = service
+            .request("PATCH", "/batches/b1", &[("If-Match", &etag)], Some(&body))
+            .await;
+        assert_eq!(changed.status, 200, "{}", changed.body);
+        let after = service.get("/products/LAMP").await;
+        assert_eq!(after.json()["batches"][0]["qty"], 4);
+        assert_ne!(after.header("etag"), Some(etag.as_str()));
+
+        let unknown = service
+            .request(
+                "PATCH",
+                "/batches/nope",
+                &[("If-Match", "\"1\"")],
+                Some(&body),
+            )
+            .await;
+        assert_eq!(unknown.status, 404);
+    }
+
+    pub async fn the_read_model_follows_deallocation<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let (service, _store) = service!(B);
+        service
+            .post("/batches", json!({"ref": "b1", "sku": "CHAIR", "qty": 10}))
+            .await;
+        service
+            .post("/batches", json!({"ref": "b2", "sku": "TABLE", "qty": 10}))
+            .await;
+        for sku in ["CHAIR", "TABLE"] {
+            let r = service
+                .post("/allocate", json!({"orderid": "o1", "sku": sku, "qty": 2}))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        assert_eq!(
+            service.get("/allocations/o1").await.json(),
+            json!([{"sku": "CHAIR", "batchref": "b1"}, {"sku": "TABLE", "batchref": "b2"}])
+        );
+        let cancelled = service
+            .post("/deallocate", json!({"orderid": "o1", "sku": "CHAIR"}))
+            .await;
+        assert_eq!(
+            (cancelled.status, cancelled.json()),
+            (200, json!({"deallocated": 1}))
+        );
+        assert_eq!(
+            service.get("/allocations/o1").await.json(),
+            json!([{"sku": "TABLE", "batchref": "b2"}])
+        );
+        let product = service.get("/products/CHAIR").await.json();
+        assert_eq!(product["batches"][0]["available"], 10);
+    }
+
+    /// 200 clients allocate against one SKU at once: the product stays
+    /// consistent — what is allocated is exactly what the 201s promised, and
+    /// never more than the batches hold.
+    pub async fn two_hundred_concurrent_allocations_keep_the_product_consistent<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let (service, _store) = service!(B);
+        service
+            .post(
+                "/batches",
+                json!({"ref": "b1", "sku": "POPULAR", "qty": 60}),
+            )
+            .await;
+        service
+            .post(
+                "/batches",
+                json!({"ref": "b2", "sku": "POPULAR", "qty": 40, "eta": "2026-12-01"}),
+            )
+            .await;
+        let service = Arc::new(service);
+        let clients: Vec<_> = (0..200)
+            .map(|i| {
+                let service = Arc::clone(&service);
+                tokio::spawn(async move {
+                    service
+                        .post(
+                            "/allocate",
+                            json!({"orderid": format!("o{i}"), "sku": "POPULAR", "qty": 1}),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let (mut created, mut out_of_stock, mut conflicts) = (0, 0, 0);
+        for client in clients {
+            let response = client.await.expect("no panic");
+            match response.status {
+                201 => created += 1,
+                400 => out_of_stock += 1,
+                409 => conflicts += 1,
+                other => panic!("unexpected {other}: {}", response.body),
+            }
+        }
+        let product = service.get("/products/POPULAR").await.json();
+        let allocated: i64 = product["batches"]
+            .as_array()
+            .expect("batches")
+            .iter()
+            .map(|b| {
+                b["allocations"]
+                    .as_array()
+                    .expect("allocations")
+                    .iter()
+                    .map(|l| l["qty"].as_i64().unwrap_or(0))
+                    .sum::<i64>()
+            })
+            .sum();
+        assert_eq!(allocated, created, "every 201 is stored, nothing else");
+        assert!(allocated <= 100, "never above the batches' 100 units");
+        assert_eq!(created + out_of_stock + conflicts, 200);
+        uow_tests::report(&format!(
+            "{}: 200 concurrent allocations: {created} allocated, {out_of_stock} out of stock, {conflicts} gave up after retries; {allocated} units allocated",
+            B::NAME
+        ));
+    }
+}
+
+uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
+    the_happy_path,
+    unhappy_paths_are_client_errors_naming_the_problem,
+    a_stale_if_match_is_refused,
+    the_read_model_follows_deallocation,
+    two_hundred_concurrent_allocations_keep_the_product_consistent,
+]);
