@@ -174,6 +174,98 @@ pub mod __private {
         T::NULLABLE
     }
 
+    /// The storage kind of an aggregate's id.
+    pub const fn id_kind<A: crate::Aggregate>() -> crate::ColumnKind {
+        kind_of::<<A as crate::Entity>::Id>()
+    }
+
+    /// Whether an aggregate's id is nullable.
+    pub const fn id_nullable<A: crate::Aggregate>() -> bool {
+        nullable::<<A as crate::Entity>::Id>()
+    }
+
+    /// Selects, by autoref, how a plain column of type `T` is encoded and
+    /// decoded: `(&&Column::<T>::NEW).__uow_encode(..)` is [`MappedColumn`]
+    /// when `T: ColumnValue`, and otherwise [`UnmappedColumn`], a stand-in
+    /// that is never run — the missing `ColumnValue` is reported once, at the
+    /// field's type in `META`, instead of once per generated body.
+    pub struct Column<T>(core::marker::PhantomData<fn() -> T>);
+
+    impl<T> Column<T> {
+        /// The selector.
+        pub const NEW: Self = Column(core::marker::PhantomData);
+    }
+
+    /// The conversion of a column whose type implements `ColumnValue`.
+    pub trait MappedColumn<T> {
+        /// Encodes the field into its column.
+        fn __uow_encode(
+            &self,
+            field: &T,
+            column: usize,
+            row: &mut Vec<Value>,
+        ) -> Result<(), FieldError>;
+        /// Decodes the field from its column.
+        fn __uow_decode<R: crate::RowSource + ?Sized>(
+            &self,
+            row: &R,
+            column: usize,
+        ) -> Result<T, FieldError>;
+    }
+
+    impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
+        #[inline]
+        fn __uow_encode(
+            &self,
+            field: &T,
+            column: usize,
+            row: &mut Vec<Value>,
+        ) -> Result<(), FieldError> {
+            encode(field, column, row)
+        }
+
+        #[inline]
+        fn __uow_decode<R: crate::RowSource + ?Sized>(
+            &self,
+            row: &R,
+            column: usize,
+        ) -> Result<T, FieldError> {
+            decode(row, column)
+        }
+    }
+
+    /// The stand-in for a column whose type has no `ColumnValue` (a compile
+    /// error is reported for it elsewhere; this is never run).
+    pub trait UnmappedColumn<T> {
+        /// Never run.
+        fn __uow_encode(
+            &self,
+            field: &T,
+            column: usize,
+            row: &mut Vec<Value>,
+        ) -> Result<(), FieldError>;
+        /// Never run.
+        fn __uow_decode<R: crate::RowSource + ?Sized>(
+            &self,
+            row: &R,
+            column: usize,
+        ) -> Result<T, FieldError>;
+    }
+
+    impl<T> UnmappedColumn<T> for Column<T> {
+        fn __uow_encode(&self, _: &T, _: usize, _: &mut Vec<Value>) -> Result<(), FieldError> {
+            unimplemented!("the derive reported an error")
+        }
+
+        fn __uow_decode<R: crate::RowSource + ?Sized>(
+            &self,
+            _: &R,
+            _: usize,
+        ) -> Result<T, FieldError> {
+            unimplemented!("the derive reported an error")
+        }
+    }
+
     /// Checks at compile time that an `#[aggregate(json)]` field's type is
     /// serde-serializable.
     pub fn assert_json<T: serde::Serialize + serde::de::DeserializeOwned>() {}

@@ -67,90 +67,15 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
 }
 
 /// How `encode` and `decode` reach a plain column's `ColumnValue` impl: by
-/// autoref, `(&&__UowColumn::<T>::NEW).__uow_encode(..)` picks the real
+/// autoref, `(&&Column::<T>::NEW).__uow_encode(..)` picks the real
 /// conversion when `T: ColumnValue` and otherwise a stand-in that is never
-/// run. So a field type that cannot be stored is reported once, by its
-/// column's `kind_of::<T>()` in `META`, and not once more by each body.
+/// run (both in `uow_core::__private`). So a field type that cannot be stored
+/// is reported once, by its column's `kind_of::<T>()` in `META`, and not once
+/// more by each body.
 fn columns_glue(krate: &syn::Path) -> TokenStream {
-    let result = quote!(#krate::__private::Result);
-    let vec = quote!(#krate::__private::Vec);
-    let signatures = quote! {
-        fn __uow_encode(
-            &self,
-            field: &T,
-            column: usize,
-            row: &mut #vec<#krate::Value>,
-        ) -> #result<(), #krate::FieldError>;
-
-        fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
-            &self,
-            row: &__UowR,
-            column: usize,
-        ) -> #result<T, #krate::FieldError>;
-    };
-    let unreported = unimplemented();
     quote! {
-        struct __UowColumn<T>(::core::marker::PhantomData<fn() -> T>);
-
-        impl<T> __UowColumn<T> {
-            const NEW: Self = __UowColumn(::core::marker::PhantomData);
-        }
-
-        trait __UowMapped<T> {
-            #signatures
-        }
-
-        impl<T: #krate::ColumnValue> __UowMapped<T> for &__UowColumn<T> {
-            #[inline]
-            fn __uow_encode(
-                &self,
-                field: &T,
-                column: usize,
-                row: &mut #vec<#krate::Value>,
-            ) -> #result<(), #krate::FieldError> {
-                #krate::__private::encode(field, column, row)
-            }
-
-            #[inline]
-            fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
-                &self,
-                row: &__UowR,
-                column: usize,
-            ) -> #result<T, #krate::FieldError> {
-                #krate::__private::decode(row, column)
-            }
-        }
-
-        trait __UowUnmapped<T> {
-            #signatures
-        }
-
-        impl<T> __UowUnmapped<T> for __UowColumn<T> {
-            fn __uow_encode(
-                &self,
-                _: &T,
-                _: usize,
-                _: &mut #vec<#krate::Value>,
-            ) -> #result<(), #krate::FieldError> {
-                #unreported
-            }
-
-            fn __uow_decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
-                &self,
-                _: &__UowR,
-                _: usize,
-            ) -> #result<T, #krate::FieldError> {
-                #unreported
-            }
-        }
-
-        const fn __uow_id_kind<A: #krate::Aggregate>() -> #krate::ColumnKind {
-            #krate::__private::kind_of::<<A as #krate::Entity>::Id>()
-        }
-
-        const fn __uow_id_nullable<A: #krate::Aggregate>() -> bool {
-            #krate::__private::nullable::<<A as #krate::Entity>::Id>()
-        }
+        #[allow(unused_imports)]
+        use #krate::__private::{MappedColumn as _, UnmappedColumn as _};
     }
 }
 
@@ -194,7 +119,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     };
 
     // Spanned at the field's type, so that a problem with it is reported
-    // there. Plain columns go through `__UowColumn` (see `columns_glue`).
+    // there. Plain columns go through `Column` (see `columns_glue`).
     let encode = aggregate.columns().map(|(index, field)| {
         let index = Literal::usize_unsuffixed(index);
         let span = field.ty.span();
@@ -211,7 +136,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         } else {
             let ty = field.ty;
             quote_spanned! {span=>
-                (&&__UowColumn::<#ty>::NEW).__uow_encode(&self.#member, #index, row)?;
+                (&&#krate::__private::Column::<#ty>::NEW).__uow_encode(&self.#member, #index, row)?;
             }
         }
     });
@@ -230,7 +155,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         let value = if field.is_json() {
             quote_spanned!(span=> #krate_at::__private::decode_json::<#ty, _>(row, #column)?)
         } else {
-            quote_spanned!(span=> (&&__UowColumn::<#ty>::NEW).__uow_decode(row, #column)?)
+            quote_spanned!(span=> (&&#krate::__private::Column::<#ty>::NEW).__uow_decode(row, #column)?)
         };
         quote!(#member: #value)
     });
@@ -269,7 +194,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #set_version
             }
 
-            // `(&&__UowColumn::<T>::NEW)` picks the conversion by autoref.
+            // `(&&Column::<T>::NEW)` picks the conversion by autoref.
             #[allow(clippy::needless_borrow)]
             #cast_lints
             fn encode(
@@ -335,8 +260,8 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
         // Known through `Self: Aggregate`, whose impl reports an id that is
         // not a `ColumnValue`: no second error here.
         (
-            quote!(__uow_id_kind::<Self>()),
-            quote!(__uow_id_nullable::<Self>()),
+            quote!(#krate::__private::id_kind::<Self>()),
+            quote!(#krate::__private::id_nullable::<Self>()),
         )
     } else {
         // Spanned from the first to the last token of the type, so that
