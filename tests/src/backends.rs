@@ -72,18 +72,25 @@ impl Backend for Sqlite {
     type Store = SqlxStore;
     const NAME: &'static str = "sqlite";
     async fn empty() -> Option<SqlxStore> {
+        Sqlite::empty_with(StoreOptions::new()).await
+    }
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
+    }
+}
+
+impl Sqlite {
+    /// A fresh store with no tables, connected with `options`.
+    pub async fn empty_with(options: StoreOptions) -> Option<SqlxStore> {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         Some(
-            SqlxStore::connect(&format!("sqlite://{}", path.display()))
+            SqlxStore::connect_with(&format!("sqlite://{}", path.display()), options)
                 .await
                 .expect("open a SQLite file in the temp directory"),
         )
-    }
-    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
-        with_tables(Self::empty().await, aggregates).await
     }
 }
 
@@ -236,6 +243,16 @@ impl Backend for MySql {
     type Store = SqlxStore;
     const NAME: &'static str = "mysql";
     async fn empty() -> Option<SqlxStore> {
+        MySql::empty_with(StoreOptions::new().max_connections(5)).await
+    }
+    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
+        with_tables(Self::empty().await, aggregates).await
+    }
+}
+
+impl MySql {
+    /// A fresh store with no tables, connected with `options`.
+    pub async fn empty_with(store_options: StoreOptions) -> Option<SqlxStore> {
         let url = MySql::url()?;
         let options =
             sqlx::mysql::MySqlConnectOptions::from_str(&url.replacen("mariadb:", "mysql:", 1))
@@ -268,16 +285,10 @@ impl Backend for MySql {
             .expect("create a test database");
         let _ = admin.close().await;
         Some(
-            SqlxStore::connect_with(
-                &with_database(&url, &database),
-                StoreOptions::new().max_connections(5),
-            )
-            .await
-            .unwrap_or_else(|e| unreachable_server("MySQL", &url, e)),
+            SqlxStore::connect_with(&with_database(&url, &database), store_options)
+                .await
+                .unwrap_or_else(|e| unreachable_server("MySQL", &url, e)),
         )
-    }
-    async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
-        with_tables(Self::empty().await, aggregates).await
     }
 }
 

@@ -12,6 +12,7 @@ pub fn report(line: &str) {
 }
 pub mod bank;
 pub mod counting;
+pub mod raw_sql;
 
 /// Instantiates generic scenarios (`async fn name<B: Backend>()`, in scope as
 /// `scenarios::name`) once per backend, as `#[tokio::test]`s named

@@ -195,8 +195,10 @@ struct StoredMessage {
 struct Table {
     /// Rows by id, in id order (the order SQL `ORDER BY id` gives).
     rows: BTreeMap<Value, Vec<Value>>,
-    /// For each unique column: value → id of the row holding it.
-    unique: HashMap<usize, HashMap<Value, Value>>,
+    /// For each unique column, in column order (the order a violation is
+    /// looked for, as the databases check their constraints): value → id of
+    /// the row holding it.
+    unique: BTreeMap<usize, HashMap<Value, Value>>,
 }
 
 /// A row as it was before one write of a commit, to undo a failed commit.

@@ -1,7 +1,7 @@
 //! The repository of one aggregate inside a unit of work: a collection-like
 //! port (`get`, `add`, `remove`, `list`, finders) over an identity map.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
 use std::sync::Arc;
 
@@ -88,22 +88,21 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// holds an aggregate with the same id; an id taken in the store is
     /// reported by `commit()`, the way a database reports it.
     pub fn add(&mut self, aggregate: A) -> Result<(), Error> {
-        let id = aggregate.id().clone();
-        if self.entries.contains_key(&id) {
-            return Err(Error::Duplicate {
+        // One search of the map, not two: `add` runs once per new aggregate.
+        match self.entries.entry(aggregate.id().clone()) {
+            btree_map::Entry::Occupied(taken) => Err(Error::Duplicate {
                 aggregate: A::META.name,
-                id: id_text::<A>(&id),
+                id: id_text::<A>(taken.key()),
                 column: A::META.id_column().name.to_owned(),
-            });
+            }),
+            btree_map::Entry::Vacant(free) => {
+                free.insert(Entry {
+                    aggregate,
+                    state: State::Added,
+                });
+                Ok(())
+            }
         }
-        self.entries.insert(
-            id,
-            Entry {
-                aggregate,
-                state: State::Added,
-            },
-        );
-        Ok(())
     }
 
     /// Stages the aggregate with this id for deletion at commit, checked

@@ -389,8 +389,10 @@ impl ColumnValue for bool {
 
 impl ColumnValue for f64 {
     const KIND: ColumnKind = ColumnKind::Double;
+    /// `-0.0` is stored as `0.0`, as SQLite and MySQL store it, so that every
+    /// store gives back the same value.
     fn to_value(&self) -> Result<Value, ValueError> {
-        Ok(Value::Float(*self))
+        Ok(Value::Float(positive_zero(*self)))
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
@@ -402,8 +404,9 @@ impl ColumnValue for f64 {
 
 impl ColumnValue for f32 {
     const KIND: ColumnKind = ColumnKind::Real;
+    /// `-0.0` is stored as `0.0`, as for `f64`.
     fn to_value(&self) -> Result<Value, ValueError> {
-        Ok(Value::Float(f64::from(*self)))
+        Ok(Value::Float(positive_zero(f64::from(*self))))
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
@@ -412,6 +415,11 @@ impl ColumnValue for f32 {
             other => Err(ValueError::unexpected("float", &other)),
         }
     }
+}
+
+/// `0.0` for both zeros; any other value as it is.
+fn positive_zero(v: f64) -> f64 {
+    if v == 0.0 { 0.0 } else { v }
 }
 
 impl ColumnValue for String {
@@ -707,6 +715,13 @@ mod tests {
         assert_eq!(text, "67e55044-10b1-426f-9247-bb680e5fe0c8");
         assert_eq!(parse_uuid(&text), Some(bytes));
         assert_eq!(parse_uuid("not a uuid"), None);
+    }
+
+    #[test]
+    fn negative_zero_is_stored_as_zero_as_sqlite_and_mysql_store_it() {
+        assert_eq!((-0.0f64).to_value().unwrap(), Value::Float(0.0));
+        assert_eq!((-0.0f32).to_value().unwrap(), Value::Float(0.0));
+        assert_eq!((-1.5f64).to_value().unwrap(), Value::Float(-1.5));
     }
 
     #[test]

@@ -28,10 +28,15 @@ impl Dialect {
     /// Quotes an identifier. Names are validated as SQL identifiers at
     /// compile time by the derive, so quoting never needs escaping; it keeps
     /// names that happen to be keywords in one dialect working.
+    ///
+    /// SQLite takes a double-quoted name that matches no column for a string
+    /// literal, so a column missing from a table would read as its own name;
+    /// a name in backquotes is always an identifier, and a missing column an
+    /// error that names it.
     pub fn quote(self, ident: &str) -> String {
         match self {
-            Dialect::Sqlite | Dialect::Postgres => format!("\"{ident}\""),
-            Dialect::MySql => format!("`{ident}`"),
+            Dialect::Postgres => format!("\"{ident}\""),
+            Dialect::Sqlite | Dialect::MySql => format!("`{ident}`"),
         }
     }
 

@@ -198,24 +198,57 @@ impl<D: Driver> Writer<'_, D> {
         meta: &'static AggregateMeta,
         updates: Vec<Update>,
     ) -> Result<(), Error> {
-        let expected: Vec<_> = updates
-            .iter()
-            .map(|u| (u.id(meta).clone(), u.expected))
-            .collect();
-        self.lock_and_check(meta, &expected).await?;
+        let total = updates.len();
+        // SQLite: the commit holds the database's only write lock (`BEGIN
+        // IMMEDIATE`), so there are no row locks to take in order and no
+        // other writer between a check and the write. The locking read is
+        // skipped: each chunk's affected-row count checks the versions, and a
+        // chunk that falls short is undone (savepoint) and written row by
+        // row, which reports the first failing write in id order.
+        let check_by_count = D::DIALECT == Dialect::Sqlite;
+        if !check_by_count {
+            let expected: Vec<_> = updates
+                .iter()
+                .map(|u| (u.id(meta).clone(), u.expected))
+                .collect();
+            if let Err(e) = self.lock_and_check(meta, &expected).await {
+                if let Error::Conflict { .. } = e {
+                    // A unit of work reports its first failing write in id
+                    // order, as row-by-row writes and the in-memory store do:
+                    // an update before the stale row may take a `unique`
+                    // value. On this failure path only, write them one by
+                    // one to find it.
+                    for update in updates {
+                        self.update_one(meta, update).await?;
+                    }
+                }
+                return Err(e);
+            }
+        }
         let sql = self.statements.get(meta);
         let mut rest = updates.into_iter();
-        for (_, size) in chunks::<D>(meta, Batch::Update, expected.len()) {
+        for (_, size) in chunks::<D>(meta, Batch::Update, total) {
             let chunk: Vec<Update> = rest.by_ref().take(size).collect();
             let first = chunk[0].id(meta).to_string();
             let expected_first = chunk[0].expected;
-            let savepoint = self.savepoint().await?;
+            let savepoint = if check_by_count {
+                self.set_savepoint().await?
+            } else {
+                self.savepoint().await?
+            };
             let mut stmt = sqlx::query(sql.batch(meta, Batch::Update, size));
             for update in &chunk {
                 stmt = bind_update::<D>(stmt, meta, update);
             }
             match self.execute(stmt).await {
                 Ok(affected) if affected == size as u64 => {}
+                Ok(_) if check_by_count => {
+                    self.rollback_to(savepoint).await?;
+                    for update in chunk {
+                        self.update_one(meta, update).await?;
+                    }
+                    return Err(conflict(meta, first, expected_first));
+                }
                 Ok(_) => return Err(conflict(meta, first, expected_first)),
                 Err(e) if D::classify(&e) == Failure::Unique => {
                     // Find which aggregate took a unique value.
@@ -293,6 +326,11 @@ impl<D: Driver> Writer<'_, D> {
         if D::DIALECT != Dialect::Postgres {
             return Ok(false);
         }
+        self.set_savepoint().await
+    }
+
+    /// Sets the savepoint `uow_batch` on any database.
+    async fn set_savepoint(&mut self) -> Result<bool, Error> {
         self.execute(sqlx::query("SAVEPOINT uow_batch"))
             .await
             .map_err(|e| crate::driver::connection_error("set a savepoint", e))?;
@@ -382,7 +420,17 @@ fn write_error<D: Driver>(
             id: id.to_owned(),
             column: D::unique_column(&e, meta).unwrap_or_else(|| meta.id_column().name.to_owned()),
         },
-        _ => backend::<D>(format!("{what} {} `{id}`", meta.name), e),
+        _ => backend::<D>(format!("{what} {} `{}`", meta.name, shortened(id)), e),
+    }
+}
+
+/// An id as the text of a backend error shows it: a very long one (that the
+/// database rejected, say) cut short rather than repeated whole.
+fn shortened(id: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 64;
+    match id.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &id[..end], id.len()).into(),
+        None => id.into(),
     }
 }
 

@@ -26,11 +26,25 @@ pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
             def.push_str(" NOT NULL");
         }
         match column.role {
+            // SQLite: table constraints, below.
+            _ if dialect == Dialect::Sqlite => {}
             ColumnRole::Id => def.push_str(" PRIMARY KEY"),
             ColumnRole::Unique => def.push_str(" UNIQUE"),
             _ => {}
         }
         columns.push(def);
+    }
+    if dialect == Dialect::Sqlite {
+        // SQLite checks unique constraints in the reverse of their order in
+        // the table, and reports the first it finds violated. Declared in
+        // reverse, an insert that takes both a stored id and a stored
+        // `unique` value is reported as a duplicate id, and of two `unique`
+        // columns the first is reported: as PostgreSQL, MySQL and the
+        // in-memory store report them.
+        for column in meta.columns.iter().rev().filter(|c| c.is_unique()) {
+            columns.push(format!("UNIQUE ({})", q(column.name)));
+        }
+        columns.push(format!("PRIMARY KEY ({})", q(meta.id_column().name)));
     }
     let strict = if dialect == Dialect::Sqlite {
         " STRICT"

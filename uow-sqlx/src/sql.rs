@@ -320,11 +320,11 @@ mod tests {
         let s = table_sql(Dialect::Sqlite, &META);
         assert_eq!(
             s.update.as_str(),
-            r#"UPDATE "products" SET "version" = ?, "description" = ? WHERE "sku" = ? AND "version" = ?"#
+            "UPDATE `products` SET `version` = ?, `description` = ? WHERE `sku` = ? AND `version` = ?"
         );
         assert_eq!(
             s.delete.as_str(),
-            r#"DELETE FROM "products" WHERE "sku" = ? AND "version" = ?"#
+            "DELETE FROM `products` WHERE `sku` = ? AND `version` = ?"
         );
     }
 
@@ -351,7 +351,7 @@ mod tests {
         let sqlite = batch_sql(Dialect::Sqlite, &META, Batch::Update, 2);
         assert_eq!(
             sqlite.as_str(),
-            r#"UPDATE "products" SET "version" = v.column3, "description" = v.column4 FROM (VALUES (?, ?, ?, ?), (?, ?, ?, ?)) AS v WHERE "products"."sku" = v.column1 AND "products"."version" = v.column2"#
+            "UPDATE `products` SET `version` = v.column3, `description` = v.column4 FROM (VALUES (?, ?, ?, ?), (?, ?, ?, ?)) AS v WHERE `products`.`sku` = v.column1 AND `products`.`version` = v.column2"
         );
         let mysql = batch_sql(Dialect::MySql, &META, Batch::Update, 2);
         assert_eq!(
@@ -364,7 +364,7 @@ mod tests {
     fn batch_inserts_deletes_and_locks() {
         assert_eq!(
             batch_sql(Dialect::Sqlite, &META, Batch::Insert, 2).as_str(),
-            r#"INSERT INTO "products" ("sku", "version", "description") VALUES (?, ?, ?), (?, ?, ?)"#
+            "INSERT INTO `products` (`sku`, `version`, `description`) VALUES (?, ?, ?), (?, ?, ?)"
         );
         assert_eq!(
             batch_sql(Dialect::Postgres, &META, Batch::Delete, 2).as_str(),

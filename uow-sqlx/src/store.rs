@@ -471,7 +471,8 @@ pub struct SqlxTransaction {
 #[derive(Debug)]
 enum Session {
     /// Autocommit reads; the write transaction is opened at commit.
-    Sqlite(PoolConnection<Sqlite>),
+    /// `None` once committed.
+    Sqlite(Option<PoolConnection<Sqlite>>),
     /// The unit of work's transaction; `None` once committed.
     Postgres(Option<sqlx::Transaction<'static, Postgres>>),
     MySql(Option<sqlx::Transaction<'static, MySql>>),
@@ -484,11 +485,11 @@ impl Store for SqlxStore {
         let inner = Arc::clone(&self.inner);
         let context = "begin a unit of work";
         let session = match &inner.pool {
-            Pool::Sqlite(pool) => Session::Sqlite(
+            Pool::Sqlite(pool) => Session::Sqlite(Some(
                 pool.acquire()
                     .await
                     .map_err(|e| connection_error(context, e))?,
-            ),
+            )),
             Pool::Postgres(pool) => Session::Postgres(Some(
                 pool.begin_with(inner.isolation.begin_postgres())
                     .await
@@ -520,47 +521,74 @@ impl Transaction for SqlxTransaction {
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
         match &mut *session {
-            Session::Sqlite(conn) => driver::fetch::<SqliteDriver, A>(conn, &sql, query).await,
+            Session::Sqlite(Some(conn)) => {
+                driver::fetch::<SqliteDriver, A>(conn, &sql, query).await
+            }
             Session::Postgres(Some(tx)) => {
                 driver::fetch::<PostgresDriver, A>(tx, &sql, query).await
             }
             Session::MySql(Some(tx)) => driver::fetch::<MySqlDriver, A>(tx, &sql, query).await,
-            Session::Postgres(None) | Session::MySql(None) => Err(finished()),
+            Session::Sqlite(None) | Session::Postgres(None) | Session::MySql(None) => {
+                Err(finished())
+            }
         }
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
         let writes = changes.len();
         let mut session = self.session.lock().await;
-        let outcome = match &mut *session {
+        let inner = Arc::clone(&self.inner);
+        // The writes run in a task of their own, so that a commit whose
+        // future is dropped half-way (a timeout, a cancelled request) still
+        // runs to its end — all of the unit of work or nothing, as an
+        // in-memory commit — instead of leaving its connection in the middle
+        // of a statement: a MySQL connection left so waits for ever, holding
+        // its row locks and its place in the pool.
+        let task = match &mut *session {
             Session::Sqlite(conn) => {
                 if changes.is_empty() {
                     return Ok(());
                 }
-                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
-                    driver::backend::<SqliteDriver>("begin the commit transaction", e)
-                })?;
-                self.writer::<SqliteDriver>(&mut tx).flush(changes).await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| driver::backend::<SqliteDriver>("commit", e))
+                let mut conn = conn.take().ok_or_else(finished)?;
+                tokio::spawn(async move {
+                    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
+                        driver::backend::<SqliteDriver>("begin the commit transaction", e)
+                    })?;
+                    writer::<SqliteDriver>(&inner, &mut tx)
+                        .flush(changes)
+                        .await?;
+                    tx.commit()
+                        .await
+                        .map_err(|e| driver::backend::<SqliteDriver>("commit", e))
+                })
             }
             Session::Postgres(tx) => {
                 let mut tx = tx.take().ok_or_else(finished)?;
-                self.writer::<PostgresDriver>(&mut tx)
-                    .flush(changes)
-                    .await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| driver::backend::<PostgresDriver>("commit", e))
+                tokio::spawn(async move {
+                    writer::<PostgresDriver>(&inner, &mut tx)
+                        .flush(changes)
+                        .await?;
+                    tx.commit()
+                        .await
+                        .map_err(|e| driver::backend::<PostgresDriver>("commit", e))
+                })
             }
             Session::MySql(tx) => {
                 let mut tx = tx.take().ok_or_else(finished)?;
-                self.writer::<MySqlDriver>(&mut tx).flush(changes).await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| driver::backend::<MySqlDriver>("commit", e))
+                tokio::spawn(async move {
+                    writer::<MySqlDriver>(&inner, &mut tx)
+                        .flush(changes)
+                        .await?;
+                    tx.commit()
+                        .await
+                        .map_err(|e| driver::backend::<MySqlDriver>("commit", e))
+                })
             }
+        };
+        let outcome = match task.await {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Backend(BackendError::new("commit", e))),
         };
         match &outcome {
             Ok(()) => tracing::debug!(writes, "unit of work committed"),
@@ -570,12 +598,10 @@ impl Transaction for SqlxTransaction {
     }
 }
 
-impl SqlxTransaction {
-    fn writer<'a, D: Driver>(&'a self, conn: &'a mut driver::Conn<D>) -> Writer<'a, D> {
-        Writer {
-            conn,
-            statements: &self.inner.statements,
-            counter: &self.inner.executed,
-        }
+fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Writer<'a, D> {
+    Writer {
+        conn,
+        statements: &inner.statements,
+        counter: &inner.executed,
     }
 }

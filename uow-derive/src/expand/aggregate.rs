@@ -500,6 +500,8 @@ fn repository(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
 
     let repository_trait = quote! {
         #trait_doc
+        // `id: &String` for a `String` id: the id type as declared.
+        #[allow(clippy::ptr_arg)]
         #vis trait #trait_ident {
             #get_doc
             fn get(&mut self, id: &#id_ty) -> #get_output;

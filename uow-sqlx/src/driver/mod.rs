@@ -59,6 +59,15 @@ pub(crate) trait Driver: Send + Sync + 'static {
         stmt: Stmt<Self>,
     ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send;
 
+    /// Runs a query that matches at most one row (a primary-key lookup); its
+    /// row. Cheaper than [`fetch_all`](Driver::fetch_all) on SQLite, whose
+    /// worker thread then stops after the row instead of stepping to the end
+    /// and sending one more message.
+    fn fetch_optional(
+        conn: &mut Conn<Self>,
+        stmt: Stmt<Self>,
+    ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send;
+
     /// What an error means.
     fn classify(error: &sqlx::Error) -> Failure;
 
@@ -103,6 +112,7 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     query: Query,
 ) -> Result<Vec<A>, Error> {
     let meta = A::META;
+    let by_id = matches!(query, Query::Id(_));
     let stmt: Stmt<D> = match query {
         Query::Id(id) => D::bind(
             sqlx::query(sql.select_by_id.clone()),
@@ -124,9 +134,12 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
         ),
     };
-    let rows = D::fetch_all(conn, stmt)
-        .await
-        .map_err(|e| backend::<D>(format!("load from {}", meta.table), e))?;
+    let rows = if by_id {
+        D::fetch_optional(conn, stmt).await.map(Vec::from_iter)
+    } else {
+        D::fetch_all(conn, stmt).await
+    }
+    .map_err(|e| backend::<D>(format!("load from {}", meta.table), e))?;
     rows.iter()
         .map(|row| decode_row::<A, _>(&DriverRow::<D> { row, meta }))
         .collect()

@@ -102,6 +102,13 @@ impl Driver for MySqlDriver {
         conn.fetch_all(stmt).await
     }
 
+    async fn fetch_optional(
+        conn: &mut MySqlConnection,
+        stmt: Stmt<Self>,
+    ) -> Result<Option<MySqlRow>, sqlx::Error> {
+        conn.fetch_optional(stmt).await
+    }
+
     fn classify(error: &sqlx::Error) -> Failure {
         match mysql_error(error).map(MySqlDatabaseError::number) {
             Some(1062) => Failure::Unique,

@@ -134,6 +134,13 @@ impl Driver for PostgresDriver {
         conn.fetch_all(stmt).await
     }
 
+    async fn fetch_optional(
+        conn: &mut PgConnection,
+        stmt: Stmt<Self>,
+    ) -> Result<Option<PgRow>, sqlx::Error> {
+        conn.fetch_optional(stmt).await
+    }
+
     fn classify(error: &sqlx::Error) -> Failure {
         let sqlx::Error::Database(db) = error else {
             return Failure::Other;

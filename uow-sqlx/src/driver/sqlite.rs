@@ -87,6 +87,13 @@ impl Driver for SqliteDriver {
         conn.fetch_all(stmt).await
     }
 
+    async fn fetch_optional(
+        conn: &mut SqliteConnection,
+        stmt: Stmt<Self>,
+    ) -> Result<Option<SqliteRow>, sqlx::Error> {
+        conn.fetch_optional(stmt).await
+    }
+
     fn classify(error: &sqlx::Error) -> Failure {
         let sqlx::Error::Database(db) = error else {
             return Failure::Other;

@@ -1,0 +1,545 @@
+//! Faults: whatever fails while a unit of work runs — its connection killed
+//! by the server while it is open or while it commits, its commit cancelled
+//! half-way, the pool exhausted, a panic — nothing of the unit of work is
+//! stored, the caller gets a typed error (or the panic), never a hang, and
+//! the next unit of work on the same store succeeds.
+//!
+//! Killing a connection needs a server (PostgreSQL's `pg_terminate_backend`,
+//! MariaDB/MySQL's `KILL`), so those scenarios run on the server backends;
+//! the others run on SQLite too.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use sqlx::{AssertSqlSafe, Connection, Executor, MySqlConnection, PgConnection};
+use uow_core::Error;
+use uow_sqlx::{Dialect, SqlxStore, StoreOptions};
+use uow_tests::backends::{self, Backend};
+use uow_tests::bank::{Account, AccountId, Bank, TABLES};
+use uow_tests::raw_sql;
+
+/// A SQL backend whose stores can be made with chosen options.
+trait Sql: Backend<Store = SqlxStore> {
+    fn empty_with(options: StoreOptions) -> impl Future<Output = Option<SqlxStore>>;
+}
+
+impl Sql for backends::Sqlite {
+    fn empty_with(options: StoreOptions) -> impl Future<Output = Option<SqlxStore>> {
+        backends::Sqlite::empty_with(options)
+    }
+}
+
+impl Sql for backends::Postgres {
+    fn empty_with(options: StoreOptions) -> impl Future<Output = Option<SqlxStore>> {
+        backends::Postgres::empty_with(options)
+    }
+}
+
+impl Sql for backends::MySql {
+    fn empty_with(options: StoreOptions) -> impl Future<Output = Option<SqlxStore>> {
+        backends::MySql::empty_with(options)
+    }
+}
+
+/// A fresh store with the bank's tables and `options`.
+async fn store_with<B: Sql>(options: StoreOptions) -> Option<SqlxStore> {
+    let store = B::empty_with(options).await?;
+    store.create_tables(TABLES).await.expect("create tables");
+    Some(store)
+}
+
+/// A fresh store whose pool holds a single connection: every unit of work
+/// runs on it, so it is the one to kill.
+async fn single_connection<B: Sql>() -> Option<SqlxStore> {
+    store_with::<B>(
+        StoreOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10)),
+    )
+    .await
+}
+
+async fn seed(store: &SqlxStore, ids: &[&str]) {
+    let mut uow = Bank::begin(store).await.expect("begin");
+    for id in ids {
+        uow.accounts
+            .add(Account::open(id, "Ada", "north"))
+            .expect("add");
+    }
+    uow.commit().await.expect("seed");
+}
+
+async fn load(store: &SqlxStore, id: &str) -> Option<Account> {
+    let mut uow = Bank::begin(store).await.expect("begin");
+    uow.accounts
+        .get(&AccountId::new(id))
+        .await
+        .expect("get")
+        .cloned()
+}
+
+/// Deposits into `id` in a unit of work of its own.
+async fn deposit(store: &SqlxStore, id: &str, amount: i64) -> Result<(), Error> {
+    let mut uow = Bank::begin(store).await?;
+    uow.accounts
+        .get(&AccountId::new(id))
+        .await?
+        .expect("stored")
+        .deposit(amount);
+    uow.commit().await.map(drop)
+}
+
+/// The server's id of the store's (only) connection.
+async fn session_of(store: &SqlxStore) -> i64 {
+    let sql = raw_sql::per_dialect(
+        store.dialect(),
+        "",
+        "SELECT pg_backend_pid()::bigint",
+        "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+    );
+    raw_sql::integer(store, sql).await.expect("session id")
+}
+
+/// A connection of the test's own to the server, beside the store's pool.
+enum Admin {
+    Postgres(PgConnection),
+    MySql(MySqlConnection),
+}
+
+impl Admin {
+    async fn connect(store: &SqlxStore) -> Admin {
+        match store.dialect() {
+            Dialect::Postgres => {
+                let url = backends::Postgres::url().expect("configured");
+                Admin::Postgres(PgConnection::connect(&url).await.expect("connect"))
+            }
+            _ => {
+                let url = backends::MySql::url().expect("configured");
+                Admin::MySql(MySqlConnection::connect(&url).await.expect("connect"))
+            }
+        }
+    }
+
+    async fn execute(&mut self, sql: &str) {
+        let statement = AssertSqlSafe(sql.to_owned());
+        let outcome = match self {
+            Admin::Postgres(conn) => conn.execute(statement).await.map(drop),
+            Admin::MySql(conn) => conn.execute(statement).await.map(drop),
+        };
+        outcome.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    async fn count(&mut self, sql: &str) -> i64 {
+        let statement = AssertSqlSafe(sql.to_owned());
+        let outcome = match self {
+            Admin::Postgres(conn) => sqlx::query_scalar(statement).fetch_one(conn).await,
+            Admin::MySql(conn) => sqlx::query_scalar(statement).fetch_one(conn).await,
+        };
+        outcome.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Terminates the server session `session` and waits until it is gone.
+    async fn kill(&mut self, session: i64) {
+        match self {
+            Admin::Postgres(_) => {
+                self.execute(&format!("SELECT pg_terminate_backend({session})"))
+                    .await
+            }
+            Admin::MySql(_) => self.execute(&format!("KILL {session}")).await,
+        }
+        let alive = match self {
+            Admin::Postgres(_) => {
+                format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {session}")
+            }
+            Admin::MySql(_) => {
+                format!("SELECT COUNT(*) FROM information_schema.processlist WHERE id = {session}")
+            }
+        };
+        self.wait_until(&alive, 0, "the killed session to end")
+            .await;
+    }
+
+    /// Polls `sql` until it counts `expected`, for at most ten seconds.
+    async fn wait_until(&mut self, sql: &str, expected: i64, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.count(sql).await != expected {
+            assert!(Instant::now() < deadline, "waited ten seconds for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `session` waits for a row lock.
+    async fn wait_for_lock_wait(&mut self, session: i64) {
+        let waiting = match self {
+            Admin::Postgres(_) => format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = {session} AND wait_event_type = 'Lock'"
+            ),
+            Admin::MySql(_) => format!(
+                "SELECT COUNT(*) FROM information_schema.processlist WHERE id = {session} AND info LIKE 'UPDATE%'"
+            ),
+        };
+        self.wait_until(&waiting, 1, "the commit to wait for the locked row")
+            .await;
+    }
+}
+
+/// The table `table` of the store, qualified by its schema or database, as
+/// another connection names it.
+async fn qualified(store: &SqlxStore, table: &str) -> String {
+    let sql = raw_sql::per_dialect(
+        store.dialect(),
+        "",
+        "SELECT current_schema()::text",
+        "SELECT DATABASE()",
+    );
+    let namespace = raw_sql::text(store, sql).await.expect("namespace");
+    match store.dialect() {
+        Dialect::Postgres => format!("\"{namespace}\".\"{table}\""),
+        _ => format!("`{namespace}`.`{table}`"),
+    }
+}
+
+fn assert_backend_error(error: &Error, what: &str) {
+    assert!(
+        matches!(error, Error::Backend(_)),
+        "{what}: expected Error::Backend, got {error:?}"
+    );
+}
+
+/// Waits until every connection of the store's pool is back and idle: a
+/// cancelled or failed unit of work's transaction has then ended.
+async fn settle(store: &SqlxStore) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (size, idle) = if let Some(pool) = store.sqlite_pool() {
+            (pool.size(), pool.num_idle())
+        } else if let Some(pool) = store.postgres_pool() {
+            (pool.size(), pool.num_idle())
+        } else {
+            let pool = store.mysql_pool().expect("a pool");
+            (pool.size(), pool.num_idle())
+        };
+        if idle as u32 >= size {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pool's connections did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+mod scenarios {
+    use super::*;
+
+    /// The connection is killed between the loads of a unit of work and its
+    /// commit.
+    pub async fn a_connection_killed_inside_a_unit_of_work_fails_its_commit_and_stores_nothing<
+        B: Sql,
+    >() {
+        let Some(store) = single_connection::<B>().await else {
+            return;
+        };
+        seed(&store, &["acc-1"]).await;
+        let session = session_of(&store).await;
+        let mut admin = Admin::connect(&store).await;
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored")
+            .deposit(100);
+        uow.accounts
+            .add(Account::open("acc-2", "Bob", "south"))
+            .expect("add");
+        admin.kill(session).await;
+
+        let error = uow.commit().await.expect_err("its connection is gone");
+        assert_backend_error(&error, "commit on a killed connection");
+        assert!(!error.is_conflict(), "a lost connection is not a conflict");
+
+        // Nothing of the unit is stored, and the store recovers at once.
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 0);
+        assert_eq!(load(&store, "acc-2").await, None);
+        deposit(&store, "acc-1", 1)
+            .await
+            .expect("the next unit of work commits");
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 1);
+    }
+
+    /// The connection is killed while a unit of work is open: its next read
+    /// fails with a typed error naming what it was doing.
+    pub async fn a_read_on_a_killed_connection_is_a_backend_error<B: Sql>() {
+        let Some(store) = single_connection::<B>().await else {
+            return;
+        };
+        seed(&store, &["acc-1", "acc-2"]).await;
+        let session = session_of(&store).await;
+        let mut admin = Admin::connect(&store).await;
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored")
+            .deposit(5);
+        admin.kill(session).await;
+        let error = uow
+            .accounts
+            .get(&AccountId::new("acc-2"))
+            .await
+            .expect_err("its connection is gone");
+        assert_backend_error(&error, "a read on a killed connection");
+        assert!(
+            error.to_string().contains("load from accounts"),
+            "the error says what failed: {error}"
+        );
+        drop(uow);
+
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 0);
+        deposit(&store, "acc-2", 2)
+            .await
+            .expect("the next unit of work commits");
+    }
+
+    /// The connection is killed while the commit waits for a row lock, after
+    /// it has written its first row: nothing of the unit is stored.
+    pub async fn a_connection_killed_during_commit_stores_nothing<B: Sql>() {
+        let Some(store) = single_connection::<B>().await else {
+            return;
+        };
+        seed(&store, &["acc-1", "acc-2"]).await;
+        let session = session_of(&store).await;
+        let accounts = qualified(&store, "accounts").await;
+        let mut admin = Admin::connect(&store).await;
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        for id in ["acc-1", "acc-2"] {
+            uow.accounts
+                .get(&AccountId::new(id))
+                .await
+                .expect("get")
+                .expect("stored")
+                .deposit(10);
+        }
+        uow.accounts
+            .add(Account::open("acc-3", "Cy", "east"))
+            .expect("add");
+
+        // Another session holds acc-2: the commit updates acc-1 (ids in
+        // order), then waits for acc-2.
+        let begin = match store.dialect() {
+            Dialect::Postgres => "BEGIN",
+            _ => "START TRANSACTION",
+        };
+        admin.execute(begin).await;
+        admin
+            .execute(&format!(
+                "SELECT id FROM {accounts} WHERE id = 'acc-2' FOR UPDATE"
+            ))
+            .await;
+        let commit = tokio::spawn(async move { uow.commit().await.map(drop) });
+        admin.wait_for_lock_wait(session).await;
+
+        let mut killer = Admin::connect(&store).await;
+        killer.kill(session).await;
+        let error = tokio::time::timeout(Duration::from_secs(10), commit)
+            .await
+            .expect("the commit returns once its connection is killed")
+            .expect("the commit task does not panic")
+            .expect_err("its connection is gone");
+        assert_backend_error(&error, "a commit whose connection was killed");
+        admin.execute("ROLLBACK").await;
+
+        for id in ["acc-1", "acc-2"] {
+            let stored = load(&store, id).await.expect("stored");
+            assert_eq!((stored.balance, stored.version), (0, 1), "{id}");
+        }
+        assert_eq!(load(&store, "acc-3").await, None);
+        deposit(&store, "acc-1", 1)
+            .await
+            .expect("the next unit of work commits");
+    }
+
+    /// The commit future is dropped (a timeout) at points from before its
+    /// first statement to its end: each time, either all of the unit is
+    /// stored or nothing is, and the commit's connection comes back to the
+    /// pool (a MySQL connection dropped in the middle of a statement used to
+    /// wait for ever, holding its row locks and its place in the pool).
+    pub async fn a_commit_cancelled_mid_flight_stores_all_or_nothing<B: Sql>() {
+        const ROWS: usize = 2_000;
+        let Some(store) = store_with::<B>(StoreOptions::new().max_connections(3)).await else {
+            return;
+        };
+        seed(&store, &["acc-0"]).await;
+        let count_bulk = "SELECT COUNT(*) FROM accounts WHERE branch = 'bulk'";
+
+        let (mut mid_flight, mut all, mut none) = (0, 0, 0);
+        let mut balance = 0;
+        let mut budget = Duration::from_micros(20);
+        loop {
+            raw_sql::run(&store, &["DELETE FROM accounts WHERE branch = 'bulk'"]).await;
+            let mut uow = Bank::begin(&store).await.expect("begin");
+            uow.accounts
+                .get(&AccountId::new("acc-0"))
+                .await
+                .expect("get")
+                .expect("stored")
+                .deposit(1);
+            for i in 0..ROWS {
+                uow.accounts
+                    .add(Account::open(&format!("bulk-{i:05}"), "Ada", "bulk"))
+                    .expect("add");
+            }
+            let sent = store.statements_executed();
+            match tokio::time::timeout(budget, uow.commit()).await {
+                Ok(outcome) => {
+                    outcome.expect("the commit succeeds given time");
+                    balance += 1;
+                    break;
+                }
+                Err(_) => {
+                    if store.statements_executed() > sent {
+                        mid_flight += 1;
+                    }
+                    settle(&store).await;
+                    let stored = raw_sql::integer(&store, count_bulk).await.expect("count");
+                    match stored {
+                        0 => none += 1,
+                        n if n == ROWS as i64 => {
+                            all += 1;
+                            balance += 1;
+                        }
+                        n => {
+                            panic!("a commit cancelled after {budget:?} stored {n} of {ROWS} rows")
+                        }
+                    }
+                    let stored = load(&store, "acc-0").await.expect("stored");
+                    assert_eq!(stored.balance, balance, "the deposit went with the rows");
+                }
+            }
+            budget *= 2;
+            assert!(
+                budget < Duration::from_secs(120),
+                "the commit never finished"
+            );
+        }
+        assert!(
+            mid_flight > 0,
+            "no timeout fell between the commit's first statement and its end"
+        );
+        uow_tests::report(&format!(
+            "{}: {} commits cancelled ({mid_flight} after their first statement): {all} stored all, {none} nothing",
+            B::NAME,
+            all + none
+        ));
+        let stored = raw_sql::integer(&store, count_bulk).await.expect("count");
+        assert_eq!(stored, ROWS as i64);
+        assert_eq!(
+            load(&store, "acc-0").await.expect("stored").balance,
+            balance
+        );
+        deposit(&store, "acc-0", 1)
+            .await
+            .expect("the next unit of work commits");
+    }
+
+    /// Every pooled connection is held by an open unit of work: `begin`
+    /// fails with a backend error after the acquire timeout instead of
+    /// hanging, and succeeds once a unit of work ends.
+    pub async fn an_exhausted_pool_times_out_with_a_backend_error<B: Sql>() {
+        let timeout = Duration::from_millis(500);
+        let Some(store) = store_with::<B>(
+            StoreOptions::new()
+                .max_connections(2)
+                .acquire_timeout(timeout),
+        )
+        .await
+        else {
+            return;
+        };
+        seed(&store, &["acc-1"]).await;
+        let first = Bank::begin(&store).await.expect("begin");
+        let second = Bank::begin(&store).await.expect("begin");
+
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(30), Bank::begin(&store))
+            .await
+            .expect("begin does not hang on an exhausted pool");
+        let waited = started.elapsed();
+        let error = outcome.expect_err("no connection is free");
+        assert_backend_error(&error, "begin on an exhausted pool");
+        assert!(
+            error.to_string().contains("begin a unit of work")
+                && error.to_string().contains("timed out"),
+            "the error says what timed out: {error}"
+        );
+        assert!(
+            waited >= timeout - Duration::from_millis(50) && waited < timeout * 6,
+            "begin failed after {waited:?}, the acquire timeout is {timeout:?}"
+        );
+
+        drop(first);
+        deposit(&store, "acc-1", 1)
+            .await
+            .expect("a unit of work begins once a connection is free");
+        drop(second);
+    }
+
+    /// A panic inside a unit of work that holds the pool's only connection:
+    /// nothing is stored and the connection comes back for the next unit.
+    pub async fn a_panic_inside_a_unit_of_work_rolls_back_and_frees_its_connection<B: Sql>() {
+        let Some(store) = single_connection::<B>().await else {
+            return;
+        };
+        seed(&store, &["acc-1"]).await;
+
+        let handle = store.clone();
+        let outcome = tokio::spawn(async move {
+            let mut uow = Bank::begin(&handle).await.expect("begin");
+            uow.accounts
+                .get(&AccountId::new("acc-1"))
+                .await
+                .expect("get")
+                .expect("stored")
+                .deposit(100);
+            uow.accounts
+                .add(Account::open("acc-2", "Bob", "south"))
+                .expect("add");
+            let _also_open = uow.entries.list(10).await.expect("list");
+            panic!("a bug in the middle of a unit of work");
+        })
+        .await;
+        assert!(outcome.expect_err("the task panicked").is_panic());
+
+        let next = tokio::time::timeout(Duration::from_secs(5), async {
+            let stored = load(&store, "acc-1").await.expect("stored");
+            assert_eq!((stored.balance, stored.version), (0, 1));
+            assert_eq!(load(&store, "acc-2").await, None);
+            deposit(&store, "acc-1", 1).await
+        })
+        .await
+        .expect("the panicking unit's connection came back to the pool");
+        next.expect("the next unit of work commits");
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 1);
+    }
+}
+
+mod killed {
+    use super::scenarios;
+    uow_tests::on_backends!([postgres, mysql] scenarios: [
+        a_connection_killed_inside_a_unit_of_work_fails_its_commit_and_stores_nothing,
+        a_read_on_a_killed_connection_is_a_backend_error,
+        a_connection_killed_during_commit_stores_nothing,
+    ]);
+}
+
+uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
+    a_commit_cancelled_mid_flight_stores_all_or_nothing,
+    an_exhausted_pool_times_out_with_a_backend_error,
+    a_panic_inside_a_unit_of_work_rolls_back_and_frees_its_connection,
+]);
