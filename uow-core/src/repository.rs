@@ -72,8 +72,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
         if !self.entries.contains_key(id) {
             let value = key_value::<A, A::Id>(id, A::META.id)?;
-            let loaded = self.tx.fetch::<A>(Query::Id(value)).await?;
-            self.track_loaded(loaded)?;
+            for aggregate in self.tx.fetch::<A>(Query::Id(value)).await? {
+                self.track(aggregate)?;
+            }
         }
         Ok(self
             .entries
@@ -169,20 +170,25 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         let mut ids = BTreeSet::new();
         for aggregate in loaded {
             let id = aggregate.id().clone();
-            if !self.entries.contains_key(&id) {
-                let snapshot = encode_row(&aggregate)?;
-                let version = aggregate.version();
-                self.entries.insert(
-                    id.clone(),
-                    Entry {
-                        aggregate,
-                        state: State::Loaded { snapshot, version },
-                    },
-                );
-            }
+            self.track(aggregate)?;
             ids.insert(id);
         }
         Ok(ids)
+    }
+
+    /// Tracks an aggregate just loaded, with the snapshot its changes are
+    /// checked against, unless this unit of work holds its id already: the
+    /// object it holds wins.
+    fn track(&mut self, aggregate: A) -> Result<(), Error> {
+        if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
+            let snapshot = encode_row(&aggregate)?;
+            let version = aggregate.version();
+            free.insert(Entry {
+                aggregate,
+                state: State::Loaded { snapshot, version },
+            });
+        }
+        Ok(())
     }
 
     fn tracked(&mut self, ids: &BTreeSet<A::Id>) -> Vec<&mut A> {

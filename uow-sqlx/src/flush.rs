@@ -10,12 +10,18 @@
 //!   FOR UPDATE` locks the rows in id order — so two units of work never
 //!   lock the same rows in opposite orders — and names the first aggregate
 //!   whose version moved on; then one guarded statement per chunk writes
-//!   them all and its affected-row count is checked again.
-//! - Inserts go in multi-row `INSERT`s, chunked under the dialect's bind
-//!   parameter limit in power-of-two sizes so each statement text is prepared
-//!   once and reused. A duplicate in a chunk is pinned to its aggregate by
-//!   re-running that chunk row by row (after a savepoint on PostgreSQL, where a
-//!   failed statement aborts the transaction).
+//!   them all and its affected-row count is checked again. (SQLite, whose
+//!   commit holds the only write lock, skips the locking read: the count
+//!   checks the versions.)
+//! - Inserts go in multi-row `INSERT`s. Chunks stay under the dialect's bind
+//!   parameter limit and come in few sizes (powers of two, padded with rows
+//!   of NULLs where the statement can skip them; multiples of a sixteenth
+//!   of the largest batch for MySQL inserts) so each statement text is
+//!   prepared once and reused. PostgreSQL binds one array per column
+//!   instead (`UNNEST`), one statement text for any number of rows. A
+//!   duplicate in a chunk is pinned to its aggregate by re-running that chunk
+//!   row by row (after a savepoint on PostgreSQL, where a failed statement
+//!   aborts the transaction).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,13 +30,16 @@ use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Valu
 use crate::dialect::Dialect;
 use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row};
 use crate::outbox::{OUTBOX_META, outbox_row};
-use crate::sql::Batch;
+use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
 
 /// Up to this many rows of one kind are written one statement per row.
 const ROW_BY_ROW: usize = 2;
 /// The most rows one batch statement carries.
 const MAX_BATCH_ROWS: usize = 1024;
+/// The most rows one array batch (PostgreSQL) carries: its text is the same
+/// for any number of rows, so this only bounds the size of one message.
+const MAX_ARRAY_ROWS: usize = 16_384;
 
 /// Runs statements for one commit and counts them.
 pub(crate) struct Writer<'a, D: Driver> {
@@ -139,12 +148,21 @@ impl<D: Driver> Writer<'_, D> {
     ) -> Result<(), Error> {
         let sql = self.statements.get(meta);
         let id_kind = meta.id_column().kind;
-        let mut stored = std::collections::HashMap::with_capacity(expected.len());
-        for (offset, size) in chunks::<D>(meta, Batch::Lock, expected.len()) {
-            let mut stmt = sqlx::query(sql.batch(meta, Batch::Lock, size));
-            for (id, _) in &expected[offset..offset + size] {
-                stmt = D::bind(stmt, id.clone(), id_kind);
+        let mut statements = Vec::new();
+        match &sql.arrays {
+            Some(arrays) => {
+                for chunk in expected.chunks(MAX_ARRAY_ROWS) {
+                    let ids = chunk.iter().map(|(id, _)| id);
+                    match D::bind_array(sqlx::query(arrays.lock.clone()), ids, id_kind) {
+                        Some(stmt) => statements.push(stmt),
+                        None => statements.extend(lock_lists::<D>(meta, &sql, chunk)),
+                    }
+                }
             }
+            None => statements.extend(lock_lists::<D>(meta, &sql, expected)),
+        }
+        let mut stored = std::collections::HashMap::with_capacity(expected.len());
+        for stmt in statements {
             let rows = self
                 .fetch_all(stmt)
                 .await
@@ -173,20 +191,24 @@ impl<D: Driver> Writer<'_, D> {
         self.lock_and_check(meta, &expected).await?;
         let sql = self.statements.get(meta);
         let mut rest = deletes.into_iter();
-        for (_, size) in chunks::<D>(meta, Batch::Delete, expected.len()) {
-            let chunk: Vec<Delete> = rest.by_ref().take(size).collect();
+        for (_, rows, size) in chunks::<D>(meta, Batch::Delete, expected.len(), true) {
+            let chunk: Vec<Delete> = rest.by_ref().take(rows).collect();
             let first = chunk[0].id.to_string();
             let expected_first = chunk[0].expected;
-            let mut stmt = sqlx::query(sql.batch(meta, Batch::Delete, size));
+            let mut stmt = batch_query::<D>(meta, &sql, Batch::Delete, size);
             for delete in chunk {
                 stmt = D::bind(stmt, delete.id, meta.id_column().kind);
                 stmt = D::bind(stmt, version(delete.expected), ColumnKind::BigInt);
+            }
+            for _ in rows..size {
+                stmt = D::bind(stmt, Value::Null, meta.id_column().kind);
+                stmt = D::bind(stmt, Value::Null, ColumnKind::BigInt);
             }
             let affected = self
                 .execute(stmt)
                 .await
                 .map_err(|e| write_error::<D>(meta, &first, "delete", e))?;
-            if affected != size as u64 {
+            if affected != rows as u64 {
                 return Err(conflict(meta, first, expected_first));
             }
         }
@@ -226,22 +248,50 @@ impl<D: Driver> Writer<'_, D> {
             }
         }
         let sql = self.statements.get(meta);
+        let sizes: Vec<(usize, usize)> = match &sql.arrays {
+            Some(_) => array_sizes(total).into_iter().map(|n| (n, n)).collect(),
+            None => chunks::<D>(meta, Batch::Update, total, true)
+                .map(|(_, rows, size)| (rows, size))
+                .collect(),
+        };
         let mut rest = updates.into_iter();
-        for (_, size) in chunks::<D>(meta, Batch::Update, total) {
-            let chunk: Vec<Update> = rest.by_ref().take(size).collect();
+        for (rows, size) in sizes {
+            let chunk: Vec<Update> = rest.by_ref().take(rows).collect();
             let first = chunk[0].id(meta).to_string();
             let expected_first = chunk[0].expected;
+            let stmt = match &sql.arrays {
+                Some(arrays) => {
+                    let stmt = sqlx::query(arrays.update.clone());
+                    match bind_update_arrays::<D>(stmt, meta, &chunk) {
+                        Some(stmt) => stmt,
+                        None => {
+                            // A value no array type holds: row by row, for
+                            // the database to judge each.
+                            for update in chunk {
+                                self.update_one(meta, update).await?;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    let mut stmt = batch_query::<D>(meta, &sql, Batch::Update, size);
+                    for update in &chunk {
+                        stmt = bind_update::<D>(stmt, meta, update);
+                    }
+                    for _ in rows..size {
+                        stmt = bind_padding::<D>(stmt, meta, Batch::Update);
+                    }
+                    stmt
+                }
+            };
             let savepoint = if check_by_count {
                 self.set_savepoint().await?
             } else {
                 self.savepoint().await?
             };
-            let mut stmt = sqlx::query(sql.batch(meta, Batch::Update, size));
-            for update in &chunk {
-                stmt = bind_update::<D>(stmt, meta, update);
-            }
             match self.execute(stmt).await {
-                Ok(affected) if affected == size as u64 => {}
+                Ok(affected) if affected == rows as u64 => {}
                 Ok(_) if check_by_count => {
                     self.rollback_to(savepoint).await?;
                     for update in chunk {
@@ -272,21 +322,36 @@ impl<D: Driver> Writer<'_, D> {
             return Ok(());
         }
         let sql = self.statements.get(meta);
+        if let (Some(arrays), true) = (&sql.arrays, rows.len() > 1) {
+            return self.insert_arrays(meta, &arrays.insert, rows).await;
+        }
         let total = rows.len();
         let mut rest = rows.into_iter();
-        for (_, size) in chunks::<D>(meta, Batch::Insert, total) {
-            let chunk: Vec<Vec<Value>> = rest.by_ref().take(size).collect();
+        // SQLite pads the last batch up to a power of two with rows of NULLs
+        // that the statement filters out: one statement where decreasing
+        // powers of two need up to ten, each a round trip to SQLite's thread.
+        let pad = D::DIALECT == Dialect::Sqlite;
+        for (_, rows, size) in chunks::<D>(meta, Batch::Insert, total, pad) {
+            let chunk: Vec<Vec<Value>> = rest.by_ref().take(rows).collect();
             if size == 1 {
                 let row = chunk.into_iter().next().unwrap_or_default();
                 self.insert_one(meta, row).await?;
                 continue;
             }
             let savepoint = self.savepoint().await?;
-            let mut stmt = sqlx::query(sql.batch(meta, Batch::Insert, size));
+            let batch = if rows < size {
+                Batch::PaddedInsert
+            } else {
+                Batch::Insert
+            };
+            let mut stmt = batch_query::<D>(meta, &sql, batch, size);
             for row in &chunk {
                 for (value, column) in row.iter().zip(meta.columns) {
-                    stmt = D::bind(stmt, value.clone(), column.kind);
+                    stmt = D::bind_copy(stmt, value, column.kind);
                 }
+            }
+            for _ in rows..size {
+                stmt = bind_padding::<D>(stmt, meta, Batch::Insert);
             }
             match self.execute(stmt).await {
                 Ok(_) => {}
@@ -294,6 +359,42 @@ impl<D: Driver> Writer<'_, D> {
                     self.rollback_to(savepoint).await?;
                     for row in chunk {
                         self.insert_one(meta, row).await?;
+                    }
+                }
+                Err(e) => {
+                    let first = chunk[0][meta.id].to_string();
+                    return Err(write_error::<D>(meta, &first, "insert", e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: the rows in array batches, one statement per
+    /// [`MAX_ARRAY_ROWS`] rows, each after a savepoint so that a duplicate is
+    /// pinned to its aggregate by re-running the batch row by row.
+    async fn insert_arrays(
+        &mut self,
+        meta: &'static AggregateMeta,
+        text: &sqlx::SqlStr,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), Error> {
+        for chunk in rows.chunks(MAX_ARRAY_ROWS) {
+            let Some(stmt) = bind_insert_arrays::<D>(sqlx::query(text.clone()), meta, chunk) else {
+                // A value no array type holds: row by row, for the database
+                // to judge each.
+                for row in chunk {
+                    self.insert_one(meta, row.clone()).await?;
+                }
+                continue;
+            };
+            let savepoint = self.savepoint().await?;
+            match self.execute(stmt).await {
+                Ok(_) => {}
+                Err(e) if D::classify(&e) == Failure::Unique => {
+                    self.rollback_to(savepoint).await?;
+                    for row in chunk {
+                        self.insert_one(meta, row.clone()).await?;
                     }
                 }
                 Err(e) => {
@@ -349,42 +450,158 @@ impl<D: Driver> Writer<'_, D> {
 
 /// Binds one row of a batched update: id, expected version, non-id columns.
 fn bind_update<D: Driver>(mut stmt: Stmt<D>, meta: &AggregateMeta, update: &Update) -> Stmt<D> {
-    stmt = D::bind(stmt, update.id(meta).clone(), meta.id_column().kind);
+    stmt = D::bind_copy(stmt, update.id(meta), meta.id_column().kind);
     stmt = D::bind(stmt, version(update.expected), ColumnKind::BigInt);
     for (i, (value, column)) in update.row.iter().zip(meta.columns).enumerate() {
         if i != meta.id {
-            stmt = D::bind(stmt, value.clone(), column.kind);
+            stmt = D::bind_copy(stmt, value, column.kind);
         }
     }
     stmt
 }
 
-/// Splits `total` rows into statements: full batches of the largest power of
-/// two that fits the parameter limit, the rest in decreasing powers of two.
-/// Yields `(offset, rows)`.
+/// The `SELECT ... WHERE id IN (...) FOR UPDATE` statements over the ids
+/// of `expected`, in power-of-two chunks.
+fn lock_lists<D: Driver>(
+    meta: &AggregateMeta,
+    sql: &TableSql,
+    expected: &[(Value, u64)],
+) -> Vec<Stmt<D>> {
+    chunks::<D>(meta, Batch::Lock, expected.len(), true)
+        .map(|(offset, rows, size)| {
+            let mut stmt = batch_query::<D>(meta, sql, Batch::Lock, size);
+            for (id, _) in &expected[offset..offset + rows] {
+                stmt = D::bind_copy(stmt, id, meta.id_column().kind);
+            }
+            for _ in rows..size {
+                stmt = bind_padding::<D>(stmt, meta, Batch::Lock);
+            }
+            stmt
+        })
+        .collect()
+}
+
+/// Binds the arrays of a batched update: the ids, the expected versions,
+/// then each non-id column. `None` if a value fits no array.
+fn bind_update_arrays<D: Driver>(
+    stmt: Stmt<D>,
+    meta: &AggregateMeta,
+    updates: &[Update],
+) -> Option<Stmt<D>> {
+    let ids = updates.iter().map(|u| u.id(meta));
+    let mut stmt = D::bind_array(stmt, ids, meta.id_column().kind)?;
+    let expected: Vec<Value> = updates.iter().map(|u| version(u.expected)).collect();
+    stmt = D::bind_array(stmt, expected.iter(), ColumnKind::BigInt)?;
+    for (i, column) in meta.columns.iter().enumerate() {
+        if i != meta.id {
+            stmt = D::bind_array(stmt, updates.iter().map(|u| &u.row[i]), column.kind)?;
+        }
+    }
+    Some(stmt)
+}
+
+/// Binds the arrays of a batched insert, one per column. `None` if a value
+/// fits no array.
+fn bind_insert_arrays<D: Driver>(
+    mut stmt: Stmt<D>,
+    meta: &AggregateMeta,
+    rows: &[Vec<Value>],
+) -> Option<Stmt<D>> {
+    for (i, column) in meta.columns.iter().enumerate() {
+        stmt = D::bind_array(stmt, rows.iter().map(|row| &row[i]), column.kind)?;
+    }
+    Some(stmt)
+}
+
+/// Splits `total` rows into array batches of at most [`MAX_ARRAY_ROWS`].
+fn array_sizes(total: usize) -> Vec<usize> {
+    (0..total)
+        .step_by(MAX_ARRAY_ROWS)
+        .map(|offset| MAX_ARRAY_ROWS.min(total - offset))
+        .collect()
+}
+
+/// Splits `total` rows into statements of few sizes, so that a few statement
+/// texts, each prepared once per connection, serve every commit: full
+/// batches of the largest power of two that fits the parameter limit, then
+/// the rest either, with `pad`, in one batch of the next power of two filled
+/// up with rows of NULLs (which match no row, and which a padded insert
+/// filters out) or, without, in the largest multiple of a sixteenth of the
+/// full batch and decreasing powers of two below that (1,000 rows: 960, 32
+/// and 8; at most sixteen plus six sizes).
+/// Yields `(offset, rows, statement size)`.
 fn chunks<D: Driver>(
     meta: &AggregateMeta,
     batch: Batch,
     total: usize,
-) -> impl Iterator<Item = (usize, usize)> {
+    pad: bool,
+) -> impl Iterator<Item = (usize, usize, usize)> {
     let per_row = batch.parameters_per_row(meta).max(1);
     let fit = (D::MAX_PARAMETERS / per_row).clamp(1, MAX_BATCH_ROWS);
     let max = 1 << (usize::BITS - 1 - fit.leading_zeros());
+    let granule = (max / 16).max(1);
     let mut offset = 0;
     std::iter::from_fn(move || {
         let left = total - offset;
         if left == 0 {
             return None;
         }
-        let size = if left >= max {
-            max
+        let (rows, size) = if left >= max {
+            (max, max)
+        } else if pad {
+            (left, left.next_power_of_two())
+        } else if left >= granule {
+            (left - left % granule, left - left % granule)
         } else {
-            1 << (usize::BITS - 1 - left.leading_zeros())
+            let size = 1 << (usize::BITS - 1 - left.leading_zeros());
+            (size, size)
         };
-        let chunk = (offset, size);
-        offset += size;
+        let chunk = (offset, rows, size);
+        offset += rows;
         Some(chunk)
     })
+}
+
+/// A batch statement over `size` rows, its parameter list allocated at its
+/// full size up front rather than grown (and copied) while binding.
+fn batch_query<D: Driver>(
+    meta: &AggregateMeta,
+    sql: &TableSql,
+    batch: Batch,
+    size: usize,
+) -> Stmt<D> {
+    D::query_with_capacity(
+        sql.batch(meta, batch, size),
+        size * batch.parameters_per_row(meta),
+    )
+}
+
+/// Binds one row of NULLs to a padded batch.
+fn bind_padding<D: Driver>(mut stmt: Stmt<D>, meta: &AggregateMeta, batch: Batch) -> Stmt<D> {
+    let id_kind = meta.id_column().kind;
+    match batch {
+        Batch::Lock => D::bind(stmt, Value::Null, id_kind),
+        Batch::Delete => {
+            stmt = D::bind(stmt, Value::Null, id_kind);
+            D::bind(stmt, Value::Null, ColumnKind::BigInt)
+        }
+        Batch::Update => {
+            stmt = D::bind(stmt, Value::Null, id_kind);
+            stmt = D::bind(stmt, Value::Null, ColumnKind::BigInt);
+            for (i, column) in meta.columns.iter().enumerate() {
+                if i != meta.id {
+                    stmt = D::bind(stmt, Value::Null, column.kind);
+                }
+            }
+            stmt
+        }
+        Batch::Insert | Batch::PaddedInsert => {
+            for column in meta.columns {
+                stmt = D::bind(stmt, Value::Null, column.kind);
+            }
+            stmt
+        }
+    }
 }
 
 fn version(v: u64) -> Value {
@@ -464,19 +681,43 @@ mod tests {
     };
 
     #[test]
-    fn a_thousand_rows_take_six_statements_in_power_of_two_sizes() {
-        let sizes: Vec<usize> = chunks::<SqliteDriver>(&META, Batch::Insert, 1000)
-            .map(|(_, size)| size)
+    fn a_thousand_rows_take_three_statements_of_few_sizes() {
+        let sizes: Vec<usize> = chunks::<SqliteDriver>(&META, Batch::Insert, 1000, false)
+            .map(|(_, rows, size)| {
+                assert_eq!(rows, size);
+                size
+            })
             .collect();
-        assert_eq!(sizes, [512, 256, 128, 64, 32, 8]);
-        let total: usize = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000)
-            .map(|(_, size)| size)
+        assert_eq!(sizes, [960, 32, 8], "a multiple of 64, then powers of two");
+        let total: usize = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, false)
+            .map(|(_, rows, _)| rows)
             .sum();
         assert_eq!(total, 10_000);
         assert_eq!(
-            chunks::<SqliteDriver>(&META, Batch::Insert, 10_000).count(),
-            9 + 3,
-            "nine full batches of 1024, then 512 + 256 + 16 for the remaining 784"
+            chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, false).count(),
+            9 + 2,
+            "nine full batches of 1024, then 768 + 16 for the remaining 784"
+        );
+    }
+
+    #[test]
+    fn padded_batches_take_one_statement_for_the_rest() {
+        let padded: Vec<_> = chunks::<SqliteDriver>(&META, Batch::Update, 1000, true).collect();
+        assert_eq!(padded, [(0, 1000, 1024)], "1,000 rows and 24 rows of NULLs");
+        let padded: Vec<_> = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, true).collect();
+        assert_eq!(
+            padded.len(),
+            10,
+            "nine full batches of 1024, then 784 rows padded to 1024"
+        );
+        assert_eq!(padded[9], (9 * 1024, 784, 1024));
+        assert_eq!(
+            padded.iter().map(|(_, rows, _)| rows).sum::<usize>(),
+            10_000
+        );
+        assert_eq!(
+            chunks::<SqliteDriver>(&META, Batch::Insert, 3, true).collect::<Vec<_>>(),
+            [(0, 3, 4)]
         );
     }
 }

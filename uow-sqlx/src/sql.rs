@@ -27,9 +27,132 @@ pub struct TableSql {
     pub update: SqlStr,
     /// `DELETE FROM t WHERE id = ? AND version = ?`.
     pub delete: SqlStr,
+    /// PostgreSQL: batch statements that take each column as one array
+    /// parameter, so one text (prepared once) serves any number of rows.
+    pub arrays: Option<ArraySql>,
     dialect: Dialect,
     /// Batch statements by kind and row count, built on first use.
     batches: Mutex<HashMap<(Batch, usize), SqlStr>>,
+}
+
+/// PostgreSQL's batch statements over whole columns (`UNNEST` of one array
+/// parameter per column): one statement, and one round trip, per batch of
+/// any size, where a `VALUES` list needs a statement text per row count and
+/// a parameter per value.
+#[derive(Debug)]
+pub struct ArraySql {
+    /// `INSERT INTO t (<columns>) SELECT ... FROM UNNEST($1::T[], ...)`:
+    /// binds one array per column.
+    pub insert: SqlStr,
+    /// `UPDATE t SET ... FROM UNNEST(<ids>, <expected versions>, <non-id
+    /// columns>) AS u WHERE t.id = u.id AND t.version = u.expected`: binds
+    /// the arrays in that order.
+    pub update: SqlStr,
+    /// `SELECT id, version FROM t WHERE id = ANY($1) ORDER BY id FOR
+    /// UPDATE`: binds the array of ids.
+    pub lock: SqlStr,
+}
+
+/// The array type a column of `kind` is bound as on PostgreSQL, and the cast
+/// from its elements to the column's type where they differ (JSON and
+/// decimals travel as text; integers of every width as BIGINT, which the
+/// assignment to a narrower column checks).
+pub fn postgres_array_type(kind: ColumnKind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        ColumnKind::Bool => ("BOOLEAN[]", None),
+        ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => ("BIGINT[]", None),
+        ColumnKind::Real | ColumnKind::Double => ("DOUBLE PRECISION[]", None),
+        ColumnKind::Bytes => ("BYTEA[]", None),
+        ColumnKind::Json => ("TEXT[]", Some("JSONB")),
+        ColumnKind::Uuid => ("UUID[]", None),
+        ColumnKind::TimestampTz => ("TIMESTAMPTZ[]", None),
+        ColumnKind::Timestamp => ("TIMESTAMP[]", None),
+        ColumnKind::Date => ("DATE[]", None),
+        ColumnKind::Time => ("TIME[]", None),
+        ColumnKind::Decimal => ("TEXT[]", Some("NUMERIC")),
+        _ => ("TEXT[]", None),
+    }
+}
+
+/// PostgreSQL's array statements of `meta`.
+fn array_sql(meta: &AggregateMeta) -> ArraySql {
+    let dialect = Dialect::Postgres;
+    let q = |name: &str| dialect.quote(name);
+    let table = q(meta.table);
+    let id = q(meta.id_column().name);
+    let version = q(meta.version_column().name);
+    // `$n::T[]`, and the element `u.cn`, cast where needed.
+    let parameter = |n: usize, kind: ColumnKind| format!("${n}::{}", postgres_array_type(kind).0);
+    let element = |n: usize, kind: ColumnKind| match postgres_array_type(kind).1 {
+        Some(cast) => format!("u.c{n}::{cast}"),
+        None => format!("u.c{n}"),
+    };
+    let aliases = |count: usize| {
+        (1..=count)
+            .map(|n| format!("c{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+
+    let columns: Vec<String> = meta.columns.iter().map(|c| q(c.name)).collect();
+    let kinds: Vec<ColumnKind> = meta.columns.iter().map(|c| c.kind).collect();
+    let insert = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM UNNEST({}) AS u ({})",
+        columns.join(", "),
+        (1..=kinds.len())
+            .map(|n| element(n, kinds[n - 1]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (1..=kinds.len())
+            .map(|n| parameter(n, kinds[n - 1]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        aliases(kinds.len()),
+    );
+
+    // Update arrays: id, expected version, then the non-id columns.
+    let id_kind = meta.id_column().kind;
+    let others: Vec<_> = meta
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != meta.id)
+        .map(|(_, c)| c)
+        .collect();
+    let update_kinds: Vec<ColumnKind> = [id_kind, ColumnKind::BigInt]
+        .into_iter()
+        .chain(others.iter().map(|c| c.kind))
+        .collect();
+    let sets: Vec<String> = others
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} = {}", q(c.name), element(i + 3, c.kind)))
+        .collect();
+    let update = format!(
+        "UPDATE {table} AS t SET {} FROM UNNEST({}) AS u ({}) WHERE t.{id} = {} AND t.{version} = u.c2",
+        sets.join(", "),
+        (1..=update_kinds.len())
+            .map(|n| parameter(n, update_kinds[n - 1]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        aliases(update_kinds.len()),
+        element(1, id_kind),
+    );
+
+    let (array, cast) = postgres_array_type(id_kind);
+    let ids = match cast {
+        Some(cast) => format!("$1::{array}::{cast}[]"),
+        None => format!("$1::{array}"),
+    };
+    let lock = format!(
+        "SELECT {id}, {version} FROM {table} WHERE {id} = ANY({ids}) ORDER BY {} FOR UPDATE",
+        order_by_id(dialect, meta)
+    );
+    ArraySql {
+        insert: sql(insert),
+        update: sql(update),
+        lock: sql(lock),
+    }
 }
 
 impl TableSql {
@@ -103,6 +226,7 @@ pub fn table_sql(dialect: Dialect, meta: &AggregateMeta) -> TableSql {
             p(1),
             p(2)
         )),
+        arrays: (dialect == Dialect::Postgres).then(|| array_sql(meta)),
         dialect,
         batches: Mutex::new(HashMap::new()),
     }
@@ -125,6 +249,10 @@ fn order_by_id(dialect: Dialect, meta: &AggregateMeta) -> String {
 pub enum Batch {
     /// `INSERT ... VALUES (...), (...)`: binds full rows.
     Insert,
+    /// `INSERT ... SELECT * FROM (VALUES (...), (...)) WHERE id IS NOT
+    /// NULL`: binds full rows, the last ones NULLs that pad the batch up to
+    /// its size and are not inserted.
+    PaddedInsert,
     /// Updates rows from a list of values, each guarded by its version:
     /// binds, per row, the id, the expected version, then the non-id columns.
     Update,
@@ -140,7 +268,7 @@ impl Batch {
     /// Bind parameters per row.
     pub fn parameters_per_row(self, meta: &AggregateMeta) -> usize {
         match self {
-            Batch::Insert => meta.columns.len(),
+            Batch::Insert | Batch::PaddedInsert => meta.columns.len(),
             Batch::Update => meta.columns.len() + 1,
             Batch::Delete => 2,
             Batch::Lock => 1,
@@ -191,6 +319,30 @@ pub fn batch_sql(dialect: Dialect, meta: &AggregateMeta, batch: Batch, rows: usi
                 columns.join(", "),
                 tuples(&mut next, &untyped)
             )
+        }
+        Batch::PaddedInsert => {
+            let columns: Vec<_> = meta.columns.iter().map(|c| q(c.name)).collect();
+            match dialect {
+                Dialect::Sqlite | Dialect::Postgres => format!(
+                    "INSERT INTO {table} ({}) SELECT * FROM (VALUES {}) AS v WHERE v.column{} IS NOT NULL",
+                    columns.join(", "),
+                    tuples(&mut next, &untyped),
+                    meta.id + 1
+                ),
+                Dialect::MySql => {
+                    let first: Vec<String> =
+                        columns.iter().map(|name| format!("? AS {name}")).collect();
+                    let mut selects = vec![format!("SELECT {}", first.join(", "))];
+                    selects.extend(
+                        (1..rows).map(|_| format!("SELECT {}", vec!["?"; per_row].join(", "))),
+                    );
+                    format!(
+                        "INSERT INTO {table} ({}) SELECT * FROM ({}) AS v WHERE v.{id} IS NOT NULL",
+                        columns.join(", "),
+                        selects.join(" UNION ALL ")
+                    )
+                }
+            }
         }
         Batch::Delete => format!(
             "DELETE FROM {table} WHERE ({id}, {version}) IN ({})",
@@ -374,6 +526,35 @@ mod tests {
             batch_sql(Dialect::Postgres, &META, Batch::Lock, 3).as_str(),
             r#"SELECT "sku", "version" FROM "products" WHERE "sku" IN ($1, $2, $3) ORDER BY "sku" COLLATE "C" FOR UPDATE"#
         );
+    }
+
+    #[test]
+    fn a_padded_insert_skips_its_rows_of_nulls() {
+        assert_eq!(
+            batch_sql(Dialect::Sqlite, &META, Batch::PaddedInsert, 2).as_str(),
+            "INSERT INTO `products` (`sku`, `version`, `description`) SELECT * FROM (VALUES (?, ?, ?), (?, ?, ?)) AS v WHERE v.column1 IS NOT NULL"
+        );
+    }
+
+    #[test]
+    fn postgres_batches_take_one_array_per_column() {
+        let arrays = table_sql(Dialect::Postgres, &META)
+            .arrays
+            .expect("arrays on PostgreSQL");
+        assert_eq!(
+            arrays.insert.as_str(),
+            r#"INSERT INTO "products" ("sku", "version", "description") SELECT u.c1, u.c2, u.c3 FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[]) AS u (c1, c2, c3)"#
+        );
+        assert_eq!(
+            arrays.update.as_str(),
+            r#"UPDATE "products" AS t SET "version" = u.c3, "description" = u.c4 FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[]) AS u (c1, c2, c3, c4) WHERE t."sku" = u.c1 AND t."version" = u.c2"#
+        );
+        assert_eq!(
+            arrays.lock.as_str(),
+            r#"SELECT "sku", "version" FROM "products" WHERE "sku" = ANY($1::TEXT[]) ORDER BY "sku" COLLATE "C" FOR UPDATE"#
+        );
+        assert!(table_sql(Dialect::Sqlite, &META).arrays.is_none());
+        assert!(table_sql(Dialect::MySql, &META).arrays.is_none());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! [`SqlxStore`]: the uow store over an sqlx connection pool.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -538,19 +541,20 @@ impl Transaction for SqlxTransaction {
         let writes = changes.len();
         let mut session = self.session.lock().await;
         let inner = Arc::clone(&self.inner);
-        // The writes run in a task of their own, so that a commit whose
-        // future is dropped half-way (a timeout, a cancelled request) still
-        // runs to its end — all of the unit of work or nothing, as an
-        // in-memory commit — instead of leaving its connection in the middle
-        // of a statement: a MySQL connection left so waits for ever, holding
-        // its row locks and its place in the pool.
+        // A commit whose future is dropped half-way (a timeout, a cancelled
+        // request) still runs to its end — all of the unit of work or
+        // nothing, as an in-memory commit — instead of leaving its
+        // connection in the middle of a statement: a MySQL connection left so
+        // waits for ever, holding its row locks and its place in the pool.
+        // The writes run in the caller's task (no hop to another thread) and
+        // move to a task of their own only if the caller drops them.
         let task = match &mut *session {
             Session::Sqlite(conn) => {
                 if changes.is_empty() {
                     return Ok(());
                 }
                 let mut conn = conn.take().ok_or_else(finished)?;
-                tokio::spawn(async move {
+                RunToEnd::new(async move {
                     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
                         driver::backend::<SqliteDriver>("begin the commit transaction", e)
                     })?;
@@ -564,7 +568,7 @@ impl Transaction for SqlxTransaction {
             }
             Session::Postgres(tx) => {
                 let mut tx = tx.take().ok_or_else(finished)?;
-                tokio::spawn(async move {
+                RunToEnd::new(async move {
                     writer::<PostgresDriver>(&inner, &mut tx)
                         .flush(changes)
                         .await?;
@@ -575,7 +579,7 @@ impl Transaction for SqlxTransaction {
             }
             Session::MySql(tx) => {
                 let mut tx = tx.take().ok_or_else(finished)?;
-                tokio::spawn(async move {
+                RunToEnd::new(async move {
                     writer::<MySqlDriver>(&inner, &mut tx)
                         .flush(changes)
                         .await?;
@@ -585,16 +589,52 @@ impl Transaction for SqlxTransaction {
                 })
             }
         };
-        let outcome = match task.await {
-            Ok(outcome) => outcome,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(Error::Backend(BackendError::new("commit", e))),
-        };
+        let outcome = task.await;
         match &outcome {
             Ok(()) => tracing::debug!(writes, "unit of work committed"),
             Err(e) => tracing::debug!(writes, error = %e, "unit of work rolled back"),
         }
         outcome
+    }
+}
+
+/// The writes of a commit, run where they are awaited; dropped before their
+/// end, they are spawned to run to it.
+struct RunToEnd {
+    writes: Option<Writes>,
+}
+
+/// The writes and the commit of a unit of work, on its connection.
+type Writes = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+impl RunToEnd {
+    fn new(writes: impl Future<Output = Result<(), Error>> + Send + 'static) -> Self {
+        RunToEnd {
+            writes: Some(Box::pin(writes)),
+        }
+    }
+}
+
+impl Future for RunToEnd {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(writes) = self.writes.as_mut() else {
+            return Poll::Ready(Err(finished()));
+        };
+        let outcome = std::task::ready!(writes.as_mut().poll(cx));
+        self.writes = None;
+        Poll::Ready(outcome)
+    }
+}
+
+impl Drop for RunToEnd {
+    fn drop(&mut self) {
+        if let (Some(writes), Ok(runtime)) =
+            (self.writes.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(writes);
+        }
     }
 }
 

@@ -41,8 +41,18 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// The most bind parameters one statement may carry.
     const MAX_PARAMETERS: usize;
 
+    /// A statement whose parameter list has room for `parameters` values
+    /// (a batch: no growing and copying of the list while binding).
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self>;
+
     /// Binds `value`, stored in a column of `kind`, as the next parameter.
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self>;
+
+    /// Binds a copy of `value`: what a batch does, which keeps its rows to
+    /// re-run them one by one if the batch fails.
+    fn bind_copy(stmt: Stmt<Self>, value: &Value, kind: ColumnKind) -> Stmt<Self> {
+        Self::bind(stmt, value.clone(), kind)
+    }
 
     /// Reads column `index`, of `kind`, from a row.
     fn get(row: &DbRow<Self>, index: usize, kind: ColumnKind) -> Result<Value, ValueError>;
@@ -67,6 +77,19 @@ pub(crate) trait Driver: Send + Sync + 'static {
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
     ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send;
+
+    /// Binds `values` (one column of many rows, stored as `kind`) as one
+    /// array parameter, for PostgreSQL's array batches. `None` where the
+    /// database has no arrays or a value does not fit the column's array
+    /// type; the caller then writes the rows with a `VALUES` batch.
+    fn bind_array<'v>(
+        stmt: Stmt<Self>,
+        values: impl Iterator<Item = &'v Value>,
+        kind: ColumnKind,
+    ) -> Option<Stmt<Self>> {
+        let _ = (stmt, values.count(), kind);
+        None
+    }
 
     /// What an error means.
     fn classify(error: &sqlx::Error) -> Failure;
@@ -134,12 +157,15 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
         ),
     };
-    let rows = if by_id {
-        D::fetch_optional(conn, stmt).await.map(Vec::from_iter)
-    } else {
-        D::fetch_all(conn, stmt).await
+    let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
+    if by_id {
+        let row = D::fetch_optional(conn, stmt).await.map_err(failed)?;
+        return row
+            .map(|row| decode_row::<A, _>(&DriverRow::<D> { row: &row, meta }))
+            .into_iter()
+            .collect();
     }
-    .map_err(|e| backend::<D>(format!("load from {}", meta.table), e))?;
+    let rows = D::fetch_all(conn, stmt).await.map_err(failed)?;
     rows.iter()
         .map(|row| decode_row::<A, _>(&DriverRow::<D> { row, meta }))
         .collect()

@@ -19,6 +19,12 @@ impl Driver for MySqlDriver {
     const DIALECT: Dialect = Dialect::MySql;
     const MAX_PARAMETERS: usize = 65_535;
 
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
+        let mut arguments = sqlx::mysql::MySqlArguments::default();
+        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
+        sqlx::query_with(sql, arguments)
+    }
+
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
         match value {
             Value::Null => stmt.bind(None::<i64>),

@@ -39,6 +39,12 @@ impl Driver for PostgresDriver {
     const DIALECT: Dialect = Dialect::Postgres;
     const MAX_PARAMETERS: usize = 65_535;
 
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
+        let mut arguments = sqlx::postgres::PgArguments::default();
+        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
+        sqlx::query_with(sql, arguments)
+    }
+
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
         match value {
             Value::Null => bind_null(stmt, kind),
@@ -82,6 +88,72 @@ impl Driver for PostgresDriver {
             },
             other => stmt.bind(other.to_string()),
         }
+    }
+
+    fn bind_array<'v>(
+        stmt: Stmt<Self>,
+        values: impl Iterator<Item = &'v Value>,
+        kind: ColumnKind,
+    ) -> Option<Stmt<Self>> {
+        // One element per row, NULL for `Value::Null`; `None` for a value
+        // the array type cannot hold.
+        fn elements<'v, T>(
+            values: impl Iterator<Item = &'v Value>,
+            convert: impl Fn(&'v Value) -> Option<T>,
+        ) -> Option<Vec<Option<T>>> {
+            values
+                .map(|v| match v {
+                    Value::Null => Some(None),
+                    v => convert(v).map(Some),
+                })
+                .collect()
+        }
+        // The element types follow `sql::postgres_array_type`.
+        Some(match kind {
+            ColumnKind::Bool => stmt.bind(elements(values, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })?),
+            ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => {
+                stmt.bind(elements(values, |v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })?)
+            }
+            ColumnKind::Real | ColumnKind::Double => stmt.bind(elements(values, |v| match v {
+                Value::Float(f) => Some(*f),
+                _ => None,
+            })?),
+            ColumnKind::Bytes => stmt.bind(elements(values, |v| match v {
+                Value::Bytes(b) => Some(b.clone()),
+                _ => None,
+            })?),
+            ColumnKind::Uuid => stmt.bind(elements(values, |v| match v {
+                Value::Uuid(b) => Some(Uuid::from_bytes(*b)),
+                _ => None,
+            })?),
+            ColumnKind::TimestampTz => stmt.bind(elements(values, |v| match v {
+                Value::Timestamp(t) => cv::timestamp(*t).map(|t| t.and_utc()),
+                _ => None,
+            })?),
+            ColumnKind::Timestamp => stmt.bind(elements(values, |v| match v {
+                Value::Timestamp(t) => cv::timestamp(*t),
+                _ => None,
+            })?),
+            ColumnKind::Date => stmt.bind(elements(values, |v| match v {
+                Value::Date(d) => cv::date(*d),
+                _ => None,
+            })?),
+            ColumnKind::Time => stmt.bind(elements(values, |v| match v {
+                Value::Time(t) => cv::time(*t),
+                _ => None,
+            })?),
+            // Text, and JSON and decimals as their text (cast in the SQL).
+            _ => stmt.bind(elements(values, |v| match v {
+                Value::Text(t) | Value::Json(t) | Value::Decimal(t) => Some(t.clone()),
+                _ => None,
+            })?),
+        })
     }
 
     fn get(row: &PgRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {

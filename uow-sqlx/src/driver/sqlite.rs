@@ -1,6 +1,8 @@
 //! SQLite: values as INTEGER, REAL, TEXT and BLOB in `STRICT` tables; dates,
 //! times, UUIDs and decimals as text in fixed formats.
 
+use std::sync::Arc;
+
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Executor, Row, Sqlite, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, format_uuid, parse_uuid};
@@ -17,6 +19,12 @@ impl Driver for SqliteDriver {
     const DIALECT: Dialect = Dialect::Sqlite;
     const MAX_PARAMETERS: usize = 32_766;
 
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
+        let mut arguments = sqlx::sqlite::SqliteArguments::default();
+        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
+        sqlx::query_with(sql, arguments)
+    }
+
     fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Stmt<Self> {
         match value {
             Value::Null => stmt.bind(None::<i64>),
@@ -30,6 +38,17 @@ impl Driver for SqliteDriver {
             Value::Date(v) => stmt.bind(temporal::format_date(v)),
             Value::Time(v) => stmt.bind(temporal::format_time(v)),
             other => stmt.bind(other.to_string()),
+        }
+    }
+
+    fn bind_copy(stmt: Stmt<Self>, value: &Value, kind: ColumnKind) -> Stmt<Self> {
+        match value {
+            // sqlx keeps text in an `Arc`: copied straight into an `Arc<str>`
+            // it takes one allocation, where a cloned `String` takes two.
+            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => {
+                stmt.bind(Arc::<str>::from(v.as_str()))
+            }
+            other => Self::bind(stmt, other.clone(), kind),
         }
     }
 
