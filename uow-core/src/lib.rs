@@ -75,7 +75,10 @@ pub use repository::Repository;
 pub use retry::{Retryable, retry};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
 pub use unit_of_work::UnitOfWork;
-pub use value::{ColumnKind, ColumnValue, Key, Value, ValueError, format_uuid, parse_uuid};
+pub use value::{
+    ColumnKind, ColumnValue, FIRST_DAY, FIRST_MICRO, Key, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH,
+    MAX_KEY_LEN, Value, ValueError, check_storable, decimal_from_sort_key, decimal_sort_key,
+};
 
 #[cfg(feature = "derive")]
 pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};

@@ -3,6 +3,11 @@
 
 use uow_core::ColumnKind;
 
+/// The MySQL/MariaDB column of a decimal: its sort key
+/// (`uow_core::decimal_sort_key`, at most 40 ASCII characters for a
+/// `rust_decimal::Decimal`), compared byte by byte.
+const DECIMAL_KEY_TYPE: &str = "VARCHAR(64) COLLATE utf8mb4_nopad_bin";
+
 /// A SQL dialect uow generates statements for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -54,7 +59,8 @@ impl Dialect {
         match self {
             // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
             // Dates, times, UUIDs and decimals are stored as text in a fixed
-            // format that sorts the way the values do.
+            // format that sorts the way the values do (decimals as their
+            // `uow_core::decimal_sort_key`).
             Dialect::Sqlite => match kind {
                 Bool | SmallInt | Int | BigInt => "INTEGER",
                 Real | Double => "REAL",
@@ -87,16 +93,19 @@ impl Dialect {
                 BigInt => "BIGINT",
                 Real => "FLOAT",
                 Double => "DOUBLE",
-                // Binary collation: comparisons are exact, as on the other
-                // backends and the in-memory store.
-                Text => "LONGTEXT COLLATE utf8mb4_bin",
+                // Binary, no-pad collation: comparisons are exact (`"a"` and
+                // `"a "` differ), as on the other backends and the in-memory
+                // store.
+                Text => "LONGTEXT COLLATE utf8mb4_nopad_bin",
                 Bytes => "LONGBLOB",
                 Json => "JSON",
                 Uuid => "BINARY(16)",
                 TimestampTz | Timestamp => "DATETIME(6)",
                 Date => "DATE",
                 Time => "TIME(6)",
-                Decimal => "DECIMAL(38, 10)",
+                // DECIMAL(p, s) drops a value's scale and holds no decimal
+                // of every scale: the sort key keeps both, in numeric order.
+                Decimal => DECIMAL_KEY_TYPE,
                 _ => "LONGTEXT",
             },
         }
@@ -106,7 +115,7 @@ impl Dialect {
     /// index unbounded text.
     pub fn key_column_type(self, kind: ColumnKind) -> &'static str {
         match (self, kind) {
-            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_bin",
+            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_nopad_bin",
             (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)",
             _ => self.column_type(kind),
         }

@@ -1,13 +1,16 @@
 //! MySQL 8 and MariaDB 10.6+: DATETIME(6) in UTC for timestamps, BINARY(16)
-//! for UUIDs, binary collation for text so comparisons are exact.
+//! for UUIDs, binary no-pad collation for text so comparisons are exact,
+//! decimals as their sort key ([`uow_core::decimal_sort_key`]) since
+//! `DECIMAL(p, s)` drops a value's scale.
 
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::types::JsonRawValue;
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
+use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
 use super::chrono_values as cv;
+use super::sqlite::decimal_key;
 use super::{Driver, Failure, Stmt};
 use crate::dialect::Dialect;
 
@@ -25,30 +28,35 @@ impl Driver for MySqlDriver {
         sqlx::query_with(sql, arguments)
     }
 
-    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
-        match value {
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
+        Ok(match value {
             Value::Null => stmt.bind(None::<i64>),
             Value::Bool(v) => stmt.bind(v),
             Value::Int(v) => stmt.bind(v),
             Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
             Value::Float(v) => stmt.bind(v),
-            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => stmt.bind(v),
+            Value::Text(v) | Value::Json(v) => stmt.bind(v),
+            Value::Decimal(v) => stmt.bind(decimal_key(&v)?),
             Value::Bytes(v) => stmt.bind(v),
             Value::Uuid(v) => stmt.bind(v.to_vec()),
-            Value::Timestamp(v) => match cv::timestamp(v) {
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            Value::Date(v) => match cv::date(v) {
-                Some(d) => stmt.bind(d),
-                None => stmt.bind(v),
-            },
-            Value::Time(v) => match cv::time(v) {
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            other => stmt.bind(other.to_string()),
-        }
+            Value::Timestamp(v) => stmt.bind(
+                cv::timestamp(v)
+                    .ok_or_else(|| ValueError::new(format!("timestamp {v}µs is out of range")))?,
+            ),
+            Value::Date(v) => stmt.bind(
+                cv::date(v).ok_or_else(|| ValueError::new(format!("day {v} is out of range")))?,
+            ),
+            Value::Time(v) => stmt.bind(
+                cv::time(v)
+                    .ok_or_else(|| ValueError::new(format!("time {v}µs is out of range")))?,
+            ),
+            other => {
+                return Err(ValueError::new(format!(
+                    "no MySQL binding for {}",
+                    other.kind_name()
+                )));
+            }
+        })
     }
 
     fn get(row: &MySqlRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
@@ -87,12 +95,12 @@ impl Driver for MySqlDriver {
             ColumnKind::Time => Value::Time(cv::micros_of_day(
                 row.try_get::<NaiveTime, _>(index).map_err(e)?,
             )),
-            ColumnKind::Decimal => Value::Decimal(
-                row.try_get::<Decimal, _>(index)
-                    .map_err(e)?
-                    .normalize()
-                    .to_string(),
-            ),
+            ColumnKind::Decimal => {
+                let key: String = row.try_get(index).map_err(e)?;
+                Value::Decimal(decimal_from_sort_key(&key).ok_or_else(|| {
+                    ValueError::new(format!("`{key}` is not a decimal in the stored format"))
+                })?)
+            }
             _ => Value::Text(row.try_get(index).map_err(e)?),
         })
     }
