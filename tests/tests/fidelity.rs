@@ -151,7 +151,11 @@ async fn outcome<S: Store>(store: &S, record: &Record) -> Expect {
                 .into_iter()
                 .map(|r| r.id.clone())
                 .collect();
-            assert_eq!(found, std::slice::from_ref(&record.id), "{label}: the finder");
+            assert_eq!(
+                found,
+                std::slice::from_ref(&record.id),
+                "{label}: the finder"
+            );
             Expect::Exact
         }
         Err(Error::Encode {

@@ -201,7 +201,7 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
     let failed = |e: FieldError| Error::Encode {
         aggregate: meta.name,
         field: meta.columns.get(e.column).map_or("?", |c| c.field),
-        id: id_text::<A>(aggregate.id()),
+        id: short_id_text::<A>(aggregate.id()),
         reason: e.error.to_string(),
     };
     aggregate.encode(&mut row).map_err(failed)?;
@@ -217,5 +217,16 @@ pub fn id_text<A: Aggregate>(id: &A::Id) -> String {
     match id.to_value() {
         Ok(v) => v.to_string(),
         Err(_) => format!("{id:?}"),
+    }
+}
+
+/// [`id_text`], a very long one (that a store refused, say) cut short
+/// rather than repeated whole.
+fn short_id_text<A: Aggregate>(id: &A::Id) -> String {
+    const SHOWN: usize = 64;
+    let text = id_text::<A>(id);
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+        None => text,
     }
 }

@@ -99,7 +99,7 @@ pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
         ),
         Dialect::MySql => (
             "BIGINT AUTO_INCREMENT PRIMARY KEY",
-            "VARCHAR(255) COLLATE utf8mb4_bin",
+            "VARCHAR(255) COLLATE utf8mb4_nopad_bin",
             "LONGTEXT",
             "JSON",
             "BIGINT",

@@ -279,7 +279,21 @@ impl Driver for PostgresDriver {
         let sqlx::Error::Database(db) = error else {
             return None;
         };
-        // The constraint is "<table>_pkey" or "<table>_<column>_key".
+        // "Key (idempotency_key)=(…) already exists.": the column, whatever
+        // the constraint is called (a migration may name it anything).
+        let detail = db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|e| e.detail());
+        if let Some(column) = detail
+            .and_then(|d| d.strip_prefix("Key ("))
+            .and_then(|d| d.split_once(")=("))
+            .map(|(column, _)| column.trim_matches('"'))
+            .and_then(|c| meta.column_index(c))
+        {
+            return Some(meta.columns[column].name.to_owned());
+        }
+        // Else by the name uow gives it: "<table>_pkey" or
+        // "<table>_<column>_key".
         let constraint = db.constraint()?;
         let column = constraint
             .strip_prefix(meta.table)
