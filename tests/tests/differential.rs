@@ -36,7 +36,7 @@ use uow_sqlx::SqlxStore;
 use uow_tests::backends::{Backend, MySql, Postgres, Sqlite};
 use uow_tests::bank::{
     Account, AccountId, AccountRepository, Bank, BankEvent, LedgerEntry, LedgerEntryRepository,
-    Specimen, SpecimenRepository, TABLES,
+    Specimen, TABLES,
 };
 use uow_tests::raw_sql;
 
