@@ -16,7 +16,9 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL 12+.
     Postgres,
-    /// MySQL 8 / MariaDB 10.6+.
+    /// MariaDB 10.6+ (tables uow creates use its `utf8mb4_nopad_bin`
+    /// collation) and MySQL 8 (whose tables a migration creates with
+    /// `utf8mb4_0900_bin`).
     MySql,
 }
 
