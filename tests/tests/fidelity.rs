@@ -65,6 +65,26 @@ pub struct Price {
     pub version: u64,
 }
 
+/// Decimals with a declared precision and scale: `DECIMAL(P, S)` /
+/// `NUMERIC(P, S)` columns, values at scale `S` on every store.
+#[derive(Aggregate, Clone, Debug, PartialEq)]
+#[aggregate(table = "fidelity_invoices")]
+pub struct Invoice {
+    #[aggregate(id)]
+    pub id: String,
+    #[aggregate(version)]
+    pub version: u64,
+    #[aggregate(decimal(precision = 19, scale = 4))]
+    pub total: Decimal,
+    #[aggregate(find_by, decimal(precision = 5, scale = 2))]
+    pub rate: Option<Decimal>,
+}
+
+#[unit_of_work]
+pub struct Invoices {
+    pub invoices: Invoice,
+}
+
 #[unit_of_work(events = Paid, outbox)]
 pub struct Records {
     pub records: Record,
@@ -585,6 +605,99 @@ mod scenarios {
         .await;
     }
 
+    /// `decimal(precision = P, scale = S)`: every store gives values back at
+    /// scale `S` (`1.5` as `1.5000`), finds them by any scale of the same
+    /// number, and refuses a value that does not fit (more digits after the
+    /// point, or before it) at commit; the tables verify.
+    pub async fn fidelity_fixed_scale_decimals<B: Backend>() {
+        const INVOICES: &[&uow_core::AggregateMeta] = &[Invoice::META];
+        let Some(store) = B::fresh_with(INVOICES).await else {
+            return;
+        };
+        if let Some(sql) = (&store as &dyn Any).downcast_ref::<SqlxStore>() {
+            sql.verify_tables(INVOICES)
+                .await
+                .expect("the tables verify");
+        }
+        let invoice = |id: &str, total: &str, rate: Option<&str>| Invoice {
+            id: id.to_owned(),
+            version: 0,
+            total: dec(total),
+            rate: rate.map(dec),
+        };
+        let cases = [
+            (
+                invoice("a", "1.5", Some("1.5")),
+                Ok(("1.5000", Some("1.50"))),
+            ),
+            (invoice("b", "0", None), Ok(("0.0000", None))),
+            (
+                invoice("c", "-999999999999999.9999", Some("-999.99")),
+                Ok(("-999999999999999.9999", Some("-999.99"))),
+            ),
+            (
+                invoice("d", "12.340000", Some("0.100")),
+                Ok(("12.3400", Some("0.10"))),
+            ),
+            (invoice("e", "1.23456", None), Err("total")),
+            (invoice("f", "1000000000000000", None), Err("total")),
+            (invoice("g", "1", Some("1000")), Err("rate")),
+            (invoice("h", "1", Some("0.001")), Err("rate")),
+            (
+                invoice("i", "79228162514264337593543950335", None),
+                Err("total"),
+            ),
+        ];
+        for (written, expected) in cases {
+            for (name, outcome) in [
+                (B::NAME, fixed_outcome(&store, &written).await),
+                (
+                    "in_memory",
+                    fixed_outcome(&InMemoryStore::new(), &written).await,
+                ),
+            ] {
+                let expected = expected
+                    .map(|(total, rate)| (total.to_owned(), rate.map(str::to_owned)))
+                    .map_err(str::to_owned);
+                assert_eq!(outcome, expected, "{name}: {written:?}");
+            }
+        }
+        let mut uow = Invoices::begin(&store).await.expect("begin");
+        let found: Vec<String> = uow
+            .invoices
+            .find_by_rate(&dec("1.5"))
+            .await
+            .expect("find")
+            .into_iter()
+            .map(|i| i.id.clone())
+            .collect();
+        assert_eq!(found, ["a"], "{}: found by another scale", B::NAME);
+    }
+
+    /// Stores `invoice` and reads it back: its total and rate as text, or
+    /// the field the commit was refused for.
+    async fn fixed_outcome<S: Store>(
+        store: &S,
+        invoice: &Invoice,
+    ) -> Result<(String, Option<String>), String> {
+        let mut uow = Invoices::begin(store).await.expect("begin");
+        uow.invoices.add(invoice.clone()).expect("add");
+        match uow.commit().await {
+            Ok(_) => {
+                let mut uow = Invoices::begin(store).await.expect("begin");
+                let loaded = uow
+                    .invoices
+                    .get(&invoice.id)
+                    .await
+                    .expect("get")
+                    .expect("stored");
+                Ok((loaded.total.to_string(), loaded.rate.map(|r| r.to_string())))
+            }
+            Err(Error::Encode { field, .. }) => Err(field.to_owned()),
+            Err(other) => panic!("{invoice:?}: {other}"),
+        }
+    }
+
     /// UUIDs round-trip, including the nil and the max UUID.
     pub async fn fidelity_uuids<B: Backend>() {
         run_cases::<B>(vec![
@@ -609,4 +722,5 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     fidelity_integers,
     fidelity_floats,
     fidelity_uuids,
+    fidelity_fixed_scale_decimals,
 ]);

@@ -205,11 +205,35 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
         reason: e.error.to_string(),
     };
     aggregate.encode(&mut row).map_err(failed)?;
-    for (column, (value, meta)) in row.iter().zip(meta.columns).enumerate() {
-        check_storable(meta.kind, meta.is_key(), value)
+    for (column, (value, meta)) in row.iter_mut().zip(meta.columns).enumerate() {
+        at_column_scale(meta, value)
+            .and_then(|()| check_storable(meta.kind, meta.is_key(), value))
             .map_err(|error| failed(FieldError { column, error }))?;
     }
     Ok(row)
+}
+
+/// A decimal of a `decimal(precision, scale)` column at the column's scale
+/// (see [`fixed_scale`](crate::fixed_scale)); any other value as it is.
+fn at_column_scale(column: &ColumnMeta, value: &mut Value) -> Result<(), ValueError> {
+    if let (ColumnKind::FixedDecimal { precision, scale }, Value::Decimal(text)) =
+        (column.kind, &*value)
+    {
+        *value = Value::Decimal(crate::fixed_scale(text, precision, scale)?);
+    }
+    Ok(())
+}
+
+/// A lookup key as column `column` stores it: a decimal at the column's
+/// scale when it fits (one that does not fit matches nothing, on every
+/// store).
+#[doc(hidden)]
+pub fn key_in_column(column: &ColumnMeta, mut value: Value) -> Value {
+    let original = value.clone();
+    match at_column_scale(column, &mut value) {
+        Ok(()) => value,
+        Err(_) => original,
+    }
 }
 
 /// The id of an aggregate as it appears in error messages.

@@ -43,8 +43,18 @@ pub enum ColumnKind {
     Date,
     /// A time of day, microsecond precision.
     Time,
-    /// An exact decimal number.
+    /// An exact decimal number, with its scale.
     Decimal,
+    /// An exact decimal of at most `precision` digits, `scale` of them after
+    /// the point (`#[aggregate(decimal(precision = P, scale = S))]`): a
+    /// `DECIMAL(P, S)`/`NUMERIC(P, S)` column. Every store keeps values at
+    /// scale `S` and refuses one that does not fit ([`fixed_scale`]).
+    FixedDecimal {
+        /// Digits in all.
+        precision: u8,
+        /// Digits after the point.
+        scale: u8,
+    },
 }
 
 impl ColumnKind {
@@ -66,6 +76,7 @@ impl ColumnKind {
             ColumnKind::Date => "date",
             ColumnKind::Time => "time",
             ColumnKind::Decimal => "decimal",
+            ColumnKind::FixedDecimal { .. } => "decimal(precision, scale)",
         }
     }
 }
@@ -369,6 +380,42 @@ fn negative_zero(number: &[u8]) -> bool {
         .copied()
         .collect::<Vec<u8>>();
     !mantissa.is_empty() && mantissa.iter().all(|b| matches!(b, b'0' | b'.'))
+}
+
+/// `text`, a decimal in canonical form, at exactly `scale` digits after the
+/// point (`1.5` at scale 4 is `1.5000`), for a column of `precision` digits;
+/// an error if the value has non-zero digits beyond `scale` (it would be
+/// rounded) or more than `precision - scale` before the point.
+///
+/// ```
+/// use uow_core::fixed_scale;
+/// assert_eq!(fixed_scale("1.5", 19, 4).unwrap(), "1.5000");
+/// assert_eq!(fixed_scale("-2.10000", 19, 4).unwrap(), "-2.1000");
+/// assert!(fixed_scale("1.23456", 19, 4).is_err());
+/// assert!(fixed_scale("123456", 7, 2).is_err());
+/// ```
+pub fn fixed_scale(text: &str, precision: u8, scale: u8) -> Result<String, ValueError> {
+    let (negative, int, frac) = decimal_parts(text)
+        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))?;
+    let scale = usize::from(scale);
+    let (kept, dropped) = frac.split_at(frac.len().min(scale));
+    if dropped.bytes().any(|b| b != b'0') {
+        return Err(ValueError::new(format!(
+            "{text} has {} digits after the point; the column keeps {scale}: round it first",
+            frac.trim_end_matches('0').len()
+        )));
+    }
+    let int = int.trim_start_matches('0');
+    let room = usize::from(precision).saturating_sub(scale);
+    if int.len() > room {
+        return Err(ValueError::new(format!(
+            "{text} has {} digits before the point; the column holds {room} (precision {precision}, scale {scale})",
+            int.len()
+        )));
+    }
+    let digits = format!("{int}{kept}{}", "0".repeat(scale - kept.len()));
+    let digits = digits.trim_start_matches('0').to_owned();
+    Ok(scaled_text(negative && !digits.is_empty(), digits, scale))
 }
 
 /// The sign, integer digits and fraction digits of a decimal in canonical
@@ -1021,6 +1068,17 @@ mod tests {
         for bad in ["", "P", "P5011", "P501,002x", "Q501,000", "P5010,000"] {
             assert_eq!(decimal_from_sort_key(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn fixed_scale_pads_or_refuses() {
+        assert_eq!(fixed_scale("0", 5, 2).unwrap(), "0.00");
+        assert_eq!(fixed_scale("-0.000", 5, 2).unwrap(), "0.00");
+        assert_eq!(fixed_scale("999.99", 5, 2).unwrap(), "999.99");
+        assert_eq!(fixed_scale("12", 5, 0).unwrap(), "12");
+        assert_eq!(fixed_scale("0012.300", 5, 2).unwrap(), "12.30");
+        assert!(fixed_scale("1000", 5, 2).is_err());
+        assert!(fixed_scale("0.001", 5, 2).is_err());
     }
 
     #[test]

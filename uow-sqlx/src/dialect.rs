@@ -1,6 +1,8 @@
 //! What differs between the SQL databases: identifier quoting, placeholders,
 //! column types. One place per dialect; everything else is shared.
 
+use std::borrow::Cow;
+
 use uow_core::ColumnKind;
 
 /// The MySQL/MariaDB column of a decimal: its sort key
@@ -56,9 +58,17 @@ impl Dialect {
     }
 
     /// The column type a kind is created as.
-    pub fn column_type(self, kind: ColumnKind) -> &'static str {
+    pub fn column_type(self, kind: ColumnKind) -> Cow<'static, str> {
         use ColumnKind::*;
-        match self {
+        if let FixedDecimal { precision, scale } = kind {
+            return match self {
+                // The sort key, at the column's scale.
+                Dialect::Sqlite => "TEXT".into(),
+                Dialect::Postgres => format!("NUMERIC({precision}, {scale})").into(),
+                Dialect::MySql => format!("DECIMAL({precision}, {scale})").into(),
+            };
+        }
+        let ty: &'static str = match self {
             // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
             // Dates, times, UUIDs and decimals are stored as text in a fixed
             // format that sorts the way the values do (decimals as their
@@ -110,15 +120,16 @@ impl Dialect {
                 Decimal => DECIMAL_KEY_TYPE,
                 _ => "LONGTEXT",
             },
-        }
+        };
+        ty.into()
     }
 
     /// The column type for a key column (id, unique, finder): MySQL cannot
     /// index unbounded text.
-    pub fn key_column_type(self, kind: ColumnKind) -> &'static str {
+    pub fn key_column_type(self, kind: ColumnKind) -> Cow<'static, str> {
         match (self, kind) {
-            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_nopad_bin",
-            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)",
+            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_nopad_bin".into(),
+            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)".into(),
             _ => self.column_type(kind),
         }
     }

@@ -101,6 +101,8 @@ pub(crate) struct ExistingColumn {
     pub(crate) length: Option<i64>,
     /// The declared precision of a numeric type (`NUMERIC(p, s)`).
     pub(crate) precision: Option<i64>,
+    /// The declared scale of a numeric type.
+    pub(crate) scale: Option<i64>,
     /// Why the column does not compare text byte by byte, as the in-memory
     /// store does (a case-insensitive, padding or non-deterministic
     /// collation); `None` when it does.
@@ -218,13 +220,14 @@ pub(crate) async fn postgres_table(
         bool,
         Option<i32>,
         Option<i32>,
+        Option<i32>,
         Option<String>,
         Option<bool>,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.column_name::text, c.data_type::text, c.is_nullable::text, \
                 (c.column_default IS NOT NULL OR c.is_identity = 'YES' OR c.is_generated <> 'NEVER'), \
-                c.character_maximum_length::int4, c.numeric_precision::int4, \
+                c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
                 coll.collname::text, coll.collisdeterministic \
          FROM information_schema.columns c \
          JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema \
@@ -240,7 +243,17 @@ pub(crate) async fn postgres_table(
     let columns = rows
         .into_iter()
         .map(
-            |(name, ty, nullable, has_default, length, precision, collation, deterministic)| {
+            |(
+                name,
+                ty,
+                nullable,
+                has_default,
+                length,
+                precision,
+                scale,
+                collation,
+                deterministic,
+            )| {
                 ExistingColumn {
                     name,
                     precision: if ty == "numeric" {
@@ -248,6 +261,7 @@ pub(crate) async fn postgres_table(
                     } else {
                         None
                     },
+                    scale: scale.map(i64::from),
                     ty,
                     nullable: nullable.eq_ignore_ascii_case("yes"),
                     has_default,
@@ -315,6 +329,7 @@ pub(crate) async fn mysql_table(
         i64,
         Option<i64>,
         Option<i64>,
+        Option<i64>,
         Option<String>,
     );
     let rows: Vec<Row> = sqlx::query_as(
@@ -322,7 +337,7 @@ pub(crate) async fn mysql_table(
                 CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' \
                      OR extra LIKE '%GENERATED%' AS SIGNED), \
                 CAST(character_maximum_length AS SIGNED), CAST(numeric_precision AS SIGNED), \
-                CAST(collation_name AS CHAR) \
+                CAST(numeric_scale AS SIGNED), CAST(collation_name AS CHAR) \
          FROM information_schema.columns \
          WHERE table_schema = DATABASE() AND table_name = ? \
          ORDER BY ordinal_position",
@@ -333,13 +348,14 @@ pub(crate) async fn mysql_table(
     let columns = rows
         .into_iter()
         .map(
-            |(name, ty, nullable, has_default, length, precision, collation)| ExistingColumn {
+            |(name, ty, nullable, has_default, length, precision, scale, collation)| ExistingColumn {
                 name,
                 ty: ty.to_lowercase(),
                 nullable: nullable.eq_ignore_ascii_case("yes"),
                 has_default: has_default != 0,
                 length,
                 precision,
+                scale,
                 comparison: collation.filter(|c| !mysql_collation_is_exact(c)).map(|c| {
                     format!(
                         "its collation {c} does not compare byte by byte without padding (use utf8mb4_nopad_bin)"
@@ -388,6 +404,26 @@ pub(crate) fn incompatible(
     use ColumnKind::*;
     let ty = found.ty.as_str();
     let refuse = |why: &str| Some(why.to_owned());
+    if let FixedDecimal { precision, scale } = kind
+        && dialect != Dialect::Sqlite
+    {
+        let numeric = if dialect == Dialect::Postgres {
+            "numeric"
+        } else {
+            "decimal"
+        };
+        let declared = (found.precision, found.scale);
+        return (ty != numeric || declared != (Some(i64::from(precision)), Some(i64::from(scale))))
+            .then(|| {
+                format!(
+                    "the field is declared decimal(precision = {precision}, scale = {scale}), the column {}",
+                    match declared {
+                        (Some(p), Some(s)) if ty == numeric => format!("({p}, {s})"),
+                        _ => "another type".to_owned(),
+                    }
+                )
+            });
+    }
     match dialect {
         // SQLite's type affinity, by the rules of its documentation: an
         // INTEGER column holds any 64-bit integer, a TEXT one any text

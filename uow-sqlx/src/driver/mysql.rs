@@ -5,8 +5,8 @@
 
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
-use sqlx::types::JsonRawValue;
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
@@ -37,6 +37,8 @@ impl Driver for MySqlDriver {
             Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
             Value::Float(v) => stmt.bind(v),
             Value::Text(v) | Value::Json(v) => stmt.bind(v),
+            // DECIMAL(P, S) takes the decimal's text exactly.
+            Value::Decimal(v) if matches!(kind, ColumnKind::FixedDecimal { .. }) => stmt.bind(v),
             Value::Decimal(v) => stmt.bind(decimal_key(&v)?),
             Value::Bytes(v) => stmt.bind(v),
             Value::Uuid(v) => stmt.bind(v.to_vec()),
@@ -96,6 +98,9 @@ impl Driver for MySqlDriver {
             ColumnKind::Time => Value::Time(cv::micros_of_day(
                 row.try_get::<NaiveTime, _>(index).map_err(e)?,
             )),
+            ColumnKind::FixedDecimal { .. } => {
+                Value::Decimal(row.try_get::<Decimal, _>(index).map_err(e)?.to_string())
+            }
             ColumnKind::Decimal => {
                 let key: String = row.try_get(index).map_err(e)?;
                 Value::Decimal(decimal_from_sort_key(&key).ok_or_else(|| {

@@ -50,7 +50,7 @@ fn bind_null(stmt: Stmt<PostgresDriver>, kind: ColumnKind) -> Stmt<PostgresDrive
         ColumnKind::Timestamp => stmt.bind(None::<NaiveDateTime>),
         ColumnKind::Date => stmt.bind(None::<NaiveDate>),
         ColumnKind::Time => stmt.bind(None::<NaiveTime>),
-        ColumnKind::Decimal => stmt.bind(None::<Decimal>),
+        ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => stmt.bind(None::<Decimal>),
         _ => stmt.bind(None::<String>),
     }
 }
@@ -222,7 +222,7 @@ impl Driver for PostgresDriver {
             ),
             ColumnKind::Date => Value::Date(cv::days(row.try_get(index).map_err(e)?)?),
             ColumnKind::Time => Value::Time(cv::micros_of_day(row.try_get(index).map_err(e)?)),
-            ColumnKind::Decimal => {
+            ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
                 let mut decimal = row.try_get::<Decimal, _>(index).map_err(e)?;
                 // sqlx drops the scale of a zero (`0.00` reads as `0`): the
                 // scale is the column value's display scale, read from the

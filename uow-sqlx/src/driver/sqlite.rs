@@ -81,7 +81,7 @@ impl Driver for SqliteDriver {
             }
             ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(driver)?),
             ColumnKind::Json => Value::Json(text()?),
-            ColumnKind::Decimal => {
+            ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
                 let t = text()?;
                 Value::Decimal(decimal_from_sort_key(&t).ok_or_else(|| malformed("decimal", &t))?)
             }
