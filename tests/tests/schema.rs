@@ -10,7 +10,7 @@ use sqlx::Executor;
 use uow_core::{Aggregate, Error, InMemoryStore, Store};
 use uow_sqlx::{Dialect, SqlxStore};
 use uow_tests::backends::Backend;
-use uow_tests::bank::{Account, AccountId, Bank, LedgerEntry, TABLES};
+use uow_tests::bank::{Account, AccountId, AuditedBank, Bank, LedgerEntry, TABLES};
 
 mod scenarios {
     use super::*;
@@ -79,6 +79,14 @@ mod scenarios {
             .create_tables(TABLES)
             .await
             .expect("creating twice is a no-op");
+        store
+            .create_tables_for::<AuditedBank<SqlxStore>>()
+            .await
+            .expect("the outbox table");
+        store
+            .verify_tables_for::<AuditedBank<SqlxStore>>()
+            .await
+            .expect("the outbox table fits too");
     }
 
     pub async fn a_missing_table_is_named<B: Backend<Store = SqlxStore>>() {

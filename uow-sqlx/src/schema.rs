@@ -151,6 +151,14 @@ pub(crate) async fn sqlite_table(
             ..ExistingColumn::default()
         })
         .collect();
+    // A lone INTEGER PRIMARY KEY is the rowid: filled in when an insert
+    // leaves it out.
+    if let [(name, ty, _, _, _)] = &rows.iter().filter(|r| r.4 > 0).collect::<Vec<_>>()[..]
+        && ty.eq_ignore_ascii_case("integer")
+        && let Some(c) = columns.iter_mut().find(|c| &c.name == name)
+    {
+        c.has_default = true;
+    }
     let mut indexes = Vec::new();
     // An INTEGER PRIMARY KEY is the rowid: a primary key without an index.
     let mut pk: Vec<(i64, String)> = rows
