@@ -186,6 +186,7 @@ impl Ord for Value {
             // the databases compare uow's decimal columns; the text breaks
             // the tie of two spellings of one decimal, so that equal values
             // hash alike.
+            (Decimal(a), Decimal(b)) if a == b => Ordering::Equal,
             (Decimal(a), Decimal(b)) => decimal_sort_key(a)
                 .cmp(&decimal_sort_key(b))
                 .then_with(|| a.as_bytes().cmp(b.as_bytes())),
