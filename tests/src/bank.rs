@@ -135,6 +135,51 @@ pub struct Specimen {
     pub maybe_amount: Option<rust_decimal::Decimal>,
 }
 
+impl Specimen {
+    /// A specimen with id `id` (as a UUID) and a value in every field.
+    pub fn sample(id: u128) -> Specimen {
+        let at = |y, mo, d, h, mi, s, micro| {
+            chrono::NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|d| d.and_hms_micro_opt(h, mi, s, micro))
+                .expect("a valid timestamp")
+        };
+        Specimen {
+            id: uuid::Uuid::from_u128(id),
+            version: 0,
+            tiny: i8::MIN,
+            small: i16::MAX,
+            medium: i32::MIN,
+            large: i64::MAX,
+            byte: u8::MAX,
+            word: u16::MAX,
+            double_word: u32::MAX,
+            quad_word: i64::MAX as u64,
+            single: 3.25,
+            double: -1.5e300,
+            flag: true,
+            text: "naïve café – 日本語 🦀 ".to_owned(),
+            blob: vec![0, 1, 254, 255, 0],
+            maybe_text: Some("present".to_owned()),
+            maybe_number: Some(i64::MIN),
+            cents: Cents(-12_345),
+            address: Address {
+                street: "1 \"Quoted\" Lane".to_owned(),
+                city: "Zürich".to_owned(),
+                lines: vec!["c/o Ada".to_owned(), String::new()],
+            },
+            tags: vec!["a".to_owned(), "b\nc".to_owned()],
+            created_at: at(2024, 2, 29, 23, 59, 58, 123_456).and_utc(),
+            local_time: at(1969, 7, 20, 20, 17, 40, 1),
+            birthday: chrono::NaiveDate::from_ymd_opt(1815, 12, 10).expect("valid"),
+            alarm: chrono::NaiveTime::from_hms_micro_opt(6, 30, 0, 999_999).expect("valid"),
+            stamped: time::macros::datetime!(2030-01-02 03:04:05.678901 UTC),
+            due: time::macros::date!(2099 - 12 - 31),
+            amount: rust_decimal::Decimal::new(-12_345_678_901, 4),
+            maybe_amount: None,
+        }
+    }
+}
+
 /// Events of the bank's units of work.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum BankEvent {

@@ -324,6 +324,80 @@ mod scenarios {
     }
 }
 
+/// A date and a decimal, which SQLite stores as text.
+#[derive(Aggregate, Clone, Debug, PartialEq)]
+#[aggregate(table = "dated")]
+pub struct Dated {
+    #[aggregate(id)]
+    pub id: i64,
+    #[aggregate(version)]
+    pub version: u64,
+    pub day: chrono::NaiveDate,
+    pub amount: rust_decimal::Decimal,
+}
+
+#[unit_of_work]
+pub struct Calendar {
+    pub dated: Dated,
+}
+
+mod text_forms {
+    use super::*;
+
+    /// Text in a date or decimal column that is not uow's form — an
+    /// impossible date (`2024-02-31`, which a hand-written calendar once
+    /// read as 2024-03-02), a decimal written as plain text — is a decode
+    /// error naming the column, never another value.
+    pub async fn impossible_dates_and_foreign_decimal_text_are_decode_errors<
+        B: Backend<Store = SqlxStore>,
+    >() {
+        const DATED: &[&AggregateMeta] = &[Dated::META];
+        let Some(store) = B::fresh_with(DATED).await else {
+            return;
+        };
+        let mut uow = Calendar::begin(&store).await.expect("begin");
+        uow.dated
+            .add(Dated {
+                id: 1,
+                version: 0,
+                day: chrono::NaiveDate::from_ymd_opt(2024, 2, 29).expect("a date"),
+                amount: "10.00".parse().expect("a decimal"),
+            })
+            .expect("add");
+        uow.commit().await.expect("commit");
+        for (corruption, column, says) in [
+            ("UPDATE dated SET day = '2024-02-31'", "day", "date"),
+            ("UPDATE dated SET day = '2023-02-29'", "day", "date"),
+            (
+                "UPDATE dated SET day = '2024-02-29', amount = '10.00'",
+                "amount",
+                "decimal",
+            ),
+        ] {
+            raw_sql::run(&store, &[corruption]).await;
+            let mut uow = Calendar::begin(&store).await.expect("begin");
+            match uow.dated.get(&1).await {
+                Err(Error::Decode {
+                    column: found,
+                    reason,
+                    ..
+                }) => {
+                    assert_eq!(found, column, "{corruption}");
+                    assert!(reason.contains(says), "{corruption}: {reason}");
+                }
+                other => panic!("{corruption}: expected a decode error, got {other:?}"),
+            }
+        }
+    }
+}
+
+mod stored_as_text {
+    use super::text_forms;
+    uow_tests::on_backends!([sqlite] text_forms: [
+        impossible_dates_and_foreign_decimal_text_are_decode_errors,
+    ]);
+}
+
 uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
     a_missing_table_is_a_backend_error_naming_it,
     a_missing_column_is_a_backend_error_naming_it,

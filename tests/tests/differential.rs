@@ -14,6 +14,12 @@
 //!   `in_memory_vs_mysql` when their URLs are set (required with `CI=true`).
 //! - `UOW_DIFFERENTIAL_CASES` sets the programs per backend pair (default
 //!   1,000); e.g. `UOW_DIFFERENTIAL_CASES=20000` for a longer hunt.
+//! - Keys differ only by trailing spaces or case (`a1`, `a1 `, `A1`; the
+//!   finder's branches and the unique emails likewise), and a step writes a
+//!   specimen with a decimal of mixed scale and precision, and a date, time
+//!   and timestamp at the edges of what is stored (or just beyond, which
+//!   every store must refuse alike); specimens are compared by their `Debug`
+//!   text, so a decimal's scale counts.
 //! - A failure is shrunk to a minimal program, printed one step per line,
 //!   and its seed recorded in `proptest-regressions/differential.txt`, which
 //!   every later run replays first. Programs that once failed are also kept
@@ -30,17 +36,27 @@ use uow_sqlx::SqlxStore;
 use uow_tests::backends::{Backend, MySql, Postgres, Sqlite};
 use uow_tests::bank::{
     Account, AccountId, AccountRepository, Bank, BankEvent, LedgerEntry, LedgerEntryRepository,
-    TABLES,
+    Specimen, TABLES,
 };
 use uow_tests::raw_sql;
 
 /// Units of work a program holds open at once (SQLite holds one pooled
 /// connection per open unit of work).
 const SLOTS: usize = 3;
-const ACCOUNTS: &[&str] = &["a0", "a1", "a2", "a3"];
-const BRANCHES: &[&str] = &["north", "south"];
+/// The first three are seeded; the last two differ from `a1` only by a
+/// trailing space or by case.
+const ACCOUNTS: &[&str] = &["a0", "a1", "a2", "a3", "a1 ", "A1"];
+const BRANCHES: &[&str] = &["north", "south", "north ", "North"];
 const OWNERS: &[&str] = &["Ada", "Bob"];
-const EMAILS: &[Option<&str>] = &[None, Some("x@bank"), Some("y@bank")];
+const EMAILS: &[Option<&str>] = &[
+    None,
+    Some("x@bank"),
+    Some("y@bank"),
+    Some("x@bank "),
+    Some("X@bank"),
+];
+/// Specimens a program writes (ids 1 and 2).
+const SPECIMENS: u128 = 2;
 const ENTRIES: &[i64] = &[1, 2, 3];
 
 /// One step of a program. `uow` is the slot of the unit of work the step
@@ -104,6 +120,16 @@ enum Step {
     Commit { uow: usize },
     /// Drops the slot's unit of work without commit.
     Drop { uow: usize },
+    /// Gets specimen `specimen` and sets its decimal, date, time and
+    /// timestamp, or adds it with them if it is not stored.
+    Stamp {
+        uow: usize,
+        specimen: u128,
+        amount: rust_decimal::Decimal,
+        day: chrono::NaiveDate,
+        alarm: chrono::NaiveTime,
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// `retry(3, ..)` of a deposit in a unit of work of its own; during the
     /// first attempt, between its load and its commit, the unit of work in
     /// slot `rival` (if open) commits.
@@ -144,7 +170,79 @@ fn step() -> impl Strategy<Value = Step> {
         1 => uow().prop_map(|uow| Step::Drop { uow }),
         2 => (id(), 1..100i64, uow())
             .prop_map(|(id, amount, rival)| Step::Retry { id, amount, rival }),
+        3 => (uow(), 1..=SPECIMENS, decimal(), day(), alarm(), at()).prop_map(
+            |(uow, specimen, amount, day, alarm, at)| Step::Stamp {
+                uow,
+                specimen,
+                amount,
+                day,
+                alarm,
+                at,
+            }
+        ),
     ]
+}
+
+/// Decimals of mixed scale and precision: small and large mantissas at any
+/// scale (0 to 28, trailing zeros kept), zeros with a scale, the extremes.
+fn decimal() -> impl Strategy<Value = rust_decimal::Decimal> {
+    use rust_decimal::Decimal;
+    prop_oneof![
+        4 => (-10_000i64..10_000, 0u32..=4).prop_map(|(m, s)| Decimal::new(m, s)),
+        3 => (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+        2 => (any::<i128>(), 0u32..=28).prop_map(|(m, s)| {
+            Decimal::try_from_i128_with_scale(m % 79_228_162_514_264_337_593_543_950_335, s)
+                .unwrap_or(Decimal::ZERO)
+        }),
+        1 => (0u32..=28).prop_map(|s| Decimal::new(0, s)),
+        1 => prop::sample::select(vec![Decimal::MAX, Decimal::MIN, Decimal::new(1, 28)]),
+    ]
+}
+
+/// Dates at the edges of the years 1 to 9999, anywhere between, and just
+/// beyond (refused by every store).
+fn day() -> impl Strategy<Value = chrono::NaiveDate> {
+    use chrono::NaiveDate;
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            ymd(1, 1, 1),
+            ymd(9999, 12, 31),
+            ymd(1970, 1, 1),
+            ymd(1969, 12, 31),
+            ymd(2000, 2, 29),
+            ymd(1900, 3, 1),
+        ]),
+        3 => (uow_core::FIRST_DAY..=uow_core::LAST_DAY).prop_map(move |d| {
+            ymd(1970, 1, 1) + chrono::TimeDelta::days(i64::from(d))
+        }),
+        1 => prop::sample::select(vec![ymd(0, 12, 31), ymd(10_000, 1, 1)]),
+    ]
+}
+
+/// Times of day: midnight, the last microsecond, any microsecond, and a
+/// leap second (refused by every store).
+fn alarm() -> impl Strategy<Value = chrono::NaiveTime> {
+    use chrono::NaiveTime;
+    let micro =
+        |s, us| NaiveTime::from_num_seconds_from_midnight_opt(s, us * 1_000).expect("a time");
+    prop_oneof![
+        2 => prop::sample::select(vec![micro(0, 0), micro(86_399, 999_999)]),
+        4 => (0u32..86_400, 0u32..1_000_000).prop_map(move |(s, us)| micro(s, us)),
+        1 => Just(NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000).expect("a leap second")),
+    ]
+}
+
+/// Timestamps: the first and last stored microsecond, any between.
+fn at() -> impl Strategy<Value = chrono::DateTime<chrono::Utc>> {
+    (uow_core::FIRST_MICRO..=uow_core::LAST_MICRO)
+        .prop_map(|t| chrono::DateTime::from_timestamp_micros(t).expect("in range"))
+        .boxed()
+        .prop_union(
+            prop::sample::select(vec![uow_core::FIRST_MICRO, 0, uow_core::LAST_MICRO])
+                .prop_map(|t| chrono::DateTime::from_timestamp_micros(t).expect("in range"))
+                .boxed(),
+        )
 }
 
 /// A generated program: the accounts stored before it starts (the first
@@ -197,6 +295,9 @@ enum Outcome {
     /// A staged `add` or `remove`.
     Staged,
     Committed(Vec<BankEvent>),
+    /// A specimen after the step, by its `Debug` text (a decimal's scale
+    /// counts).
+    Specimen(Option<String>),
     Dropped,
     Retried {
         attempts: u32,
@@ -288,6 +389,7 @@ struct Trace {
     outcomes: Vec<Outcome>,
     accounts: Result<Vec<Account>, Failure>,
     entries: Result<Vec<LedgerEntry>, Failure>,
+    specimens: Result<Vec<String>, Failure>,
 }
 
 /// Runs `program` on `store` and records what it showed.
@@ -315,21 +417,29 @@ async fn run<S: Store>(store: &S, program: &[Step]) -> Trace {
             .into_iter()
             .map(|e| e.clone())
             .collect();
-        Ok::<_, Error>((accounts, entries))
+        let specimens: Vec<String> = uow
+            .specimens
+            .list(100)
+            .await?
+            .into_iter()
+            .map(|s| format!("{s:?}"))
+            .collect();
+        Ok::<_, Error>((accounts, entries, specimens))
     };
-    let (accounts, entries) = match read.await {
-        Ok((accounts, entries)) => (Ok(accounts), Ok(entries)),
+    let (accounts, entries, specimens) = match read.await {
+        Ok((accounts, entries, specimens)) => (Ok(accounts), Ok(entries), Ok(specimens)),
         Err(e) => {
             let Outcome::Failed(failure) = failed(e) else {
                 unreachable!()
             };
-            (Err(failure.clone()), Err(failure))
+            (Err(failure.clone()), Err(failure.clone()), Err(failure))
         }
     };
     Trace {
         outcomes,
         accounts,
         entries,
+        specimens,
     }
 }
 
@@ -452,6 +562,41 @@ async fn execute<S: Store>(
             Ok(found) => Outcome::Entries(found.into_iter().map(|e| e.clone()).collect()),
             Err(e) => failed(e),
         },
+        Step::Stamp {
+            uow,
+            specimen,
+            amount,
+            day,
+            alarm,
+            at,
+        } => {
+            let unit = uow!(uow);
+            let id = uuid::Uuid::from_u128(specimen);
+            let set = |s: &mut Specimen| {
+                s.amount = amount;
+                s.maybe_amount = Some(amount);
+                s.birthday = day;
+                s.alarm = alarm;
+                s.created_at = at;
+                s.local_time = at.naive_utc();
+            };
+            match unit.specimens.get(&id).await {
+                Ok(Some(stored)) => {
+                    set(stored);
+                    Outcome::Specimen(Some(format!("{stored:?}")))
+                }
+                Ok(None) => {
+                    let mut new = Specimen::sample(specimen);
+                    set(&mut new);
+                    let shown = format!("{new:?}");
+                    match unit.specimens.add(new) {
+                        Ok(()) => Outcome::Specimen(Some(shown)),
+                        Err(e) => failed(e),
+                    }
+                }
+                Err(e) => failed(e),
+            }
+        }
         Step::Commit { uow } => match slots[uow].take() {
             Some(unit) => committed(unit.commit().await),
             None => Outcome::Idle,
@@ -527,6 +672,12 @@ fn agree(program: &[Step], expected: &Trace, actual: &Trace, backend: &str) -> R
             expected.entries, actual.entries
         ));
     }
+    if expected.specimens != actual.specimens {
+        return Err(format!(
+            "stored specimens at the end:\n  in_memory: {:?}\n  {backend}: {:?}",
+            expected.specimens, actual.specimens
+        ));
+    }
     Ok(())
 }
 
@@ -534,7 +685,7 @@ fn agree(program: &[Step], expected: &Trace, actual: &Trace, backend: &str) -> R
 /// and compares.
 async fn compare(store: &SqlxStore, backend: &str, program: &Program) -> Result<Trace, String> {
     let program = program.expanded();
-    raw_sql::clear(store, &["ledger_entries", "accounts"]).await;
+    raw_sql::clear(store, &["ledger_entries", "accounts", "specimens"]).await;
     let expected = run(&InMemoryStore::new(), &program).await;
     let actual = run(store, &program).await;
     agree(&program, &expected, &actual, backend)?;
@@ -562,6 +713,8 @@ struct Tally {
     duplicates: u64,
     not_found: u64,
     reruns: u64,
+    stamps: u64,
+    refused: u64,
 }
 
 impl Tally {
@@ -582,6 +735,8 @@ impl Tally {
             Outcome::Failed(Failure::Conflict { .. }) => self.conflicts += 1,
             Outcome::Failed(Failure::Duplicate { .. }) => self.duplicates += 1,
             Outcome::Failed(Failure::NotFound { .. }) => self.not_found += 1,
+            Outcome::Specimen(_) => self.stamps += 1,
+            Outcome::Failed(Failure::Encode { .. }) => self.refused += 1,
             Outcome::Retried {
                 attempts,
                 rival,
@@ -630,7 +785,7 @@ fn in_memory_against<B: Backend<Store = SqlxStore>>() {
         Ok(()) => {
             let t = tally.into_inner();
             uow_tests::report(&format!(
-                "differential in_memory vs {}: {} programs agreed ({} steps, {} commits returning {} events, {} conflicts, {} duplicates, {} not found, {} retry re-runs) in {:.1} s",
+                "differential in_memory vs {}: {} programs agreed ({} steps, {} commits returning {} events, {} conflicts, {} duplicates, {} not found, {} retry re-runs, {} specimens written with edge values, {} commits refused for a value no store holds) in {:.1} s",
                 B::NAME,
                 t.programs,
                 t.steps,
@@ -640,6 +795,8 @@ fn in_memory_against<B: Backend<Store = SqlxStore>>() {
                 t.duplicates,
                 t.not_found,
                 t.reruns,
+                t.stamps,
+                t.refused,
                 started.elapsed().as_secs_f64()
             ));
         }

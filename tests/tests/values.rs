@@ -6,10 +6,11 @@
 //! text, so nothing a value holds changes a statement. (Identifiers are
 //! validated at compile time: see the `tests/ui` cases.)
 //!
-//! Where the databases differ, each backend's answer is pinned here:
-//! PostgreSQL rejects NUL in text and a megabyte in an indexed column,
-//! MySQL/MariaDB a key longer than 255 characters and floats that are not
-//! finite, SQLite turns a NaN into NULL (rejected by the NOT NULL column).
+//! Every backend and the in-memory store give the same answer: what one
+//! database cannot hold (NUL in text — PostgreSQL; a key longer than 255
+//! characters — MySQL/MariaDB's key columns; floats that are not finite —
+//! SQLite and MySQL/MariaDB) is refused at commit everywhere with
+//! `Error::Encode` (see `uow_core::check_storable`).
 
 use uow_core::{Aggregate, Error, Store, Value, encode_row, unit_of_work};
 use uow_tests::backends::Backend;
@@ -197,17 +198,13 @@ mod scenarios {
         }
     }
 
-    /// A NUL byte in text: PostgreSQL's text cannot hold it (a clear
-    /// backend error at commit); the other backends keep it.
+    /// A NUL byte in text: PostgreSQL's text cannot hold it, so every
+    /// store refuses it at commit.
     pub async fn a_nul_byte_round_trips_or_is_a_clear_error<B: Backend>() {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
         };
-        let expected = if B::NAME == "postgres" {
-            Fate::Rejected
-        } else {
-            Fate::RoundTrip
-        };
+        let expected = Fate::Rejected;
         assert_eq!(fate(&store, &note("nul\0in the id")).await, expected);
         let mut in_body = note("nul-in-body");
         in_body.body = "before\0after".to_owned();
@@ -222,8 +219,8 @@ mod scenarios {
         assert_eq!(fate(&store, &in_bytes).await, Fate::RoundTrip);
     }
 
-    /// A megabyte in an unbounded column round-trips everywhere; in an
-    /// indexed column it is rejected where the index cannot hold it.
+    /// A megabyte in an unbounded column round-trips everywhere; in a key
+    /// column it is refused everywhere (keys hold 255 characters).
     pub async fn a_megabyte_string_round_trips_or_is_a_clear_error<B: Backend>() {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
@@ -237,12 +234,9 @@ mod scenarios {
 
         let mut title = note("megabyte-title");
         title.title = megabyte.clone();
-        let expected = match B::NAME {
-            // The index on the finder column: PostgreSQL's B-tree entries are
-            // limited to about 2.7 kB, MySQL's key column is VARCHAR(255).
-            "postgres" | "mysql" => Fate::Rejected,
-            _ => Fate::RoundTrip,
-        };
+        // MySQL's key columns are VARCHAR(255), PostgreSQL's B-tree entries
+        // are limited to about 2.7 kB: every store refuses a longer key.
+        let expected = Fate::Rejected;
         assert_eq!(fate(&store, &title).await, expected);
 
         let mut id = note(&megabyte);
@@ -281,8 +275,8 @@ mod scenarios {
     }
 
     /// Finite float extremes round-trip bit for bit (including -0.0 and
-    /// subnormals); infinities and NaN round-trip where the database has
-    /// them and are rejected where it has not.
+    /// subnormals); infinities and NaN, which SQLite and MySQL/MariaDB
+    /// cannot store, are refused by every store.
     pub async fn extreme_floats_round_trip_or_are_a_clear_error<B: Backend>() {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
@@ -311,10 +305,7 @@ mod scenarios {
             (f32::NAN, f64::NAN),
         ];
         for (i, (single, double)) in not_finite.into_iter().enumerate() {
-            let expected = match (B::NAME, double.is_nan()) {
-                ("mysql", _) | ("sqlite", true) => Fate::Rejected,
-                _ => Fate::RoundTrip,
-            };
+            let expected = Fate::Rejected;
             let mut n = note(&format!("not-finite-{i}"));
             n.double = double;
             assert_eq!(fate(&store, &n).await, expected, "double {double}");
@@ -325,13 +316,8 @@ mod scenarios {
     }
 
     /// Ids and finder values that differ only in trailing spaces are
-    /// different values.
-    ///
-    /// Not on MySQL/MariaDB: their `utf8mb4_bin` collation pads with spaces,
-    /// so there `"a"` and `"a "` are one key (a duplicate on insert, both
-    /// found by a finder). A NO PAD collation would fix it, but MySQL 8
-    /// (`utf8mb4_0900_bin`) and MariaDB (`utf8mb4_nopad_bin`) name theirs
-    /// differently; a known divergence of that backend.
+    /// different values (on MariaDB, uow's tables use the no-pad
+    /// `utf8mb4_nopad_bin` collation).
     pub async fn keys_that_differ_only_in_trailing_spaces_are_distinct<B: Backend>() {
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
@@ -342,17 +328,11 @@ mod scenarios {
     }
 }
 
-mod trailing_spaces {
-    use super::scenarios;
-    uow_tests::on_backends!([in_memory, sqlite, postgres] scenarios: [
-        keys_that_differ_only_in_trailing_spaces_are_distinct,
-    ]);
-}
-
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     strings_shaped_like_sql_round_trip_in_every_column,
     a_nul_byte_round_trips_or_is_a_clear_error,
     a_megabyte_string_round_trips_or_is_a_clear_error,
     extreme_integers_round_trip,
     extreme_floats_round_trip_or_are_a_clear_error,
+    keys_that_differ_only_in_trailing_spaces_are_distinct,
 ]);

@@ -5,7 +5,7 @@
 use std::fmt::Debug;
 
 use crate::error::Error;
-use crate::value::{ColumnKind, ColumnValue, Value, ValueError};
+use crate::value::{ColumnKind, ColumnValue, Value, ValueError, check_storable};
 
 /// Something with an identity that outlives changes to its attributes.
 ///
@@ -157,6 +157,15 @@ impl ColumnMeta {
         self.role == ColumnRole::Finder
     }
 
+    /// Whether the column is a key: the id, a `unique` or a `find_by`
+    /// column (limited to [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) characters).
+    pub fn is_key(&self) -> bool {
+        matches!(
+            self.role,
+            ColumnRole::Id | ColumnRole::Unique | ColumnRole::Finder
+        )
+    }
+
     /// Whether the column carries a unique constraint (besides the id).
     pub fn is_unique(&self) -> bool {
         self.role == ColumnRole::Unique
@@ -182,17 +191,49 @@ pub fn decode_row<A: Aggregate, R: RowSource + ?Sized>(row: &R) -> Result<A, Err
     })
 }
 
-/// Encodes `aggregate` into a row, turning a failure into [`Error::Encode`].
+/// Encodes `aggregate` into a row, turning a failure into [`Error::Encode`]:
+/// a field's conversion failing, or a value that some store could not hold
+/// exactly ([`check_storable`]), so that every store, the in-memory one
+/// included, refuses the same values.
 pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
     let meta = A::META;
     let mut row = Vec::with_capacity(meta.columns.len());
-    aggregate.encode(&mut row).map_err(|e| Error::Encode {
+    let failed = |e: FieldError| Error::Encode {
         aggregate: meta.name,
         field: meta.columns.get(e.column).map_or("?", |c| c.field),
-        id: id_text::<A>(aggregate.id()),
+        id: short_id_text::<A>(aggregate.id()),
         reason: e.error.to_string(),
-    })?;
+    };
+    aggregate.encode(&mut row).map_err(failed)?;
+    for (column, (value, meta)) in row.iter_mut().zip(meta.columns).enumerate() {
+        at_column_scale(meta, value)
+            .and_then(|()| check_storable(meta.kind, meta.is_key(), value))
+            .map_err(|error| failed(FieldError { column, error }))?;
+    }
     Ok(row)
+}
+
+/// A decimal of a `decimal(precision, scale)` column at the column's scale
+/// (see [`fixed_scale`](crate::fixed_scale)); any other value as it is.
+fn at_column_scale(column: &ColumnMeta, value: &mut Value) -> Result<(), ValueError> {
+    if let (ColumnKind::FixedDecimal { precision, scale }, Value::Decimal(text)) =
+        (column.kind, &*value)
+    {
+        *value = Value::Decimal(crate::fixed_scale(text, precision, scale)?);
+    }
+    Ok(())
+}
+
+/// A lookup key as column `column` stores it: a decimal at the column's
+/// scale when it fits (one that does not fit matches nothing, on every
+/// store).
+#[doc(hidden)]
+pub fn key_in_column(column: &ColumnMeta, mut value: Value) -> Value {
+    let original = value.clone();
+    match at_column_scale(column, &mut value) {
+        Ok(()) => value,
+        Err(_) => original,
+    }
 }
 
 /// The id of an aggregate as it appears in error messages.
@@ -200,5 +241,16 @@ pub fn id_text<A: Aggregate>(id: &A::Id) -> String {
     match id.to_value() {
         Ok(v) => v.to_string(),
         Err(_) => format!("{id:?}"),
+    }
+}
+
+/// [`id_text`], a very long one (that a store refused, say) cut short
+/// rather than repeated whole.
+fn short_id_text<A: Aggregate>(id: &A::Id) -> String {
+    const SHOWN: usize = 64;
+    let text = id_text::<A>(id);
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+        None => text,
     }
 }

@@ -75,7 +75,11 @@ pub use repository::Repository;
 pub use retry::{Retryable, retry};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
 pub use unit_of_work::UnitOfWork;
-pub use value::{ColumnKind, ColumnValue, Key, Value, ValueError, format_uuid, parse_uuid};
+pub use value::{
+    ColumnKind, ColumnValue, FIRST_DAY, FIRST_MICRO, Key, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH,
+    MAX_KEY_LEN, Value, ValueError, check_storable, decimal_from_sort_key, decimal_sort_key,
+    fixed_scale,
+};
 
 #[cfg(feature = "derive")]
 pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};
@@ -167,6 +171,35 @@ pub mod __private {
     /// The storage kind of a field type; spans errors at the field's type.
     pub const fn kind_of<T: ColumnValue>() -> crate::ColumnKind {
         T::KIND
+    }
+
+    /// The kind of a `#[aggregate(decimal(precision = P, scale = S))]`
+    /// field: the field's kind must be [`ColumnKind::Decimal`]
+    /// (`rust_decimal::Decimal` or an `Option` of one), `precision` 1 to 28
+    /// (every value then fits a `Decimal`) and `scale` at most `precision`.
+    /// Evaluated in the `META` constant, so a mistake is a compile error.
+    ///
+    /// [`ColumnKind::Decimal`]: crate::ColumnKind::Decimal
+    pub const fn fixed_decimal(
+        kind: crate::ColumnKind,
+        precision: u32,
+        scale: u32,
+    ) -> crate::ColumnKind {
+        if !matches!(kind, crate::ColumnKind::Decimal) {
+            panic!(
+                "`decimal(precision = .., scale = ..)` is for a `rust_decimal::Decimal` field (or an `Option` of one)"
+            );
+        }
+        if precision == 0 || precision > 28 {
+            panic!("the `precision` of `decimal(..)` is 1 to 28: the digits a Decimal holds");
+        }
+        if scale > precision {
+            panic!("the `scale` of `decimal(..)` is at most its `precision`");
+        }
+        crate::ColumnKind::FixedDecimal {
+            precision: precision as u8,
+            scale: scale as u8,
+        }
     }
 
     /// Whether a field type is nullable.

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
@@ -62,30 +62,12 @@ pub fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// A new UUID version 7: 48 bits of Unix milliseconds, then bits from a
-/// per-process random seed and a counter, so ids made by one process sort in
-/// the order they were made and ids of different processes do not collide.
+/// A new UUID version 7 (`uuid::Uuid::now_v7`): 48 bits of Unix
+/// milliseconds, then a counter and random bits, so ids made by one process
+/// sort in the order they were made and ids of different processes do not
+/// collide.
 pub fn new_event_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let seed = *SEED.get_or_init(|| {
-        use std::hash::{BuildHasher, Hasher};
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(now_micros() as u64);
-        hasher.write_u32(std::process::id());
-        hasher.finish()
-    });
-    let millis = (now_micros() / 1_000) as u64 & 0xFFFF_FFFF_FFFF;
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut bytes = [0u8; 16];
-    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    // 12 bits of counter after the version nibble, 62 bits of seed and counter.
-    let rand_a = (count & 0x0FFF) as u16 | 0x7000;
-    bytes[6..8].copy_from_slice(&rand_a.to_be_bytes());
-    let rand_b =
-        (seed ^ (count >> 12).rotate_left(17)) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000;
-    bytes[8..].copy_from_slice(&rand_b.to_be_bytes());
-    crate::value::format_uuid(&bytes)
+    uuid::Uuid::now_v7().hyphenated().to_string()
 }
 
 /// Builds the outbox records of a commit's events.
@@ -319,7 +301,7 @@ mod tests {
         assert_eq!(ids, sorted);
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1000);
         assert_eq!(&ids[0][14..15], "7", "version nibble");
-        assert!(crate::value::parse_uuid(&ids[0]).is_some());
+        assert!(uuid::Uuid::parse_str(&ids[0]).is_ok());
     }
 
     #[test]

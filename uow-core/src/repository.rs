@@ -265,12 +265,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
 /// The stored form of a lookup key for column `column` of `A`.
 fn key_value<A: Aggregate, K: Key + ?Sized>(key: &K, column: usize) -> Result<Value, Error> {
-    key.key_value().map_err(|e| Error::Encode {
-        aggregate: A::META.name,
-        field: A::META.columns.get(column).map_or("?", |c| c.field),
-        id: "(lookup key)".to_owned(),
-        reason: e.to_string(),
-    })
+    let meta = A::META.columns.get(column);
+    key.key_value()
+        .map(|v| match meta {
+            Some(c) => crate::aggregate::key_in_column(c, v),
+            None => v,
+        })
+        .map_err(|e| Error::Encode {
+            aggregate: A::META.name,
+            field: A::META.columns.get(column).map_or("?", |c| c.field),
+            id: "(lookup key)".to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 fn snapshot_id<A: Aggregate>(id: &A::Id) -> Result<Value, Error> {

@@ -43,8 +43,18 @@ pub enum ColumnKind {
     Date,
     /// A time of day, microsecond precision.
     Time,
-    /// An exact decimal number.
+    /// An exact decimal number, with its scale.
     Decimal,
+    /// An exact decimal of at most `precision` digits, `scale` of them after
+    /// the point (`#[aggregate(decimal(precision = P, scale = S))]`): a
+    /// `DECIMAL(P, S)`/`NUMERIC(P, S)` column. Every store keeps values at
+    /// scale `S` and refuses one that does not fit ([`fixed_scale`]).
+    FixedDecimal {
+        /// Digits in all.
+        precision: u8,
+        /// Digits after the point.
+        scale: u8,
+    },
 }
 
 impl ColumnKind {
@@ -66,6 +76,7 @@ impl ColumnKind {
             ColumnKind::Date => "date",
             ColumnKind::Time => "time",
             ColumnKind::Decimal => "decimal",
+            ColumnKind::FixedDecimal { .. } => "decimal(precision, scale)",
         }
     }
 }
@@ -101,7 +112,8 @@ pub enum Value {
     Date(i32),
     /// Microseconds since midnight.
     Time(i64),
-    /// A decimal number in its canonical text form (`"-12.50"`).
+    /// A decimal number in its canonical text form (`"-12.50"`): digits after
+    /// the point are its scale, kept by every store.
     Decimal(String),
 }
 
@@ -169,9 +181,15 @@ impl Ord for Value {
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
             (Float(a), Float(b)) => a.total_cmp(b),
-            (Text(a), Text(b)) | (Json(a), Json(b)) | (Decimal(a), Decimal(b)) => {
-                a.as_bytes().cmp(b.as_bytes())
-            }
+            (Text(a), Text(b)) | (Json(a), Json(b)) => a.as_bytes().cmp(b.as_bytes()),
+            // In numeric order, then by scale (`1.0` < `1.00` < `1.5`), as
+            // the databases compare uow's decimal columns; the text breaks
+            // the tie of two spellings of one decimal, so that equal values
+            // hash alike.
+            (Decimal(a), Decimal(b)) if a == b => Ordering::Equal,
+            (Decimal(a), Decimal(b)) => decimal_sort_key(a)
+                .cmp(&decimal_sort_key(b))
+                .then_with(|| a.as_bytes().cmp(b.as_bytes())),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) | (Time(a), Time(b)) => a.cmp(b),
@@ -211,7 +229,7 @@ impl fmt::Display for Value {
                 f.write_str("0x")?;
                 v.iter().try_for_each(|b| write!(f, "{b:02x}"))
             }
-            Value::Uuid(b) => write!(f, "{}", format_uuid(b)),
+            Value::Uuid(b) => write!(f, "{}", uuid::Uuid::from_bytes(*b).hyphenated()),
             Value::Timestamp(v) => write!(f, "{v}µs"),
             Value::Date(v) => write!(f, "day {v}"),
             Value::Time(v) => write!(f, "{v}µs after midnight"),
@@ -219,32 +237,305 @@ impl fmt::Display for Value {
     }
 }
 
-/// The hyphenated lower-case form of a UUID (`67e55044-10b1-426f-9247-bb680e5fe0c8`).
-pub fn format_uuid(bytes: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+/// The first day a date column holds on every backend: 0001-01-01, as days
+/// since 1970-01-01.
+pub const FIRST_DAY: i32 = -719_162;
+/// The last day a date column holds on every backend: 9999-12-31.
+pub const LAST_DAY: i32 = 2_932_896;
+/// The first instant a timestamp column holds: 0001-01-01 00:00:00.
+pub const FIRST_MICRO: i64 = FIRST_DAY as i64 * MICROS_PER_DAY;
+/// The last instant a timestamp column holds: 9999-12-31 23:59:59.999999.
+pub const LAST_MICRO: i64 = (LAST_DAY as i64 + 1) * MICROS_PER_DAY - 1;
+/// The deepest nesting of arrays and objects a JSON column holds (MariaDB
+/// refuses 32; serde_json reads up to 128).
+pub const MAX_JSON_DEPTH: usize = 31;
+/// The most characters (text) or bytes (bytes) a key column — the id, a
+/// `unique` or a `find_by` field — holds (MariaDB indexes `VARCHAR(255)`).
+pub const MAX_KEY_LEN: usize = 255;
+
+/// Checks that every store can hold `value` in a column of `kind` exactly,
+/// `key` for an id, `unique` or `find_by` column. A value that fails is
+/// refused at commit by every store alike (the in-memory store included), so
+/// nothing is stored that one backend would change, reject late, or fail to
+/// read back:
+///
+/// - text without NUL characters (PostgreSQL cannot store them), a key of at
+///   most [`MAX_KEY_LEN`] characters (bytes: bytes);
+/// - integers within the column's width;
+/// - finite floats;
+/// - JSON without NUL characters, nested at most [`MAX_JSON_DEPTH`] deep;
+/// - dates and timestamps in the years 1 to 9999, times of day within a day;
+/// - decimals in the canonical text form ([`decimal_sort_key`] accepts it).
+pub fn check_storable(kind: ColumnKind, key: bool, value: &Value) -> Result<(), ValueError> {
+    let refuse = |why: String| Err(ValueError::new(why));
+    match value {
+        Value::Text(text) => {
+            if text.contains('\0') {
+                return refuse(
+                    "the text contains a NUL character, which PostgreSQL cannot store".into(),
+                );
+            }
+            if key && text.chars().nth(MAX_KEY_LEN).is_some() {
+                return refuse(format!(
+                    "a key column holds at most {MAX_KEY_LEN} characters; this text has {}",
+                    text.chars().count()
+                ));
+            }
         }
-        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        Value::Bytes(bytes) if key && bytes.len() > MAX_KEY_LEN => {
+            return refuse(format!(
+                "a key column holds at most {MAX_KEY_LEN} bytes; these are {}",
+                bytes.len()
+            ));
+        }
+        Value::Int(v) => {
+            let (fits, width) = match kind {
+                ColumnKind::SmallInt => (i16::try_from(*v).is_ok(), "16"),
+                ColumnKind::Int => (i32::try_from(*v).is_ok(), "32"),
+                _ => (true, "64"),
+            };
+            if !fits {
+                return refuse(format!("{v} does not fit the column's {width}-bit integer"));
+            }
+        }
+        Value::Float(v) if !v.is_finite() => {
+            return refuse(format!(
+                "{v} is not a finite number; SQLite and MySQL/MariaDB cannot store it"
+            ));
+        }
+        Value::Json(text) => check_json(text)?,
+        Value::Date(d) if !(FIRST_DAY..=LAST_DAY).contains(d) => {
+            return refuse(format!(
+                "day {d} after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+            ));
+        }
+        Value::Timestamp(t) if !(FIRST_MICRO..=LAST_MICRO).contains(t) => {
+            return refuse(format!(
+                "{t}µs after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+            ));
+        }
+        Value::Time(t) if !(0..MICROS_PER_DAY).contains(t) => {
+            return refuse(format!("{t}µs is not a time of day"));
+        }
+        Value::Decimal(text) if decimal_sort_key(text).is_none() => {
+            return refuse(format!(
+                "`{text}` is not a decimal in canonical form (digits, an optional point and digits)"
+            ));
+        }
+        _ => {}
     }
-    s
+    Ok(())
 }
 
-/// Parses the hyphenated (or plain 32-digit) form of a UUID.
-pub fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let digits: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
-    if digits.len() != 32 {
+/// No NUL (escaped `\u0000`), and arrays and objects nested at most
+/// [`MAX_JSON_DEPTH`] deep.
+fn check_json(text: &str) -> Result<(), ValueError> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+                if b == b'u' && bytes.get(i + 1..i + 5) == Some(b"0000") {
+                    return Err(ValueError::new(
+                        "the JSON document contains a NUL character (\\u0000), which PostgreSQL cannot store",
+                    ));
+                }
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'-' if negative_zero(&bytes[i + 1..]) => {
+                return Err(ValueError::new(
+                    "the JSON document holds a negative zero, which PostgreSQL's JSONB stores as 0",
+                ));
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            0 => return Err(ValueError::new("the JSON document contains a NUL byte")),
+            _ => {}
+        }
+    }
+    if deepest > MAX_JSON_DEPTH {
+        return Err(ValueError::new(format!(
+            "the JSON document nests {deepest} deep; every backend reads at most {MAX_JSON_DEPTH}"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the JSON number after a `-` is zero (`0`, `0.0`, `0e5`).
+fn negative_zero(number: &[u8]) -> bool {
+    let mantissa = number
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .copied()
+        .collect::<Vec<u8>>();
+    !mantissa.is_empty() && mantissa.iter().all(|b| matches!(b, b'0' | b'.'))
+}
+
+/// `text`, a decimal in canonical form, at exactly `scale` digits after the
+/// point (`1.5` at scale 4 is `1.5000`), for a column of `precision` digits;
+/// an error if the value has non-zero digits beyond `scale` (it would be
+/// rounded) or more than `precision - scale` before the point.
+///
+/// ```
+/// use uow_core::fixed_scale;
+/// assert_eq!(fixed_scale("1.5", 19, 4).unwrap(), "1.5000");
+/// assert_eq!(fixed_scale("-2.10000", 19, 4).unwrap(), "-2.1000");
+/// assert!(fixed_scale("1.23456", 19, 4).is_err());
+/// assert!(fixed_scale("123456", 7, 2).is_err());
+/// ```
+pub fn fixed_scale(text: &str, precision: u8, scale: u8) -> Result<String, ValueError> {
+    let (negative, int, frac) = decimal_parts(text)
+        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))?;
+    let scale = usize::from(scale);
+    let (kept, dropped) = frac.split_at(frac.len().min(scale));
+    if dropped.bytes().any(|b| b != b'0') {
+        return Err(ValueError::new(format!(
+            "{text} has {} digits after the point; the column keeps {scale}: round it first",
+            frac.trim_end_matches('0').len()
+        )));
+    }
+    let int = int.trim_start_matches('0');
+    let room = usize::from(precision).saturating_sub(scale);
+    if int.len() > room {
+        return Err(ValueError::new(format!(
+            "{text} has {} digits before the point; the column holds {room} (precision {precision}, scale {scale})",
+            int.len()
+        )));
+    }
+    let digits = format!("{int}{kept}{}", "0".repeat(scale - kept.len()));
+    let digits = digits.trim_start_matches('0').to_owned();
+    Ok(scaled_text(negative && !digits.is_empty(), digits, scale))
+}
+
+/// The sign, integer digits and fraction digits of a decimal in canonical
+/// text form (`-12.50`): an optional `-`, at least one digit, optionally a
+/// point and at least one digit.
+fn decimal_parts(text: &str) -> Option<(bool, &str, &str)> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let valid = !int.is_empty()
+        && digits(int)
+        && digits(frac)
+        && (!frac.is_empty() || !unsigned.ends_with('.'));
+    valid.then_some((negative, int, frac))
+}
+
+/// The text under which decimals sort in numeric order, then by scale, and
+/// from which the decimal, with its scale, is read back exactly
+/// ([`decimal_from_sort_key`]). SQLite and MySQL/MariaDB store decimals as
+/// this text, in a binary collation, so that `ORDER BY` and comparisons on
+/// the column follow the numbers and a value keeps its scale (`1234.50`
+/// stays `1234.50`).
+///
+/// The form: a class letter (`N` negative, `O` zero, `P` positive); for
+/// non-zero values the decimal exponent plus 500 in three digits (for
+/// negatives subtracted from 999) and the significant digits (for negatives
+/// each subtracted from 9, then `~`); then `,` and the scale in three digits.
+/// `1234.50` is `P50412345,002`, `-9.5` is `N49804~,001`, `0.00` is `O,002`.
+/// `None` for text that is not a decimal in canonical form, or whose
+/// exponent or scale exceed three digits.
+///
+/// ```
+/// use uow_core::{decimal_from_sort_key, decimal_sort_key};
+/// let key = decimal_sort_key("1234.50").unwrap();
+/// assert_eq!(key, "P50412345,002");
+/// assert!(decimal_sort_key("9.00").unwrap() < decimal_sort_key("10.00").unwrap());
+/// assert_eq!(decimal_from_sort_key(&key).as_deref(), Some("1234.50"));
+/// ```
+pub fn decimal_sort_key(text: &str) -> Option<String> {
+    let (negative, int, frac) = decimal_parts(text)?;
+    let scale = frac.len();
+    if scale > 999 {
         return None;
     }
-    let mut out = [0u8; 16];
-    for (i, pair) in digits.chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
+    let all: String = [int, frac].concat();
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some(format!("O,{scale:03}"));
     }
-    Some(out)
+    let exponent = significant.len() as i64 - scale as i64 + 500;
+    if !(0..=999).contains(&exponent) {
+        return None;
+    }
+    let mantissa = significant.trim_end_matches('0');
+    Some(if negative {
+        let complement: String = mantissa
+            .bytes()
+            .map(|d| char::from(b'9' - (d - b'0')))
+            .collect();
+        format!("N{:03}{complement}~,{scale:03}", 999 - exponent)
+    } else {
+        format!("P{exponent:03}{mantissa},{scale:03}")
+    })
+}
+
+/// The decimal, in canonical text form with its scale, that
+/// [`decimal_sort_key`] encoded as `key`; `None` if `key` is not such a key.
+pub fn decimal_from_sort_key(key: &str) -> Option<String> {
+    let number = |s: &str| -> Option<i64> {
+        (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (body, scale) = key.get(1..)?.rsplit_once(',')?;
+    let scale = usize::try_from(number(scale)?).ok()?;
+    let (negative, exponent, mantissa) = match key.as_bytes()[0] {
+        b'O' if body.is_empty() => return Some(scaled_text(false, String::new(), scale)),
+        b'P' => (false, number(body.get(..3)?)?, body.get(3..)?.to_owned()),
+        b'N' => {
+            let digits = body.get(3..)?.strip_suffix('~')?;
+            let plain: Option<String> = digits
+                .bytes()
+                .map(|d| d.is_ascii_digit().then(|| char::from(b'9' - (d - b'0'))))
+                .collect();
+            (true, 999 - number(body.get(..3)?)?, plain?)
+        }
+        _ => return None,
+    };
+    let canonical = !mantissa.is_empty()
+        && mantissa.bytes().all(|b| b.is_ascii_digit())
+        && !mantissa.starts_with('0')
+        && !mantissa.ends_with('0');
+    // The integer `value * 10^scale`: the mantissa and this many zeros.
+    let zeros = exponent - 500 + scale as i64 - mantissa.len() as i64;
+    if !canonical || zeros < 0 {
+        return None;
+    }
+    let digits = mantissa + &"0".repeat(usize::try_from(zeros).ok()?);
+    Some(scaled_text(negative, digits, scale))
+}
+
+/// `digits` (an integer without leading zeros, empty for zero) with a point
+/// `scale` digits from the right: `12345`, 2 → `123.45`.
+fn scaled_text(negative: bool, digits: String, scale: usize) -> String {
+    let padded = if digits.len() <= scale {
+        "0".repeat(scale + 1 - digits.len()) + &digits
+    } else {
+        digits
+    };
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    let sign = if negative { "-" } else { "" };
+    if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
 }
 
 /// Why a value could not be converted to or from a field's type.
@@ -499,8 +790,14 @@ impl ColumnValue for uuid::Uuid {
 #[cfg(feature = "decimal")]
 impl ColumnValue for rust_decimal::Decimal {
     const KIND: ColumnKind = ColumnKind::Decimal;
+    /// The decimal with its scale (`1234.50`); a negative zero is stored as
+    /// zero of the same scale, as the databases store it.
     fn to_value(&self) -> Result<Value, ValueError> {
-        Ok(Value::Decimal(self.to_string()))
+        let mut value = *self;
+        if value.is_zero() {
+            value.set_sign_positive(true);
+        }
+        Ok(Value::Decimal(value.to_string()))
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
@@ -512,7 +809,6 @@ impl ColumnValue for rust_decimal::Decimal {
     }
 }
 
-#[cfg(any(feature = "chrono", feature = "time"))]
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 #[cfg(feature = "chrono")]
@@ -524,6 +820,17 @@ mod chrono_impls {
         NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
     }
 
+    /// chrono represents a leap second as a nanosecond count of a second or
+    /// more; no database uow supports stores one.
+    fn no_leap_second(nanosecond: u32) -> Result<(), ValueError> {
+        if nanosecond >= 1_000_000_000 {
+            return Err(ValueError::new(
+                "a leap second (second 60) cannot be stored: no backend holds one",
+            ));
+        }
+        Ok(())
+    }
+
     fn naive_from_micros(micros: i64) -> Result<NaiveDateTime, ValueError> {
         DateTime::<Utc>::from_timestamp_micros(micros)
             .map(|t| t.naive_utc())
@@ -533,8 +840,10 @@ mod chrono_impls {
     impl ColumnValue for DateTime<Utc> {
         const KIND: ColumnKind = ColumnKind::TimestampTz;
         /// Stored with microsecond precision: nanoseconds are truncated, on
-        /// every backend alike.
+        /// every backend and the in-memory store alike. A leap second is
+        /// refused.
         fn to_value(&self) -> Result<Value, ValueError> {
+            no_leap_second(self.nanosecond())?;
             Ok(Value::Timestamp(self.timestamp_micros()))
         }
         fn from_value(value: Value) -> Result<Self, ValueError> {
@@ -548,6 +857,7 @@ mod chrono_impls {
     impl ColumnValue for NaiveDateTime {
         const KIND: ColumnKind = ColumnKind::Timestamp;
         fn to_value(&self) -> Result<Value, ValueError> {
+            no_leap_second(self.nanosecond())?;
             Ok(Value::Timestamp(self.and_utc().timestamp_micros()))
         }
         fn from_value(value: Value) -> Result<Self, ValueError> {
@@ -579,6 +889,7 @@ mod chrono_impls {
     impl ColumnValue for NaiveTime {
         const KIND: ColumnKind = ColumnKind::Time;
         fn to_value(&self) -> Result<Value, ValueError> {
+            no_leap_second(self.nanosecond())?;
             let micros = i64::from(self.num_seconds_from_midnight()) * 1_000_000
                 + i64::from(self.nanosecond() / 1_000);
             Ok(Value::Time(micros))
@@ -706,15 +1017,100 @@ mod tests {
     }
 
     #[test]
-    fn uuid_text_round_trips() {
+    fn uuids_show_hyphenated() {
         let bytes = [
             0x67, 0xe5, 0x50, 0x44, 0x10, 0xb1, 0x42, 0x6f, 0x92, 0x47, 0xbb, 0x68, 0x0e, 0x5f,
             0xe0, 0xc8,
         ];
-        let text = format_uuid(&bytes);
-        assert_eq!(text, "67e55044-10b1-426f-9247-bb680e5fe0c8");
-        assert_eq!(parse_uuid(&text), Some(bytes));
-        assert_eq!(parse_uuid("not a uuid"), None);
+        assert_eq!(
+            Value::Uuid(bytes).to_string(),
+            "67e55044-10b1-426f-9247-bb680e5fe0c8"
+        );
+    }
+
+    #[test]
+    fn decimal_sort_keys_round_trip_and_sort_numerically() {
+        let ordered = [
+            "-79228162514264337593543950335",
+            "-10.00",
+            "-9.5",
+            "-9.50",
+            "-9",
+            "-0.0000000000000000000000000001",
+            "0",
+            "0.00",
+            "0.0000000000000000000000000001",
+            "1",
+            "1.0",
+            "1.087654321098",
+            "9.00",
+            "10.00",
+            "1234.50",
+            "79228162514264337593543950335",
+        ];
+        for text in ordered {
+            let key = decimal_sort_key(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(decimal_from_sort_key(&key).as_deref(), Some(text), "{key}");
+        }
+        for pair in ordered.windows(2) {
+            let (a, b) = (
+                decimal_sort_key(pair[0]).unwrap(),
+                decimal_sort_key(pair[1]).unwrap(),
+            );
+            assert!(a < b, "{} ({a}) < {} ({b})", pair[0], pair[1]);
+            assert!(
+                Value::Decimal(pair[0].into()) < Value::Decimal(pair[1].into()),
+                "{pair:?}"
+            );
+        }
+        for bad in ["", "-", "1.", ".5", "1e5", "1,5", "+1", "--1", "0x10"] {
+            assert_eq!(decimal_sort_key(bad), None, "{bad:?}");
+        }
+        for bad in ["", "P", "P5011", "P501,002x", "Q501,000", "P5010,000"] {
+            assert_eq!(decimal_from_sort_key(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_scale_pads_or_refuses() {
+        assert_eq!(fixed_scale("0", 5, 2).unwrap(), "0.00");
+        assert_eq!(fixed_scale("-0.000", 5, 2).unwrap(), "0.00");
+        assert_eq!(fixed_scale("999.99", 5, 2).unwrap(), "999.99");
+        assert_eq!(fixed_scale("12", 5, 0).unwrap(), "12");
+        assert_eq!(fixed_scale("0012.300", 5, 2).unwrap(), "12.30");
+        assert!(fixed_scale("1000", 5, 2).is_err());
+        assert!(fixed_scale("0.001", 5, 2).is_err());
+    }
+
+    #[test]
+    fn values_a_database_cannot_hold_are_refused() {
+        use ColumnKind as K;
+        let ok = |kind, key, value: Value| check_storable(kind, key, &value);
+        assert!(ok(K::Text, false, Value::Text("a\0b".into())).is_err());
+        assert!(ok(K::Text, false, Value::Text("x".repeat(300))).is_ok());
+        assert!(ok(K::Text, true, Value::Text("é".repeat(255))).is_ok());
+        assert!(ok(K::Text, true, Value::Text("é".repeat(256))).is_err());
+        assert!(ok(K::Bytes, true, Value::Bytes(vec![0; 256])).is_err());
+        assert!(ok(K::Double, false, Value::Float(f64::NAN)).is_err());
+        assert!(ok(K::Double, false, Value::Float(f64::INFINITY)).is_err());
+        assert!(ok(K::SmallInt, false, Value::Int(40_000)).is_err());
+        assert!(ok(K::Int, false, Value::Int(i64::from(i32::MAX) + 1)).is_err());
+        assert!(ok(K::Date, false, Value::Date(FIRST_DAY)).is_ok());
+        assert!(ok(K::Date, false, Value::Date(FIRST_DAY - 1)).is_err());
+        assert!(ok(K::Date, false, Value::Date(LAST_DAY)).is_ok());
+        assert!(ok(K::Date, false, Value::Date(LAST_DAY + 1)).is_err());
+        assert!(ok(K::Timestamp, false, Value::Timestamp(LAST_MICRO)).is_ok());
+        assert!(ok(K::Timestamp, false, Value::Timestamp(LAST_MICRO + 1)).is_err());
+        assert!(ok(K::Time, false, Value::Time(MICROS_PER_DAY)).is_err());
+        assert!(ok(K::Decimal, false, Value::Decimal("1e3".into())).is_err());
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(ok(K::Json, false, Value::Json(deep(MAX_JSON_DEPTH))).is_ok());
+        assert!(ok(K::Json, false, Value::Json(deep(MAX_JSON_DEPTH + 1))).is_err());
+        assert!(ok(K::Json, false, Value::Json(r#"["[[[[\""]"#.into())).is_ok());
+        assert!(ok(K::Json, false, Value::Json(r#"["a\u0000b"]"#.into())).is_err());
+        assert!(ok(K::Json, false, Value::Json("[-0.0]".into())).is_err());
+        assert!(ok(K::Json, false, Value::Json("[-0]".into())).is_err());
+        assert!(ok(K::Json, false, Value::Json("[-0.5, \"-0\"]".into())).is_ok());
     }
 
     #[test]

@@ -89,7 +89,16 @@ pub struct AggregateField {
     pub find_by: Flag,
     pub unique: Flag,
     pub events: Flag,
+    pub decimal: Option<DecimalArgs>,
     pub unread: Unread,
+}
+
+/// `decimal(precision = P, scale = S)`.
+#[derive(Clone)]
+pub struct DecimalArgs {
+    pub path: Path,
+    pub precision: syn::LitInt,
+    pub scale: syn::LitInt,
 }
 
 /// `#[entity(...)]` on the struct.
@@ -170,12 +179,18 @@ pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
     };
     let mut out = AggregateField::default();
     let mut column = Setting::default();
+    let mut decimal = Setting::default();
     let mut unread = foreign_attrs(cx, attrs, scope, symbol::ENTITY);
     unread.absorb(read_attrs(cx, attrs, scope, |key, meta| {
         let target = match key {
             k if k == symbol::COLUMN => {
                 let value = value(cx, scope, key, meta, "a string", parse_string)?;
                 column.set(cx, scope, key, meta, value);
+                return Ok(());
+            }
+            k if k == symbol::DECIMAL => {
+                let value = decimal_args(cx, scope, key, meta)?;
+                decimal.set(cx, scope, key, meta, value);
                 return Ok(());
             }
             k if k == symbol::ID => &mut out.id,
@@ -189,6 +204,7 @@ pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
         flag(cx, scope, key, meta, target)
     }));
     out.column = column.into_inner();
+    out.decimal = decimal.into_inner();
     out.unread = unread;
     out
 }
@@ -468,6 +484,52 @@ fn value<T>(
     Ok(None)
 }
 
+/// Reads `decimal(precision = P, scale = S)`.
+fn decimal_args(
+    cx: &Ctxt,
+    scope: Scope,
+    key: Symbol,
+    meta: &ParseNestedMeta,
+) -> syn::Result<Option<DecimalArgs>> {
+    let example = format!("`#[{}({})]`", scope.attr, example_of(scope, key));
+    let path = &meta.path;
+    if !meta.input.peek(syn::token::Paren) {
+        let rest = skip_value(meta.input)?;
+        cx.error_spanned_by(
+            quote!(#path #rest),
+            format!("`{key}` takes a precision and a scale: {example}"),
+        );
+        return Ok(None);
+    }
+    let (mut precision, mut scale) = (None, None);
+    meta.parse_nested_meta(|inner| {
+        let slot = if inner.path.is_ident("precision") {
+            &mut precision
+        } else if inner.path.is_ident("scale") {
+            &mut scale
+        } else {
+            return Err(inner.error(format!("`{key}` takes `precision` and `scale`: {example}")));
+        };
+        let lit: syn::LitInt = inner.value()?.parse()?;
+        *slot = Some(lit);
+        Ok(())
+    })?;
+    match (precision, scale) {
+        (Some(precision), Some(scale)) => Ok(Some(DecimalArgs {
+            path: path.clone(),
+            precision,
+            scale,
+        })),
+        _ => {
+            cx.error_spanned_by(
+                path,
+                format!("`{key}` needs both a precision and a scale: {example}"),
+            );
+            Ok(None)
+        }
+    }
+}
+
 fn parse_string(input: ParseStream) -> syn::Result<LitStr> {
     input.parse()
 }
@@ -639,6 +701,8 @@ fn example_of(scope: Scope, key: Symbol) -> String {
         "column = \"name\"".to_owned()
     } else if key == symbol::CRATE {
         "crate = \"::uow_core\"".to_owned()
+    } else if key == symbol::DECIMAL {
+        "decimal(precision = 19, scale = 4)".to_owned()
     } else if key == symbol::EVENTS && scope.place == Place::Arguments {
         "events = MyEvent".to_owned()
     } else {

@@ -37,6 +37,8 @@ pub const VERSION: Symbol = Symbol("version");
 pub const COLUMN: Symbol = Symbol("column");
 /// Field flag: stored as one JSON document.
 pub const JSON: Symbol = Symbol("json");
+/// Field key: `decimal(precision = P, scale = S)`, a `DECIMAL(P, S)` column.
+pub const DECIMAL: Symbol = Symbol("decimal");
 /// Field flag: a `find_by_<field>` finder and an index.
 pub const FIND_BY: Symbol = Symbol("find_by");
 /// Field flag: a `get_by_<field>` getter and a unique constraint.
@@ -48,7 +50,8 @@ pub const OUTBOX: Symbol = Symbol("outbox");
 
 /// The keys each attribute accepts, by where it is written.
 pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, CRATE, EQ_BY_ID];
-pub const AGGREGATE_FIELD_KEYS: &[Symbol] = &[ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS];
+pub const AGGREGATE_FIELD_KEYS: &[Symbol] =
+    &[ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS, DECIMAL];
 pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];
 pub const ENTITY_FIELD_KEYS: &[Symbol] = &[ID];
 pub const COLUMN_VALUE_STRUCT_KEYS: &[Symbol] = &[CRATE];

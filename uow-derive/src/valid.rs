@@ -288,6 +288,12 @@ fn check_field(cx: &Ctxt, field: &Field) {
         return;
     }
 
+    if let (true, Some(decimal)) = (attrs.json.is_set(), &attrs.decimal) {
+        cx.error_spanned_by(
+            &decimal.path,
+            "`decimal` cannot be used on a `json` field: it is stored as one JSON document; remove `decimal`, or `json`",
+        );
+    }
     if attrs.json.is_set() {
         for (key, flag) in [
             (symbol::FIND_BY, attrs.find_by),

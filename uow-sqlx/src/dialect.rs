@@ -1,7 +1,14 @@
 //! What differs between the SQL databases: identifier quoting, placeholders,
 //! column types. One place per dialect; everything else is shared.
 
+use std::borrow::Cow;
+
 use uow_core::ColumnKind;
+
+/// The MySQL/MariaDB column of a decimal: its sort key
+/// (`uow_core::decimal_sort_key`, at most 40 ASCII characters for a
+/// `rust_decimal::Decimal`), compared byte by byte.
+const DECIMAL_KEY_TYPE: &str = "VARCHAR(64) COLLATE utf8mb4_nopad_bin";
 
 /// A SQL dialect uow generates statements for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -11,7 +18,9 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL 12+.
     Postgres,
-    /// MySQL 8 / MariaDB 10.6+.
+    /// MariaDB 10.6+ (tables uow creates use its `utf8mb4_nopad_bin`
+    /// collation) and MySQL 8 (whose tables a migration creates with
+    /// `utf8mb4_0900_bin`).
     MySql,
 }
 
@@ -49,12 +58,21 @@ impl Dialect {
     }
 
     /// The column type a kind is created as.
-    pub fn column_type(self, kind: ColumnKind) -> &'static str {
+    pub fn column_type(self, kind: ColumnKind) -> Cow<'static, str> {
         use ColumnKind::*;
-        match self {
+        if let FixedDecimal { precision, scale } = kind {
+            return match self {
+                // The sort key, at the column's scale.
+                Dialect::Sqlite => "TEXT".into(),
+                Dialect::Postgres => format!("NUMERIC({precision}, {scale})").into(),
+                Dialect::MySql => format!("DECIMAL({precision}, {scale})").into(),
+            };
+        }
+        let ty: &'static str = match self {
             // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
             // Dates, times, UUIDs and decimals are stored as text in a fixed
-            // format that sorts the way the values do.
+            // format that sorts the way the values do (decimals as their
+            // `uow_core::decimal_sort_key`).
             Dialect::Sqlite => match kind {
                 Bool | SmallInt | Int | BigInt => "INTEGER",
                 Real | Double => "REAL",
@@ -87,27 +105,31 @@ impl Dialect {
                 BigInt => "BIGINT",
                 Real => "FLOAT",
                 Double => "DOUBLE",
-                // Binary collation: comparisons are exact, as on the other
-                // backends and the in-memory store.
-                Text => "LONGTEXT COLLATE utf8mb4_bin",
+                // Binary, no-pad collation: comparisons are exact (`"a"` and
+                // `"a "` differ), as on the other backends and the in-memory
+                // store.
+                Text => "LONGTEXT COLLATE utf8mb4_nopad_bin",
                 Bytes => "LONGBLOB",
                 Json => "JSON",
                 Uuid => "BINARY(16)",
                 TimestampTz | Timestamp => "DATETIME(6)",
                 Date => "DATE",
                 Time => "TIME(6)",
-                Decimal => "DECIMAL(38, 10)",
+                // DECIMAL(p, s) drops a value's scale and holds no decimal
+                // of every scale: the sort key keeps both, in numeric order.
+                Decimal => DECIMAL_KEY_TYPE,
                 _ => "LONGTEXT",
             },
-        }
+        };
+        ty.into()
     }
 
     /// The column type for a key column (id, unique, finder): MySQL cannot
     /// index unbounded text.
-    pub fn key_column_type(self, kind: ColumnKind) -> &'static str {
+    pub fn key_column_type(self, kind: ColumnKind) -> Cow<'static, str> {
         match (self, kind) {
-            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_bin",
-            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)",
+            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_nopad_bin".into(),
+            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)".into(),
             _ => self.column_type(kind),
         }
     }

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Value};
 
 use crate::dialect::Dialect;
-use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row};
+use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy};
 use crate::outbox::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
@@ -96,12 +96,8 @@ impl<D: Driver> Writer<'_, D> {
     ) -> Result<(), Error> {
         let sql = self.statements.get(meta);
         let id = delete.id.to_string();
-        let stmt = D::bind(
-            sqlx::query(sql.delete.clone()),
-            delete.id,
-            meta.id_column().kind,
-        );
-        let stmt = D::bind(stmt, version(delete.expected), ColumnKind::BigInt);
+        let stmt = bind_value::<D>(sqlx::query(sql.delete.clone()), meta, meta.id, delete.id)?;
+        let stmt = bind_value::<D>(stmt, meta, meta.version, version(delete.expected))?;
         let affected = self
             .execute(stmt)
             .await
@@ -122,13 +118,13 @@ impl<D: Driver> Writer<'_, D> {
         let id_value = std::mem::replace(&mut row[meta.id], Value::Null);
         let id = id_value.to_string();
         let mut stmt = sqlx::query(sql.update.clone());
-        for (i, (value, column)) in row.into_iter().zip(meta.columns).enumerate() {
+        for (i, value) in row.into_iter().enumerate() {
             if i != meta.id {
-                stmt = D::bind(stmt, value, column.kind);
+                stmt = bind_value::<D>(stmt, meta, i, value)?;
             }
         }
-        let stmt = D::bind(stmt, id_value, meta.id_column().kind);
-        let stmt = D::bind(stmt, version(update.expected), ColumnKind::BigInt);
+        let stmt = bind_value::<D>(stmt, meta, meta.id, id_value)?;
+        let stmt = bind_value::<D>(stmt, meta, meta.version, version(update.expected))?;
         let affected = self
             .execute(stmt)
             .await
@@ -155,11 +151,11 @@ impl<D: Driver> Writer<'_, D> {
                     let ids = chunk.iter().map(|(id, _)| id);
                     match D::bind_array(sqlx::query(arrays.lock.clone()), ids, id_kind) {
                         Some(stmt) => statements.push(stmt),
-                        None => statements.extend(lock_lists::<D>(meta, &sql, chunk)),
+                        None => statements.extend(lock_lists::<D>(meta, &sql, chunk)?),
                     }
                 }
             }
-            None => statements.extend(lock_lists::<D>(meta, &sql, expected)),
+            None => statements.extend(lock_lists::<D>(meta, &sql, expected)?),
         }
         let mut stored = std::collections::HashMap::with_capacity(expected.len());
         for stmt in statements {
@@ -197,12 +193,11 @@ impl<D: Driver> Writer<'_, D> {
             let expected_first = chunk[0].expected;
             let mut stmt = batch_query::<D>(meta, &sql, Batch::Delete, size);
             for delete in chunk {
-                stmt = D::bind(stmt, delete.id, meta.id_column().kind);
-                stmt = D::bind(stmt, version(delete.expected), ColumnKind::BigInt);
+                stmt = bind_value::<D>(stmt, meta, meta.id, delete.id)?;
+                stmt = bind_value::<D>(stmt, meta, meta.version, version(delete.expected))?;
             }
             for _ in rows..size {
-                stmt = D::bind(stmt, Value::Null, meta.id_column().kind);
-                stmt = D::bind(stmt, Value::Null, ColumnKind::BigInt);
+                stmt = bind_padding::<D>(stmt, meta, Batch::Delete)?;
             }
             let affected = self
                 .execute(stmt)
@@ -277,10 +272,10 @@ impl<D: Driver> Writer<'_, D> {
                 None => {
                     let mut stmt = batch_query::<D>(meta, &sql, Batch::Update, size);
                     for update in &chunk {
-                        stmt = bind_update::<D>(stmt, meta, update);
+                        stmt = bind_update::<D>(stmt, meta, update)?;
                     }
                     for _ in rows..size {
-                        stmt = bind_padding::<D>(stmt, meta, Batch::Update);
+                        stmt = bind_padding::<D>(stmt, meta, Batch::Update)?;
                     }
                     stmt
                 }
@@ -346,12 +341,12 @@ impl<D: Driver> Writer<'_, D> {
             };
             let mut stmt = batch_query::<D>(meta, &sql, batch, size);
             for row in &chunk {
-                for (value, column) in row.iter().zip(meta.columns) {
-                    stmt = D::bind_copy(stmt, value, column.kind);
+                for (i, value) in row.iter().enumerate() {
+                    stmt = bind_value_copy::<D>(stmt, meta, i, value)?;
                 }
             }
             for _ in rows..size {
-                stmt = bind_padding::<D>(stmt, meta, Batch::Insert);
+                stmt = bind_padding::<D>(stmt, meta, Batch::Insert)?;
             }
             match self.execute(stmt).await {
                 Ok(_) => {}
@@ -413,7 +408,7 @@ impl<D: Driver> Writer<'_, D> {
     ) -> Result<(), Error> {
         let sql = self.statements.get(meta);
         let id = row[meta.id].to_string();
-        let stmt = bind_row::<D>(sqlx::query(sql.insert.clone()), meta, row);
+        let stmt = bind_row::<D>(sqlx::query(sql.insert.clone()), meta, row)?;
         self.execute(stmt)
             .await
             .map_err(|e| write_error::<D>(meta, &id, "insert", e))?;
@@ -449,34 +444,38 @@ impl<D: Driver> Writer<'_, D> {
 }
 
 /// Binds one row of a batched update: id, expected version, non-id columns.
-fn bind_update<D: Driver>(mut stmt: Stmt<D>, meta: &AggregateMeta, update: &Update) -> Stmt<D> {
-    stmt = D::bind_copy(stmt, update.id(meta), meta.id_column().kind);
-    stmt = D::bind(stmt, version(update.expected), ColumnKind::BigInt);
-    for (i, (value, column)) in update.row.iter().zip(meta.columns).enumerate() {
+fn bind_update<D: Driver>(
+    mut stmt: Stmt<D>,
+    meta: &'static AggregateMeta,
+    update: &Update,
+) -> Result<Stmt<D>, Error> {
+    stmt = bind_value_copy::<D>(stmt, meta, meta.id, update.id(meta))?;
+    stmt = bind_value::<D>(stmt, meta, meta.version, version(update.expected))?;
+    for (i, value) in update.row.iter().enumerate() {
         if i != meta.id {
-            stmt = D::bind_copy(stmt, value, column.kind);
+            stmt = bind_value_copy::<D>(stmt, meta, i, value)?;
         }
     }
-    stmt
+    Ok(stmt)
 }
 
 /// The `SELECT ... WHERE id IN (...) FOR UPDATE` statements over the ids
 /// of `expected`, in power-of-two chunks.
 fn lock_lists<D: Driver>(
-    meta: &AggregateMeta,
+    meta: &'static AggregateMeta,
     sql: &TableSql,
     expected: &[(Value, u64)],
-) -> Vec<Stmt<D>> {
+) -> Result<Vec<Stmt<D>>, Error> {
     chunks::<D>(meta, Batch::Lock, expected.len(), true)
         .map(|(offset, rows, size)| {
             let mut stmt = batch_query::<D>(meta, sql, Batch::Lock, size);
             for (id, _) in &expected[offset..offset + rows] {
-                stmt = D::bind_copy(stmt, id, meta.id_column().kind);
+                stmt = bind_value_copy::<D>(stmt, meta, meta.id, id)?;
             }
             for _ in rows..size {
-                stmt = bind_padding::<D>(stmt, meta, Batch::Lock);
+                stmt = bind_padding::<D>(stmt, meta, Batch::Lock)?;
             }
-            stmt
+            Ok(stmt)
         })
         .collect()
 }
@@ -577,29 +576,33 @@ fn batch_query<D: Driver>(
 }
 
 /// Binds one row of NULLs to a padded batch.
-fn bind_padding<D: Driver>(mut stmt: Stmt<D>, meta: &AggregateMeta, batch: Batch) -> Stmt<D> {
-    let id_kind = meta.id_column().kind;
+fn bind_padding<D: Driver>(
+    mut stmt: Stmt<D>,
+    meta: &'static AggregateMeta,
+    batch: Batch,
+) -> Result<Stmt<D>, Error> {
+    let null = |stmt, column| bind_value::<D>(stmt, meta, column, Value::Null);
     match batch {
-        Batch::Lock => D::bind(stmt, Value::Null, id_kind),
+        Batch::Lock => null(stmt, meta.id),
         Batch::Delete => {
-            stmt = D::bind(stmt, Value::Null, id_kind);
-            D::bind(stmt, Value::Null, ColumnKind::BigInt)
+            stmt = null(stmt, meta.id)?;
+            null(stmt, meta.version)
         }
         Batch::Update => {
-            stmt = D::bind(stmt, Value::Null, id_kind);
-            stmt = D::bind(stmt, Value::Null, ColumnKind::BigInt);
-            for (i, column) in meta.columns.iter().enumerate() {
+            stmt = null(stmt, meta.id)?;
+            stmt = null(stmt, meta.version)?;
+            for i in 0..meta.columns.len() {
                 if i != meta.id {
-                    stmt = D::bind(stmt, Value::Null, column.kind);
+                    stmt = null(stmt, i)?;
                 }
             }
-            stmt
+            Ok(stmt)
         }
         Batch::Insert | Batch::PaddedInsert => {
-            for column in meta.columns {
-                stmt = D::bind(stmt, Value::Null, column.kind);
+            for i in 0..meta.columns.len() {
+                stmt = null(stmt, i)?;
             }
-            stmt
+            Ok(stmt)
         }
     }
 }

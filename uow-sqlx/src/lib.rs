@@ -18,8 +18,11 @@
 //! - create the missing tables ([`SqlxStore::create_tables_for`]), for
 //!   development and tests;
 //! - verify at start-up ([`SqlxStore::verify_tables_for`]) that the tables the
-//!   migrations made have every column the aggregates need, of a compatible
-//!   type, failing with [`uow_core::Error::Schema`] naming the table and column.
+//!   migrations made behave as the in-memory store does: every column of a
+//!   type that holds every value of its field, keys compared byte by byte,
+//!   the primary key, UNIQUE constraints and finder indexes in place, no
+//!   other NOT NULL column without a default; failing with
+//!   [`uow_core::Error::Schema`] naming the table, the column and the drift.
 //!
 //! # Outbox
 //!

@@ -25,7 +25,7 @@ use crate::dialect::Dialect;
 use crate::driver::mysql::MySqlDriver;
 use crate::driver::postgres::PostgresDriver;
 use crate::driver::sqlite::SqliteDriver;
-use crate::driver::{Conn, DbRow, Driver, backend, connection_error};
+use crate::driver::{Conn, DbRow, Driver, backend, bind_other, connection_error};
 use crate::store::{Pool, SqlxStore};
 
 /// The outbox table's name.
@@ -54,7 +54,9 @@ pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
         column("aggregate_type", ColumnKind::Text, ColumnRole::Plain),
         column("aggregate_id", ColumnKind::Text, ColumnRole::Plain),
         column("event_type", ColumnKind::Text, ColumnRole::Plain),
-        column("payload", ColumnKind::Json, ColumnRole::Plain),
+        // Text on every backend: the payload is stored as serialized, byte
+        // for byte (PostgreSQL's JSONB would re-format it).
+        column("payload", ColumnKind::Text, ColumnRole::Plain),
         column("created_at", ColumnKind::BigInt, ColumnRole::Version),
     ],
     id: 0,
@@ -68,7 +70,7 @@ pub(crate) fn outbox_row(record: OutboxRecord) -> Vec<Value> {
         Value::Text(record.aggregate_type),
         Value::Text(record.aggregate_id),
         Value::Text(record.event_type),
-        Value::Json(record.payload),
+        Value::Text(record.payload),
         Value::Int(record.created_at),
     ]
 }
@@ -90,14 +92,14 @@ pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
             "BIGSERIAL PRIMARY KEY",
             "VARCHAR(255)",
             "TEXT",
-            "JSONB",
+            "TEXT",
             "BIGINT",
             "INTEGER",
             "",
         ),
         Dialect::MySql => (
             "BIGINT AUTO_INCREMENT PRIMARY KEY",
-            "VARCHAR(255) COLLATE utf8mb4_bin",
+            "VARCHAR(255) COLLATE utf8mb4_nopad_bin",
             "LONGTEXT",
             "JSON",
             "BIGINT",
@@ -188,7 +190,7 @@ const KINDS: [ColumnKind; 8] = [
     ColumnKind::Text,
     ColumnKind::Text,
     ColumnKind::Text,
-    ColumnKind::Json,
+    ColumnKind::Text,
     ColumnKind::BigInt,
     ColumnKind::Int,
 ];
@@ -272,10 +274,10 @@ async fn deliverable<D: Driver>(
         D::DIALECT,
         aggregates.len(),
     )));
-    stmt = D::bind(stmt, Value::Int(last), ColumnKind::BigInt);
+    stmt = bind_other::<D>(stmt, Value::Int(last), ColumnKind::BigInt, "a sequence")?;
     for (kind, id) in &aggregates {
-        stmt = D::bind(stmt, Value::Text(kind.clone()), ColumnKind::Text);
-        stmt = D::bind(stmt, Value::Text(id.clone()), ColumnKind::Text);
+        stmt = bind_other::<D>(stmt, Value::Text(kind.clone()), ColumnKind::Text, "a type")?;
+        stmt = bind_other::<D>(stmt, Value::Text(id.clone()), ColumnKind::Text, "an id")?;
     }
     let rows = D::fetch_all(conn, stmt)
         .await
@@ -320,12 +322,18 @@ async fn select_messages<D: Driver>(
     limit: usize,
 ) -> Result<Vec<OutboxMessage>, Error> {
     let stmt = sqlx::query(sqlx::AssertSqlSafe(claim_sql(D::DIALECT)));
-    let stmt = D::bind(stmt, Value::Int(now_micros()), ColumnKind::BigInt);
-    let stmt = D::bind(
+    let stmt = bind_other::<D>(
+        stmt,
+        Value::Int(now_micros()),
+        ColumnKind::BigInt,
+        "the time",
+    )?;
+    let stmt = bind_other::<D>(
         stmt,
         Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
         ColumnKind::BigInt,
-    );
+        "the limit",
+    )?;
     let rows = D::fetch_all(conn, stmt)
         .await
         .map_err(|e| backend::<D>(format!("claim messages of {OUTBOX_TABLE}"), e))?;
@@ -342,8 +350,8 @@ async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Err
         let stmt = match mark {
             Mark::Delivered(seq) => {
                 let stmt = sqlx::query(sqlx::AssertSqlSafe(delivered_sql(D::DIALECT)));
-                let stmt = D::bind(stmt, Value::Int(now), ColumnKind::BigInt);
-                D::bind(stmt, Value::Int(seq), ColumnKind::BigInt)
+                let stmt = bind_other::<D>(stmt, Value::Int(now), ColumnKind::BigInt, "the time")?;
+                bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
             }
             Mark::Failed {
                 seq,
@@ -351,9 +359,10 @@ async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Err
                 retry_at,
             } => {
                 let stmt = sqlx::query(sqlx::AssertSqlSafe(failed_sql(D::DIALECT)));
-                let stmt = D::bind(stmt, Value::Int(retry_at), ColumnKind::BigInt);
-                let stmt = D::bind(stmt, Value::Text(error), ColumnKind::Text);
-                D::bind(stmt, Value::Int(seq), ColumnKind::BigInt)
+                let stmt =
+                    bind_other::<D>(stmt, Value::Int(retry_at), ColumnKind::BigInt, "the time")?;
+                let stmt = bind_other::<D>(stmt, Value::Text(error), ColumnKind::Text, "an error")?;
+                bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
             }
         };
         D::execute(conn, stmt)

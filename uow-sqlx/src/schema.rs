@@ -1,7 +1,7 @@
 //! Schema DDL for aggregates: printed to seed a migration, or executed to
 //! create missing tables for development and tests.
 
-use uow_core::{AggregateMeta, ColumnKind, ColumnRole, Error};
+use uow_core::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Error};
 
 use crate::dialect::Dialect;
 
@@ -88,80 +88,363 @@ pub fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
 }
 
 /// One column of an existing table, as the database describes it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct ExistingColumn {
     pub(crate) name: String,
-    /// The declared or reported type, lower case.
+    /// The declared or reported type, lower case (`varchar`, `integer`).
     pub(crate) ty: String,
     pub(crate) nullable: bool,
+    /// A default, an identity/auto-increment or a generated value: an
+    /// insert that leaves the column out does not fail.
+    pub(crate) has_default: bool,
+    /// The declared length of a character type (`VARCHAR(n)`).
+    pub(crate) length: Option<i64>,
+    /// The declared precision of a numeric type (`NUMERIC(p, s)`).
+    pub(crate) precision: Option<i64>,
+    /// The declared scale of a numeric type.
+    pub(crate) scale: Option<i64>,
+    /// Why the column does not compare text byte by byte, as the in-memory
+    /// store does (a case-insensitive, padding or non-deterministic
+    /// collation); `None` when it does.
+    pub(crate) comparison: Option<String>,
 }
 
-fn existing(rows: Vec<(String, String, String)>) -> Vec<ExistingColumn> {
-    rows.into_iter()
-        .map(|(name, ty, nullable)| ExistingColumn {
-            name,
-            ty: ty.to_lowercase(),
-            nullable: nullable.eq_ignore_ascii_case("yes"),
-        })
-        .collect()
+/// One index (or primary key or unique constraint) of an existing table.
+#[derive(Debug, Default)]
+pub(crate) struct ExistingIndex {
+    /// The name of the index or constraint.
+    pub(crate) name: String,
+    /// Its columns, in order.
+    pub(crate) columns: Vec<String>,
+    pub(crate) unique: bool,
+    pub(crate) primary: bool,
+    /// Partial, over expressions or over a prefix of a column: it neither
+    /// enforces uniqueness of whole values nor serves every lookup.
+    pub(crate) partial: bool,
 }
 
-pub(crate) async fn sqlite_columns(
+/// An existing table, as the database describes it.
+#[derive(Debug, Default)]
+pub(crate) struct ExistingTable {
+    pub(crate) columns: Vec<ExistingColumn>,
+    pub(crate) indexes: Vec<ExistingIndex>,
+}
+
+/// Reads the columns and indexes of `table` on SQLite.
+pub(crate) async fn sqlite_table(
     pool: &sqlx::SqlitePool,
     table: &str,
-) -> Result<Vec<ExistingColumn>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT name, type, CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END \
-         FROM pragma_table_info(?)",
+) -> Result<ExistingTable, sqlx::Error> {
+    let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
     )
     .bind(table)
     .fetch_all(pool)
     .await?;
-    Ok(existing(rows))
+    let mut columns: Vec<ExistingColumn> = rows
+        .iter()
+        .map(|(name, ty, not_null, default, pk)| ExistingColumn {
+            name: name.clone(),
+            ty: ty.to_lowercase(),
+            nullable: *not_null == 0 && *pk == 0,
+            has_default: default.is_some(),
+            ..ExistingColumn::default()
+        })
+        .collect();
+    // A lone INTEGER PRIMARY KEY is the rowid: filled in when an insert
+    // leaves it out.
+    if let [(name, ty, _, _, _)] = &rows.iter().filter(|r| r.4 > 0).collect::<Vec<_>>()[..]
+        && ty.eq_ignore_ascii_case("integer")
+        && let Some(c) = columns.iter_mut().find(|c| &c.name == name)
+    {
+        c.has_default = true;
+    }
+    let mut indexes = Vec::new();
+    // An INTEGER PRIMARY KEY is the rowid: a primary key without an index.
+    let mut pk: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|r| r.4 > 0)
+        .map(|r| (r.4, r.0.clone()))
+        .collect();
+    pk.sort();
+    let listed: Vec<(String, i64, String, i64)> =
+        sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+    let mut pk_indexed = false;
+    for (name, unique, origin, partial) in listed {
+        let keys: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let expression = keys.iter().any(|(column, _)| column.is_none());
+        for (column, coll) in &keys {
+            let (Some(column), Some(coll)) = (column, coll) else {
+                continue;
+            };
+            if !coll.eq_ignore_ascii_case("binary")
+                && let Some(c) = columns.iter_mut().find(|c| &c.name == column)
+            {
+                c.comparison = Some(format!(
+                    "index {name} compares it under collation {coll}, not byte by byte"
+                ));
+            }
+        }
+        let primary = origin == "pk";
+        pk_indexed |= primary;
+        indexes.push(ExistingIndex {
+            name,
+            columns: keys.into_iter().filter_map(|(c, _)| c).collect(),
+            unique: unique == 1,
+            primary,
+            partial: partial == 1 || expression,
+        });
+    }
+    if !pk.is_empty() && !pk_indexed {
+        indexes.push(ExistingIndex {
+            name: "PRIMARY KEY".to_owned(),
+            columns: pk.into_iter().map(|(_, c)| c).collect(),
+            unique: true,
+            primary: true,
+            partial: false,
+        });
+    }
+    Ok(ExistingTable { columns, indexes })
 }
 
-pub(crate) async fn postgres_columns(
+/// Reads the columns and indexes of `table` in the current schema on
+/// PostgreSQL.
+pub(crate) async fn postgres_table(
     pool: &sqlx::PgPool,
     table: &str,
-) -> Result<Vec<ExistingColumn>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT column_name::text, data_type::text, is_nullable::text \
-         FROM information_schema.columns \
-         WHERE table_schema = current_schema() AND table_name = $1",
+) -> Result<ExistingTable, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        bool,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<String>,
+        Option<bool>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.column_name::text, c.data_type::text, c.is_nullable::text, \
+                (c.column_default IS NOT NULL OR c.is_identity = 'YES' OR c.is_generated <> 'NEVER'), \
+                c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
+                coll.collname::text, coll.collisdeterministic \
+         FROM information_schema.columns c \
+         JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema \
+         JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = c.table_name \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = c.column_name \
+         LEFT JOIN pg_catalog.pg_collation coll ON coll.oid = a.attcollation \
+         WHERE c.table_schema = current_schema() AND c.table_name = $1 \
+         ORDER BY c.ordinal_position",
     )
     .bind(table)
     .fetch_all(pool)
     .await?;
-    Ok(existing(rows))
+    let columns = rows
+        .into_iter()
+        .map(
+            |(
+                name,
+                ty,
+                nullable,
+                has_default,
+                length,
+                precision,
+                scale,
+                collation,
+                deterministic,
+            )| {
+                ExistingColumn {
+                    name,
+                    precision: if ty == "numeric" {
+                        precision.map(i64::from)
+                    } else {
+                        None
+                    },
+                    scale: scale.map(i64::from),
+                    ty,
+                    nullable: nullable.eq_ignore_ascii_case("yes"),
+                    has_default,
+                    length: length.map(i64::from),
+                    comparison: (deterministic == Some(false)).then(|| {
+                        format!(
+                            "its collation {} is not deterministic: equal keys may differ",
+                            collation.unwrap_or_default()
+                        )
+                    }),
+                }
+            },
+        )
+        .collect();
+    let indexes: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(
+        "SELECT ic.relname::text, i.indisunique, i.indisprimary, \
+                (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL), \
+                COALESCE((SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
+                  FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                  WHERE k.ord <= i.indnkeyatts), '') \
+         FROM pg_catalog.pg_index i \
+         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND t.relname = $1",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let indexes = indexes
+        .into_iter()
+        .map(|(name, unique, primary, partial, columns)| ExistingIndex {
+            name,
+            columns: columns
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            unique,
+            primary,
+            partial,
+        })
+        .collect();
+    Ok(ExistingTable { columns, indexes })
 }
 
-pub(crate) async fn mysql_columns(
+/// Whether a MySQL/MariaDB collation compares byte by byte without padding:
+/// MariaDB's `*_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`, `binary`.
+pub(crate) fn mysql_collation_is_exact(collation: &str) -> bool {
+    let c = collation.to_ascii_lowercase();
+    c.ends_with("_nopad_bin") || c == "utf8mb4_0900_bin" || c == "binary"
+}
+
+/// Reads the columns and indexes of `table` in the current database on
+/// MySQL/MariaDB.
+pub(crate) async fn mysql_table(
     pool: &sqlx::MySqlPool,
     table: &str,
-) -> Result<Vec<ExistingColumn>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(is_nullable AS CHAR) \
+) -> Result<ExistingTable, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(is_nullable AS CHAR), \
+                CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' \
+                     OR extra LIKE '%GENERATED%' AS SIGNED), \
+                CAST(character_maximum_length AS SIGNED), CAST(numeric_precision AS SIGNED), \
+                CAST(numeric_scale AS SIGNED), CAST(collation_name AS CHAR) \
          FROM information_schema.columns \
-         WHERE table_schema = DATABASE() AND table_name = ?",
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY ordinal_position",
     )
     .bind(table)
     .fetch_all(pool)
     .await?;
-    Ok(existing(rows))
+    let columns = rows
+        .into_iter()
+        .map(
+            |(name, ty, nullable, has_default, length, precision, scale, collation)| ExistingColumn {
+                name,
+                ty: ty.to_lowercase(),
+                nullable: nullable.eq_ignore_ascii_case("yes"),
+                has_default: has_default != 0,
+                length,
+                precision,
+                scale,
+                comparison: collation.filter(|c| !mysql_collation_is_exact(c)).map(|c| {
+                    format!(
+                        "its collation {c} does not compare byte by byte without padding (use utf8mb4_nopad_bin)"
+                    )
+                }),
+            },
+        )
+        .collect();
+    let parts: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT CAST(index_name AS CHAR), CAST(non_unique AS SIGNED), CAST(column_name AS CHAR), \
+                CAST(sub_part AS SIGNED) \
+         FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY index_name, seq_in_index",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let mut indexes: Vec<ExistingIndex> = Vec::new();
+    for (name, non_unique, column, sub_part) in parts {
+        if indexes.last().is_none_or(|i| i.name != name) {
+            indexes.push(ExistingIndex {
+                primary: name == "PRIMARY",
+                name,
+                unique: non_unique == 0,
+                ..ExistingIndex::default()
+            });
+        }
+        if let Some(index) = indexes.last_mut() {
+            index.columns.push(column);
+            index.partial |= sub_part.is_some();
+        }
+    }
+    Ok(ExistingTable { columns, indexes })
 }
 
-/// Whether a column the database reports as `ty` can hold `kind` the way
-/// this dialect reads and writes it.
-pub(crate) fn compatible(dialect: Dialect, kind: ColumnKind, ty: &str) -> bool {
+/// Why a column the database reports as `found` cannot hold every value of
+/// a field of `kind` the way this dialect reads and writes it (`key`: an id,
+/// `unique` or `find_by` column); `None` when it can.
+pub(crate) fn incompatible(
+    dialect: Dialect,
+    kind: ColumnKind,
+    key: bool,
+    found: &ExistingColumn,
+) -> Option<String> {
     use ColumnKind::*;
+    let ty = found.ty.as_str();
+    let refuse = |why: &str| Some(why.to_owned());
+    if let FixedDecimal { precision, scale } = kind
+        && dialect != Dialect::Sqlite
+    {
+        let numeric = if dialect == Dialect::Postgres {
+            "numeric"
+        } else {
+            "decimal"
+        };
+        let declared = (found.precision, found.scale);
+        return (ty != numeric || declared != (Some(i64::from(precision)), Some(i64::from(scale))))
+            .then(|| {
+                format!(
+                    "the field is declared decimal(precision = {precision}, scale = {scale}), the column {}",
+                    match declared {
+                        (Some(p), Some(s)) if ty == numeric => format!("({p}, {s})"),
+                        _ => "another type".to_owned(),
+                    }
+                )
+            });
+    }
     match dialect {
-        // SQLite's type affinity, by the rules of its documentation.
-        Dialect::Sqlite => match kind {
-            Bool | SmallInt | Int | BigInt => ty.contains("int"),
-            Real | Double => ["real", "floa", "doub"].iter().any(|t| ty.contains(t)),
-            Bytes => ty.contains("blob"),
-            _ => ["text", "char", "clob"].iter().any(|t| ty.contains(t)),
-        },
+        // SQLite's type affinity, by the rules of its documentation: an
+        // INTEGER column holds any 64-bit integer, a TEXT one any text
+        // whatever length a declared CHAR(n) or VARCHAR(n) names.
+        Dialect::Sqlite => {
+            let fits = match kind {
+                Bool | SmallInt | Int | BigInt => ty.contains("int"),
+                Real | Double => ["real", "floa", "doub"].iter().any(|t| ty.contains(t)),
+                Bytes => ty.contains("blob"),
+                _ => ["text", "char", "clob"].iter().any(|t| ty.contains(t)),
+            };
+            (!fits).then(String::new)
+        }
         Dialect::Postgres => {
             let accepted: &[&str] = match kind {
                 Bool => &["boolean"],
@@ -181,21 +464,33 @@ pub(crate) fn compatible(dialect: Dialect, kind: ColumnKind, ty: &str) -> bool {
                 Decimal => &["numeric"],
                 _ => &[],
             };
-            accepted.contains(&ty)
+            if !accepted.contains(&ty) {
+                return refuse("");
+            }
+            match (kind, ty) {
+                (Text, "character") => {
+                    refuse("CHAR(n) pads values with spaces; use TEXT or VARCHAR")
+                }
+                (Text, "character varying") => text_length(key, found.length),
+                (Decimal, _) if found.precision.is_some() => refuse(
+                    "NUMERIC(p, s) rounds values to its scale; uow stores every Decimal exactly in NUMERIC without precision",
+                ),
+                _ => None,
+            }
         }
         Dialect::MySql => {
             let accepted: &[&str] = match kind {
                 Bool => &["tinyint"],
-                SmallInt => &["smallint", "tinyint"],
-                Int => &["int", "mediumint", "smallint"],
+                SmallInt => &["smallint"],
+                Int => &["int"],
                 BigInt => &["bigint"],
                 Real => &["float"],
                 Double => &["double"],
                 Text => &[
                     "varchar",
                     "char",
-                    "text",
                     "tinytext",
+                    "text",
                     "mediumtext",
                     "longtext",
                 ],
@@ -210,28 +505,82 @@ pub(crate) fn compatible(dialect: Dialect, kind: ColumnKind, ty: &str) -> bool {
                 // MariaDB reports JSON columns as longtext.
                 Json => &["json", "longtext"],
                 Uuid => &["binary"],
-                TimestampTz | Timestamp => &["datetime", "timestamp"],
+                TimestampTz | Timestamp => &["datetime"],
                 Date => &["date"],
                 Time => &["time"],
-                Decimal => &["decimal"],
+                // The sort key (see `uow_core::decimal_sort_key`).
+                Decimal => &["varchar"],
                 _ => &[],
             };
-            accepted.contains(&ty)
+            if !accepted.contains(&ty) {
+                return refuse(if kind == Decimal && ty == "decimal" {
+                    "DECIMAL(p, s) drops a value's scale and holds not every Decimal; uow stores decimals as their sort key in VARCHAR(64)"
+                } else {
+                    ""
+                });
+            }
+            match (kind, ty) {
+                (Text, "char") | (Bytes, "binary") => {
+                    refuse("CHAR(n)/BINARY(n) pads or trims values; use VARCHAR or LONGTEXT")
+                }
+                (Text, "varchar") | (Bytes, "varbinary") => text_length(key, found.length),
+                (Text, "tinytext" | "text" | "mediumtext")
+                | (Bytes, "tinyblob" | "blob" | "mediumblob")
+                    if !key =>
+                {
+                    refuse("it holds less than a String or Vec<u8> may; use LONGTEXT or LONGBLOB")
+                }
+                (Uuid, _) if found.length != Some(16) => refuse("a UUID needs BINARY(16)"),
+                (Decimal, _) if found.length.is_none_or(|n| n < 40) => {
+                    refuse("the decimal sort key needs VARCHAR(40) or more")
+                }
+                _ => None,
+            }
         }
     }
 }
 
-/// Checks an existing table against the aggregate stored in it.
+/// A `VARCHAR(n)`: a key column needs room for every key
+/// ([`uow_core::MAX_KEY_LEN`] characters), any other column for any text.
+fn text_length(key: bool, length: Option<i64>) -> Option<String> {
+    let max = i64::try_from(uow_core::MAX_KEY_LEN).unwrap_or(i64::MAX);
+    match length {
+        None => None,
+        Some(n) if key && n >= max => None,
+        Some(n) if key => Some(format!(
+            "VARCHAR({n}) is shorter than the {max} characters a key may have"
+        )),
+        Some(n) => Some(format!(
+            "VARCHAR({n}) holds not every String; use TEXT (LONGTEXT on MySQL)"
+        )),
+    }
+}
+
+/// Columns of uow's own tables whose values uow bounds itself (short names
+/// and ids), so a `VARCHAR(255)` holds them.
+fn bounded(meta: &AggregateMeta, column: &str) -> bool {
+    meta.table == crate::outbox::OUTBOX_TABLE
+        && matches!(column, "aggregate_type" | "aggregate_id" | "event_type")
+}
+
+/// Checks an existing table against the aggregate stored in it: every
+/// column present, of a type that holds every value of its field, with the
+/// field's nullability, keys compared byte by byte; the primary key on the
+/// id; a whole-column UNIQUE index for each `unique` field; an index that
+/// serves each `find_by`; no other NOT NULL column without a default. The
+/// first drift is an [`Error::Schema`] naming the table, the column and
+/// what is wrong.
 pub(crate) fn verify(
     dialect: Dialect,
     meta: &AggregateMeta,
-    columns: &[ExistingColumn],
+    table: &ExistingTable,
 ) -> Result<(), Error> {
     let error = |column: Option<&str>, problem: String| Error::Schema {
         table: meta.table.to_owned(),
         column: column.map(str::to_owned),
         problem,
     };
+    let columns = &table.columns;
     if columns.is_empty() {
         return Err(error(
             None,
@@ -241,31 +590,47 @@ pub(crate) fn verify(
             ),
         ));
     }
+    let find = |name: &str| columns.iter().find(|c| c.name.eq_ignore_ascii_case(name));
+    let expected_type = |column: &ColumnMeta| {
+        if column.is_key() {
+            dialect.key_column_type(column.kind)
+        } else {
+            dialect.column_type(column.kind)
+        }
+    };
     for column in meta.columns {
-        let Some(found) = columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(column.name))
-        else {
+        if find(column.name).is_none() {
             return Err(error(
                 Some(column.name),
                 format!(
                     "the column is missing; {}.{} needs a {} column",
                     meta.name,
                     column.field,
-                    dialect.column_type(column.kind)
+                    expected_type(column)
                 ),
             ));
+        }
+    }
+    for column in meta.columns {
+        let Some(found) = find(column.name) else {
+            continue;
         };
-        if !compatible(dialect, column.kind, &found.ty) {
+        let key = column.is_key() || bounded(meta, column.name);
+        if let Some(why) = incompatible(dialect, column.kind, key, found) {
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            };
             return Err(error(
                 Some(column.name),
                 format!(
-                    "the column is {}, which cannot hold {}.{} ({}); expected {}",
+                    "the column is {}, which cannot hold {}.{} ({}){why}; expected {}",
                     found.ty,
                     meta.name,
                     column.field,
                     column.kind.name(),
-                    dialect.column_type(column.kind)
+                    expected_type(column)
                 ),
             ));
         }
@@ -284,6 +649,97 @@ pub(crate) fn verify(
                 format!(
                     "the column admits NULL, but {}.{} is not an Option: loading a NULL would fail; add NOT NULL or make the field an Option",
                     meta.name, column.field
+                ),
+            ));
+        }
+    }
+    for column in meta.columns.iter().filter(|c| c.is_key()) {
+        if let Some(why) = find(column.name).and_then(|c| c.comparison.as_ref()) {
+            return Err(error(
+                Some(column.name),
+                format!(
+                    "{why}; {}.{} is a key, which uow and the in-memory store compare byte by byte",
+                    meta.name, column.field
+                ),
+            ));
+        }
+    }
+    let whole = |index: &&ExistingIndex, column: &str| {
+        !index.partial && index.columns.len() == 1 && index.columns[0].eq_ignore_ascii_case(column)
+    };
+    let id = meta.id_column();
+    let primary = table.indexes.iter().find(|i| i.primary);
+    let id_unique = table.indexes.iter().any(|i| i.unique && whole(&i, id.name));
+    match primary {
+        Some(pk) if whole(&pk, id.name) => {}
+        Some(pk) if id_unique => {
+            let _ = pk;
+        }
+        Some(pk) => {
+            return Err(error(
+                Some(id.name),
+                format!(
+                    "the primary key is on ({}), not on the id column alone; {}.{} is the id",
+                    pk.columns.join(", "),
+                    meta.name,
+                    id.field
+                ),
+            ));
+        }
+        None if id_unique => {}
+        None => {
+            return Err(error(
+                Some(id.name),
+                format!(
+                    "the table has no primary key on the id; {}.{} needs PRIMARY KEY ({})",
+                    meta.name, id.field, id.name
+                ),
+            ));
+        }
+    }
+    for column in meta.columns.iter().filter(|c| c.is_unique()) {
+        if !table
+            .indexes
+            .iter()
+            .any(|i| i.unique && whole(&i, column.name))
+        {
+            return Err(error(
+                Some(column.name),
+                format!(
+                    "no UNIQUE constraint or index on the column alone; {}.{} is unique, so duplicates would be stored where the in-memory store refuses them",
+                    meta.name, column.field
+                ),
+            ));
+        }
+    }
+    for column in meta.columns.iter().filter(|c| c.is_indexed()) {
+        let served = table.indexes.iter().any(|i| {
+            !i.partial
+                && i.columns
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(column.name))
+        });
+        if !served {
+            return Err(error(
+                Some(column.name),
+                format!(
+                    "no index starts with the column; find_by_{} would scan the whole table: CREATE INDEX ON {} ({})",
+                    column.field, meta.table, column.name
+                ),
+            ));
+        }
+    }
+    for extra in columns {
+        let known = meta
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&extra.name));
+        if !known && !extra.nullable && !extra.has_default {
+            return Err(error(
+                Some(&extra.name),
+                format!(
+                    "the column is NOT NULL without a default, and {} does not store it: every insert would fail; give it a default or drop NOT NULL",
+                    meta.name
                 ),
             ));
         }

@@ -69,7 +69,7 @@ pub fn postgres_array_type(kind: ColumnKind) -> (&'static str, Option<&'static s
         ColumnKind::Timestamp => ("TIMESTAMP[]", None),
         ColumnKind::Date => ("DATE[]", None),
         ColumnKind::Time => ("TIME[]", None),
-        ColumnKind::Decimal => ("TEXT[]", Some("NUMERIC")),
+        ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => ("TEXT[]", Some("NUMERIC")),
         _ => ("TEXT[]", None),
     }
 }
@@ -369,7 +369,7 @@ pub fn batch_sql(dialect: Dialect, meta: &AggregateMeta, batch: Batch, rows: usi
                     .chain(std::iter::once(ColumnKind::BigInt))
                     .chain(others.iter().map(|c| c.kind))
                     .collect();
-                let typed = |i: usize| Some(dialect.column_type(kinds[i]).to_owned());
+                let typed = |i: usize| Some(dialect.column_type(kinds[i]).into_owned());
                 let names: Vec<String> = std::iter::once(id.clone())
                     .chain(std::iter::once(q(EXPECTED)))
                     .chain(others.iter().map(|c| q(c.name)))

@@ -398,19 +398,25 @@ impl SqlxStore {
         Ok(())
     }
 
-    /// Checks that the tables of `aggregates` exist with every column the
-    /// aggregates store, of a compatible type and nullability. Call it at
-    /// start-up to fail fast with [`Error::Schema`] naming the table and the
-    /// column, instead of failing on the first unit of work that needs them.
+    /// Checks that the tables of `aggregates` behave as the in-memory store
+    /// does: every column the aggregates store, of a type that holds every
+    /// value of its field (integer width, no `CHAR(n)` for text, decimals
+    /// unrounded, JSON), with the field's nullability; id and key columns
+    /// compared byte by byte (collation); the primary key on the id; a
+    /// UNIQUE constraint (any name) on each `unique` field; an index serving
+    /// each `find_by`; no other `NOT NULL` column without a default. Call it
+    /// at start-up to fail fast with [`Error::Schema`] naming the table, the
+    /// column and what is wrong, instead of failing (or diverging from the
+    /// in-memory store) on the first unit of work that needs them.
     pub async fn verify_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
-            let columns = match &self.inner.pool {
-                Pool::Sqlite(pool) => schema::sqlite_columns(pool, meta.table).await,
-                Pool::Postgres(pool) => schema::postgres_columns(pool, meta.table).await,
-                Pool::MySql(pool) => schema::mysql_columns(pool, meta.table).await,
+            let table = match &self.inner.pool {
+                Pool::Sqlite(pool) => schema::sqlite_table(pool, meta.table).await,
+                Pool::Postgres(pool) => schema::postgres_table(pool, meta.table).await,
+                Pool::MySql(pool) => schema::mysql_table(pool, meta.table).await,
             }
             .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
-            schema::verify(self.dialect(), meta, &columns)?;
+            schema::verify(self.dialect(), meta, &table)?;
         }
         Ok(())
     }

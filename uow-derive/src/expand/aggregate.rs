@@ -274,6 +274,16 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
             quote_spanned!(first=> #krate::__private::nullable::<#ty #close()),
         )
     };
+    // `decimal(precision = P, scale = S)`: checked in the `META` constant
+    // (a Decimal field, P and S in range), so a mistake is a compile error.
+    let kind = match &field.attrs.decimal {
+        Some(decimal) => {
+            let (precision, scale) = (&decimal.precision, &decimal.scale);
+            quote_spanned!(decimal.path.span()=>
+                #krate::__private::fixed_decimal(#kind, #precision, #scale))
+        }
+        None => kind,
+    };
     let role = match field.role() {
         Role::Id => quote!(Id),
         Role::Version => quote!(Version),

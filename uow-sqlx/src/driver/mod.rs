@@ -45,12 +45,18 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// (a batch: no growing and copying of the list while binding).
     fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self>;
 
-    /// Binds `value`, stored in a column of `kind`, as the next parameter.
-    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self>;
+    /// Binds `value`, stored in a column of `kind`, as the next parameter;
+    /// an error (never a parameter of another type or value) when the value
+    /// cannot be converted to what the column stores.
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError>;
 
     /// Binds a copy of `value`: what a batch does, which keeps its rows to
     /// re-run them one by one if the batch fails.
-    fn bind_copy(stmt: Stmt<Self>, value: &Value, kind: ColumnKind) -> Stmt<Self> {
+    fn bind_copy(
+        stmt: Stmt<Self>,
+        value: &Value,
+        kind: ColumnKind,
+    ) -> Result<Stmt<Self>, ValueError> {
         Self::bind(stmt, value.clone(), kind)
     }
 
@@ -119,13 +125,58 @@ impl<D: Driver> RowSource for DriverRow<'_, D> {
 /// Binds a whole row, each value with its column's kind.
 pub(crate) fn bind_row<D: Driver>(
     mut stmt: Stmt<D>,
-    meta: &AggregateMeta,
+    meta: &'static AggregateMeta,
     row: Vec<Value>,
-) -> Stmt<D> {
-    for (value, column) in row.into_iter().zip(meta.columns) {
-        stmt = D::bind(stmt, value, column.kind);
+) -> Result<Stmt<D>, Error> {
+    for (column, value) in row.into_iter().enumerate() {
+        stmt = bind_value::<D>(stmt, meta, column, value)?;
     }
-    stmt
+    Ok(stmt)
+}
+
+/// Binds `value` as a value of column `column` of `meta`; a value the driver
+/// cannot convert is [`Error::Encode`] naming the field.
+pub(crate) fn bind_value<D: Driver>(
+    stmt: Stmt<D>,
+    meta: &'static AggregateMeta,
+    column: usize,
+    value: Value,
+) -> Result<Stmt<D>, Error> {
+    let kind = meta.columns[column].kind;
+    D::bind(stmt, value, kind).map_err(|e| unbindable(meta, column, e))
+}
+
+/// [`bind_value`] of a copy of `value`.
+pub(crate) fn bind_value_copy<D: Driver>(
+    stmt: Stmt<D>,
+    meta: &'static AggregateMeta,
+    column: usize,
+    value: &Value,
+) -> Result<Stmt<D>, Error> {
+    let kind = meta.columns[column].kind;
+    D::bind_copy(stmt, value, kind).map_err(|e| unbindable(meta, column, e))
+}
+
+/// A value of `meta`'s column `column` that the driver cannot bind.
+pub(crate) fn unbindable(meta: &'static AggregateMeta, column: usize, e: ValueError) -> Error {
+    Error::Encode {
+        aggregate: meta.name,
+        field: meta.columns.get(column).map_or("?", |c| c.field),
+        id: "?".to_owned(),
+        reason: format!("the value cannot be bound as a parameter: {e}"),
+    }
+}
+
+/// Binds a value that is not an aggregate's (outbox bookkeeping, a limit);
+/// a failure is a backend error naming `what`.
+pub(crate) fn bind_other<D: Driver>(
+    stmt: Stmt<D>,
+    value: Value,
+    kind: ColumnKind,
+    what: &str,
+) -> Result<Stmt<D>, Error> {
+    D::bind(stmt, value, kind)
+        .map_err(|e| Error::Backend(BackendError::new(format!("bind {what}"), e)))
 }
 
 /// Loads the aggregates matching `query`.
@@ -137,25 +188,23 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     let meta = A::META;
     let by_id = matches!(query, Query::Id(_));
     let stmt: Stmt<D> = match query {
-        Query::Id(id) => D::bind(
-            sqlx::query(sql.select_by_id.clone()),
-            id,
-            meta.id_column().kind,
-        ),
+        Query::Id(id) => bind_value::<D>(sqlx::query(sql.select_by_id.clone()), meta, meta.id, id)?,
         Query::Column {
             column,
             value: Value::Null,
         } => sqlx::query(sql.select_by_null[column].clone()),
-        Query::Column { column, value } => D::bind(
+        Query::Column { column, value } => bind_value::<D>(
             sqlx::query(sql.select_by_column[column].clone()),
+            meta,
+            column,
             value,
-            meta.columns[column].kind,
-        ),
-        Query::All { limit } => D::bind(
+        )?,
+        Query::All { limit } => bind_other::<D>(
             sqlx::query(sql.select_all.clone()),
             Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
             ColumnKind::BigInt,
-        ),
+            "the row limit",
+        )?,
     };
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {

@@ -1,13 +1,17 @@
 //! MySQL 8 and MariaDB 10.6+: DATETIME(6) in UTC for timestamps, BINARY(16)
-//! for UUIDs, binary collation for text so comparisons are exact.
+//! for UUIDs, binary no-pad collation for text so comparisons are exact,
+//! decimals as their sort key ([`uow_core::decimal_sort_key`]) since
+//! `DECIMAL(p, s)` drops a value's scale.
 
+use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
+use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
 use super::chrono_values as cv;
+use super::sqlite::decimal_key;
 use super::{Driver, Failure, Stmt};
 use crate::dialect::Dialect;
 
@@ -25,30 +29,37 @@ impl Driver for MySqlDriver {
         sqlx::query_with(sql, arguments)
     }
 
-    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
-        match value {
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
+        Ok(match value {
             Value::Null => stmt.bind(None::<i64>),
             Value::Bool(v) => stmt.bind(v),
             Value::Int(v) => stmt.bind(v),
             Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
             Value::Float(v) => stmt.bind(v),
-            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => stmt.bind(v),
+            Value::Text(v) | Value::Json(v) => stmt.bind(v),
+            // DECIMAL(P, S) takes the decimal's text exactly.
+            Value::Decimal(v) if matches!(kind, ColumnKind::FixedDecimal { .. }) => stmt.bind(v),
+            Value::Decimal(v) => stmt.bind(decimal_key(&v)?),
             Value::Bytes(v) => stmt.bind(v),
             Value::Uuid(v) => stmt.bind(v.to_vec()),
-            Value::Timestamp(v) => match cv::timestamp(v) {
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            Value::Date(v) => match cv::date(v) {
-                Some(d) => stmt.bind(d),
-                None => stmt.bind(v),
-            },
-            Value::Time(v) => match cv::time(v) {
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            other => stmt.bind(other.to_string()),
-        }
+            Value::Timestamp(v) => stmt.bind(
+                cv::timestamp(v)
+                    .ok_or_else(|| ValueError::new(format!("timestamp {v}µs is out of range")))?,
+            ),
+            Value::Date(v) => stmt.bind(
+                cv::date(v).ok_or_else(|| ValueError::new(format!("day {v} is out of range")))?,
+            ),
+            Value::Time(v) => stmt.bind(
+                cv::time(v)
+                    .ok_or_else(|| ValueError::new(format!("time {v}µs is out of range")))?,
+            ),
+            other => {
+                return Err(ValueError::new(format!(
+                    "no MySQL binding for {}",
+                    other.kind_name()
+                )));
+            }
+        })
     }
 
     fn get(row: &MySqlRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
@@ -87,18 +98,25 @@ impl Driver for MySqlDriver {
             ColumnKind::Time => Value::Time(cv::micros_of_day(
                 row.try_get::<NaiveTime, _>(index).map_err(e)?,
             )),
-            ColumnKind::Decimal => Value::Decimal(
-                row.try_get::<Decimal, _>(index)
-                    .map_err(e)?
-                    .normalize()
-                    .to_string(),
-            ),
+            ColumnKind::FixedDecimal { .. } => {
+                Value::Decimal(row.try_get::<Decimal, _>(index).map_err(e)?.to_string())
+            }
+            ColumnKind::Decimal => {
+                let key: String = row.try_get(index).map_err(e)?;
+                Value::Decimal(decimal_from_sort_key(&key).ok_or_else(|| {
+                    ValueError::new(format!("`{key}` is not a decimal in the stored format"))
+                })?)
+            }
             _ => Value::Text(row.try_get(index).map_err(e)?),
         })
     }
 
     async fn execute(conn: &mut MySqlConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
-        Ok(conn.execute(stmt).await?.rows_affected())
+        match conn.execute(stmt).await {
+            Ok(done) => Ok(done.rows_affected()),
+            Err(sqlx::Error::Database(db)) => Err(with_key_columns(conn, db).await),
+            Err(e) => Err(e),
+        }
     }
 
     async fn fetch_all(
@@ -125,14 +143,18 @@ impl Driver for MySqlDriver {
     }
 
     fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String> {
-        // ER_DUP_ENTRY: "Duplicate entry '…' for key 'accounts.email'"
-        // (MySQL 8) or "… for key 'email'" (MariaDB); 'PRIMARY' for the id.
-        let key = mysql_error(error)?
-            .message()
-            .rsplit_once("for key '")
-            .map(|(_, key)| key.trim_end_matches('\''))
-            .map(|key| key.rsplit_once('.').map_or(key, |(_, k)| k));
-        let column = match key {
+        // A key named in a migration: the columns of its index, looked up
+        // when the statement failed (see `with_key_columns`).
+        if let sqlx::Error::Database(db) = error
+            && let Some(looked_up) = db.try_downcast_ref::<KeyColumns>()
+            && let Some(column) = looked_up
+                .columns
+                .iter()
+                .find_map(|c| meta.column_index(c).map(|i| meta.columns[i].name))
+        {
+            return Some(column.to_owned());
+        }
+        let column = match duplicate_key(mysql_error(error)?) {
             Some("PRIMARY") | None => meta.id_column().name,
             Some(key) => meta
                 .column_index(key)
@@ -144,9 +166,94 @@ impl Driver for MySqlDriver {
 
 fn mysql_error(error: &sqlx::Error) -> Option<&MySqlDatabaseError> {
     match error {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>(),
+        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>().or_else(|| {
+            db.try_downcast_ref::<KeyColumns>()
+                .and_then(|k| k.error.try_downcast_ref::<MySqlDatabaseError>())
+        }),
         _ => None,
     }
+}
+
+/// The key ER_DUP_ENTRY names: "Duplicate entry '…' for key
+/// 'accounts.email'" (MySQL 8) or "… for key 'email'" (MariaDB);
+/// `PRIMARY` for the primary key.
+fn duplicate_key(error: &MySqlDatabaseError) -> Option<&str> {
+    error
+        .message()
+        .rsplit_once("for key '")
+        .map(|(_, key)| key.trim_end_matches('\''))
+        .map(|key| key.rsplit_once('.').map_or(key, |(_, k)| k))
+}
+
+/// A duplicate-key error with the columns of the unique index it names: a
+/// key is named after its column when uow creates the table, but a
+/// migration may name it anything (`uq_payments_idempotency_key`), and the
+/// error names only the key.
+#[derive(Debug)]
+struct KeyColumns {
+    error: Box<dyn DatabaseError>,
+    /// The first column of each index of that name in the database.
+    columns: Vec<String>,
+}
+
+impl std::fmt::Display for KeyColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for KeyColumns {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.error.as_error())
+    }
+}
+
+impl DatabaseError for KeyColumns {
+    fn message(&self) -> &str {
+        self.error.message()
+    }
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.error.code()
+    }
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+    fn constraint(&self) -> Option<&str> {
+        self.error
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .and_then(duplicate_key)
+    }
+    fn kind(&self) -> ErrorKind {
+        self.error.kind()
+    }
+}
+
+/// A duplicate on a key other than the primary key: the error, with the
+/// columns of the index it names looked up (the transaction is still open;
+/// MySQL rolled back the statement only). Any other error as it is.
+async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>) -> sqlx::Error {
+    let key = match db.try_downcast_ref::<MySqlDatabaseError>() {
+        Some(e) if e.number() == 1062 => duplicate_key(e).map(str::to_owned),
+        _ => None,
+    };
+    let Some(key) = key.filter(|k| k != "PRIMARY") else {
+        return sqlx::Error::Database(db);
+    };
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(column_name AS CHAR) FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND index_name = ? AND seq_in_index = 1",
+    )
+    .bind(key)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    sqlx::Error::Database(Box::new(KeyColumns { error: db, columns }))
 }
 
 fn driver(e: sqlx::Error) -> ValueError {

@@ -14,6 +14,27 @@ use crate::dialect::Dialect;
 /// The PostgreSQL driver.
 pub(crate) struct PostgresDriver;
 
+/// A NUMERIC zero with its scale (`0.00`), in NUMERIC's binary form:
+/// no digits, weight 0, sign positive, then the display scale.
+struct NumericZero(u16);
+
+impl sqlx::Type<Postgres> for NumericZero {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Decimal as sqlx::Type<Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for NumericZero {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        buf.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        buf.extend_from_slice(&self.0.to_be_bytes());
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
 fn bind_null(stmt: Stmt<PostgresDriver>, kind: ColumnKind) -> Stmt<PostgresDriver> {
     match kind {
         ColumnKind::Bool => stmt.bind(None::<bool>),
@@ -29,7 +50,7 @@ fn bind_null(stmt: Stmt<PostgresDriver>, kind: ColumnKind) -> Stmt<PostgresDrive
         ColumnKind::Timestamp => stmt.bind(None::<NaiveDateTime>),
         ColumnKind::Date => stmt.bind(None::<NaiveDate>),
         ColumnKind::Time => stmt.bind(None::<NaiveTime>),
-        ColumnKind::Decimal => stmt.bind(None::<Decimal>),
+        ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => stmt.bind(None::<Decimal>),
         _ => stmt.bind(None::<String>),
     }
 }
@@ -45,49 +66,62 @@ impl Driver for PostgresDriver {
         sqlx::query_with(sql, arguments)
     }
 
-    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Stmt<Self> {
-        match value {
+    fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
+        let narrow =
+            |v: i64, width: &str| ValueError::new(format!("{v} does not fit a {width} column"));
+        Ok(match value {
             Value::Null => bind_null(stmt, kind),
             Value::Bool(v) => stmt.bind(v),
             Value::Int(v) => match kind {
-                ColumnKind::SmallInt => match i16::try_from(v) {
-                    Ok(v) => stmt.bind(v),
-                    Err(_) => stmt.bind(v),
-                },
-                ColumnKind::Int => match i32::try_from(v) {
-                    Ok(v) => stmt.bind(v),
-                    Err(_) => stmt.bind(v),
-                },
+                ColumnKind::SmallInt => {
+                    stmt.bind(i16::try_from(v).map_err(|_| narrow(v, "SMALLINT"))?)
+                }
+                ColumnKind::Int => stmt.bind(i32::try_from(v).map_err(|_| narrow(v, "INTEGER"))?),
                 _ => stmt.bind(v),
             },
             Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
             Value::Float(v) => stmt.bind(v),
             Value::Text(v) => stmt.bind(v),
             Value::Bytes(v) => stmt.bind(v),
-            Value::Json(v) => match JsonRawValue::from_string(v) {
-                Ok(raw) => stmt.bind(raw),
-                Err(e) => stmt.bind(e.to_string()),
-            },
+            Value::Json(v) => stmt.bind(
+                JsonRawValue::from_string(v)
+                    .map_err(|e| ValueError::new(format!("not a JSON document: {e}")))?,
+            ),
             Value::Uuid(v) => stmt.bind(Uuid::from_bytes(v)),
-            Value::Timestamp(v) => match cv::timestamp(v) {
-                Some(t) if kind == ColumnKind::TimestampTz => stmt.bind(t.and_utc()),
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            Value::Date(v) => match cv::date(v) {
-                Some(d) => stmt.bind(d),
-                None => stmt.bind(v),
-            },
-            Value::Time(v) => match cv::time(v) {
-                Some(t) => stmt.bind(t),
-                None => stmt.bind(v),
-            },
-            Value::Decimal(v) => match v.parse::<Decimal>() {
-                Ok(d) => stmt.bind(d),
-                Err(_) => stmt.bind(v),
-            },
-            other => stmt.bind(other.to_string()),
-        }
+            Value::Timestamp(v) => {
+                let t = cv::timestamp(v)
+                    .ok_or_else(|| ValueError::new(format!("timestamp {v}µs is out of range")))?;
+                if kind == ColumnKind::TimestampTz {
+                    stmt.bind(t.and_utc())
+                } else {
+                    stmt.bind(t)
+                }
+            }
+            Value::Date(v) => stmt.bind(
+                cv::date(v).ok_or_else(|| ValueError::new(format!("day {v} is out of range")))?,
+            ),
+            Value::Time(v) => stmt.bind(
+                cv::time(v)
+                    .ok_or_else(|| ValueError::new(format!("time {v}µs is out of range")))?,
+            ),
+            Value::Decimal(v) => {
+                let decimal = v
+                    .parse::<Decimal>()
+                    .map_err(|e| ValueError::new(format!("`{v}` is not a decimal: {e}")))?;
+                if decimal.is_zero() {
+                    // sqlx sends every zero as `0`, without its scale.
+                    stmt.bind(NumericZero(decimal.scale() as u16))
+                } else {
+                    stmt.bind(decimal)
+                }
+            }
+            other => {
+                return Err(ValueError::new(format!(
+                    "no PostgreSQL binding for {}",
+                    other.kind_name()
+                )));
+            }
+        })
     }
 
     fn bind_array<'v>(
@@ -188,8 +222,24 @@ impl Driver for PostgresDriver {
             ),
             ColumnKind::Date => Value::Date(cv::days(row.try_get(index).map_err(e)?)?),
             ColumnKind::Time => Value::Time(cv::micros_of_day(row.try_get(index).map_err(e)?)),
-            ColumnKind::Decimal => {
-                Value::Decimal(row.try_get::<Decimal, _>(index).map_err(e)?.to_string())
+            ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
+                let mut decimal = row.try_get::<Decimal, _>(index).map_err(e)?;
+                // sqlx drops the scale of a zero (`0.00` reads as `0`): the
+                // scale is the column value's display scale, read from the
+                // binary NUMERIC (ndigits, weight, sign, dscale: 16 bits each).
+                let raw = row.try_get_raw(index).map_err(driver)?;
+                if let Ok(&[_, _, _, _, _, _, hi, lo, ..]) = raw.as_bytes() {
+                    let scale = u32::from(u16::from_be_bytes([hi, lo]));
+                    if scale != decimal.scale() {
+                        decimal.rescale(scale);
+                    }
+                    if decimal.scale() != scale {
+                        return Err(ValueError::new(format!(
+                            "the stored decimal has {scale} digits after the point; a Decimal holds at most 28"
+                        )));
+                    }
+                }
+                Value::Decimal(decimal.to_string())
             }
             _ => Value::Text(row.try_get(index).map_err(e)?),
         })
@@ -229,7 +279,21 @@ impl Driver for PostgresDriver {
         let sqlx::Error::Database(db) = error else {
             return None;
         };
-        // The constraint is "<table>_pkey" or "<table>_<column>_key".
+        // "Key (idempotency_key)=(…) already exists.": the column, whatever
+        // the constraint is called (a migration may name it anything).
+        let detail = db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|e| e.detail());
+        if let Some(column) = detail
+            .and_then(|d| d.strip_prefix("Key ("))
+            .and_then(|d| d.split_once(")=("))
+            .map(|(column, _)| column.trim_matches('"'))
+            .and_then(|c| meta.column_index(c))
+        {
+            return Some(meta.columns[column].name.to_owned());
+        }
+        // Else by the name uow gives it: "<table>_pkey" or
+        // "<table>_<column>_key".
         let constraint = db.constraint()?;
         let column = constraint
             .strip_prefix(meta.table)

@@ -1,11 +1,16 @@
 //! SQLite: values as INTEGER, REAL, TEXT and BLOB in `STRICT` tables; dates,
-//! times, UUIDs and decimals as text in fixed formats.
+//! times and UUIDs as text in fixed formats, decimals as their sort key
+//! ([`uow_core::decimal_sort_key`]): exact, with their scale, and in numeric
+//! order under SQLite's byte-wise text comparison.
 
 use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::types::Uuid;
 use sqlx::{Executor, Row, Sqlite, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, format_uuid, parse_uuid};
+use uow_core::{
+    AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key, decimal_sort_key,
+};
 
 use super::{Driver, Failure, Stmt};
 use crate::dialect::Dialect;
@@ -25,29 +30,37 @@ impl Driver for SqliteDriver {
         sqlx::query_with(sql, arguments)
     }
 
-    fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Stmt<Self> {
-        match value {
+    fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
+        Ok(match value {
             Value::Null => stmt.bind(None::<i64>),
             Value::Bool(v) => stmt.bind(v),
             Value::Int(v) => stmt.bind(v),
             Value::Float(v) => stmt.bind(v),
-            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => stmt.bind(v),
+            Value::Text(v) | Value::Json(v) => stmt.bind(v),
+            Value::Decimal(v) => stmt.bind(decimal_key(&v)?),
             Value::Bytes(v) => stmt.bind(v),
-            Value::Uuid(v) => stmt.bind(format_uuid(&v)),
-            Value::Timestamp(v) => stmt.bind(temporal::format_timestamp(v)),
-            Value::Date(v) => stmt.bind(temporal::format_date(v)),
-            Value::Time(v) => stmt.bind(temporal::format_time(v)),
-            other => stmt.bind(other.to_string()),
-        }
+            Value::Uuid(v) => stmt.bind(Uuid::from_bytes(v).hyphenated().to_string()),
+            Value::Timestamp(v) => stmt.bind(temporal::format_timestamp(v)?),
+            Value::Date(v) => stmt.bind(temporal::format_date(v)?),
+            Value::Time(v) => stmt.bind(temporal::format_time(v)?),
+            other => {
+                return Err(ValueError::new(format!(
+                    "no SQLite binding for {}",
+                    other.kind_name()
+                )));
+            }
+        })
     }
 
-    fn bind_copy(stmt: Stmt<Self>, value: &Value, kind: ColumnKind) -> Stmt<Self> {
+    fn bind_copy(
+        stmt: Stmt<Self>,
+        value: &Value,
+        kind: ColumnKind,
+    ) -> Result<Stmt<Self>, ValueError> {
         match value {
             // sqlx keeps text in an `Arc`: copied straight into an `Arc<str>`
             // it takes one allocation, where a cloned `String` takes two.
-            Value::Text(v) | Value::Json(v) | Value::Decimal(v) => {
-                stmt.bind(Arc::<str>::from(v.as_str()))
-            }
+            Value::Text(v) | Value::Json(v) => Ok(stmt.bind(Arc::<str>::from(v.as_str()))),
             other => Self::bind(stmt, other.clone(), kind),
         }
     }
@@ -68,10 +81,17 @@ impl Driver for SqliteDriver {
             }
             ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(driver)?),
             ColumnKind::Json => Value::Json(text()?),
-            ColumnKind::Decimal => Value::Decimal(text()?),
+            ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
+                let t = text()?;
+                Value::Decimal(decimal_from_sort_key(&t).ok_or_else(|| malformed("decimal", &t))?)
+            }
             ColumnKind::Uuid => {
                 let t = text()?;
-                Value::Uuid(parse_uuid(&t).ok_or_else(|| malformed("UUID", &t))?)
+                Value::Uuid(
+                    Uuid::parse_str(&t)
+                        .map_err(|_| malformed("UUID", &t))?
+                        .into_bytes(),
+                )
             }
             ColumnKind::TimestampTz | ColumnKind::Timestamp => {
                 let t = text()?;
@@ -147,4 +167,10 @@ fn driver(e: sqlx::Error) -> ValueError {
 
 fn malformed(what: &str, text: &str) -> ValueError {
     ValueError::new(format!("`{text}` is not a {what} in the stored format"))
+}
+
+/// The stored form of a decimal (see [`uow_core::decimal_sort_key`]).
+pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
+    decimal_sort_key(text)
+        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))
 }
