@@ -75,25 +75,50 @@ fn ui() {
 /// A crate that depends on `uow-core` under another name
 /// (`uow = { package = "uow-core" }`, in `renamed-dependency/`) compiles
 /// without `crate = "..."`: the macros find the name in its manifest.
-/// Checked with cargo, offline, in a target directory of its own.
 #[test]
 fn a_renamed_dependency_is_found_from_the_manifest() {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("renamed-dependency");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args(["check", "--offline", "--quiet", "--manifest-path"])
-        .arg(manifest_dir.join("renamed-dependency/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    let output = cargo_check("renamed-dependency");
     assert!(
         output.status.success(),
         "the crate with a renamed dependency does not compile:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A crate that reaches uow-core only through another crate's re-export
+/// (`missing-dependency/`) and writes no `crate = "..."` gets one error,
+/// saying what to write, and not one per field.
+#[test]
+fn a_missing_dependency_is_one_error_with_the_fix() {
+    let output = cargo_check("missing-dependency");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "compiled:\n{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error") && !line.starts_with("error: could not compile"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("this crate does not depend on `uow-core`")
+            && stderr.contains("#[aggregate(crate = \"other_crate::uow_core\")]"),
+        "{stderr}"
+    );
+}
+
+/// `cargo check` of one of the small crates next to `ui/`, offline, in a
+/// target directory of its own.
+fn cargo_check(name: &str) -> std::process::Output {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("manifest-cases");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    std::process::Command::new(cargo)
+        .args(["check", "--offline", "--quiet", "--manifest-path"])
+        .arg(manifest_dir.join(name).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
 }
 
 fn files_with_extension(dir: &Path, extension: &str) -> Vec<std::path::PathBuf> {
