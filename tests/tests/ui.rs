@@ -105,6 +105,26 @@ fn a_missing_dependency_is_one_error_with_the_fix() {
     );
 }
 
+/// A crate that stores a `time` type without uow-core's `time` feature
+/// (`missing-feature/`) is told to enable the feature, in one error at the
+/// field's type, rather than that the type has no column mapping.
+#[test]
+fn a_type_of_a_feature_that_is_off_is_told_to_enable_it() {
+    let output = cargo_check("missing-feature");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "compiled:\n{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error") && !line.starts_with("error: could not compile"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("is stored with uow-core's `time` feature, which is off: enable it")
+            && stderr.contains("pub listed_at: time::OffsetDateTime"),
+        "{stderr}"
+    );
+}
+
 /// `cargo check` of one of the small crates next to `ui/`, offline, in a
 /// target directory of its own.
 fn cargo_check(name: &str) -> std::process::Output {

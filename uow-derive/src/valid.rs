@@ -257,6 +257,66 @@ fn check_field(cx: &Ctxt, field: &Field) {
     id_and_version_are_not_looked_up(cx, field);
     finder_or_unique(cx, field);
     events_need_their_key(cx, field);
+    types_of_features_need_the_feature(cx, field);
+}
+
+/// The feature of uow-core that stores `ty` (a type of the `uuid`,
+/// `chrono`, `time` or `rust_decimal` crate, recognised by a name no other
+/// type plausibly has, or by its crate's path), if any.
+pub fn feature_of(ty: &syn::Type) -> Option<&'static str> {
+    let ty = ast::option_inner(ty).unwrap_or(ty);
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let last = segments.last()?.as_str();
+    let first = segments.first()?.as_str();
+    let qualified = segments.len() > 1;
+    Some(match (first, last) {
+        (_, "Uuid") => "uuid",
+        (_, "NaiveDate" | "NaiveDateTime" | "NaiveTime") => "chrono",
+        ("chrono", "DateTime") => "chrono",
+        (_, "OffsetDateTime" | "PrimitiveDateTime") => "time",
+        ("time", "Date" | "Time") if qualified => "time",
+        ("rust_decimal", "Decimal") => "decimal",
+        (_, "Decimal") if !qualified => "decimal",
+        _ => return None,
+    })
+}
+
+/// Whether uow-core's feature `feature` is on (it sets ours of that name).
+pub fn feature_enabled(feature: &str) -> bool {
+    match feature {
+        "uuid" => cfg!(feature = "uuid"),
+        "chrono" => cfg!(feature = "chrono"),
+        "time" => cfg!(feature = "time"),
+        "decimal" => cfg!(feature = "decimal"),
+        _ => true,
+    }
+}
+
+/// A column of a type that uow-core stores only with one of its features,
+/// while that feature is off: the remedy is the feature, which the missing
+/// `ColumnValue` alone would not say.
+fn types_of_features_need_the_feature(cx: &Ctxt, field: &Field) {
+    let Some(feature) = feature_of(field.ty) else {
+        return;
+    };
+    if feature_enabled(feature) {
+        return;
+    }
+    cx.error_spanned_by(
+        field.ty,
+        format!(
+            "`{}` is stored with uow-core's `{feature}` feature, which is off: enable it, `uow-core = {{ version = \"...\", features = [\"{feature}\"] }}`",
+            ast::type_display(field.ty),
+        ),
+    );
 }
 
 fn version_is_not_the_id(cx: &Ctxt, field: &Field) {

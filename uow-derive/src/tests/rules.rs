@@ -502,3 +502,34 @@ fn derives_that_cannot_apply_to_a_unit_of_work_are_refused_one_error_each() {
         );
     }
 }
+
+#[test]
+fn types_of_a_feature_are_told_to_enable_it_when_it_is_off() {
+    use crate::valid::{feature_enabled, feature_of};
+    for (ty, feature) in [
+        ("time::OffsetDateTime", Some("time")),
+        ("Option<PrimitiveDateTime>", Some("time")),
+        ("time::Date", Some("time")),
+        ("Date", None),
+        ("chrono::DateTime<Utc>", Some("chrono")),
+        ("NaiveDate", Some("chrono")),
+        ("uuid::Uuid", Some("uuid")),
+        ("Decimal", Some("decimal")),
+        ("money::Decimal", None),
+        ("String", None),
+    ] {
+        let parsed: syn::Type = syn::parse_str(ty).expect("type");
+        assert_eq!(feature_of(&parsed), feature, "{ty}");
+    }
+    let source = aggregate_with("created: time::OffsetDateTime");
+    let result = crate::expand::derive_aggregate(&super::input(&source));
+    if feature_enabled("time") {
+        assert!(result.is_ok());
+    } else {
+        assert_one(
+            &super::reported(result),
+            "`time::OffsetDateTime` is stored with uow-core's `time` feature, which is off: enable it",
+            "time::OffsetDateTime",
+        );
+    }
+}
