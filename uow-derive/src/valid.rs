@@ -1,6 +1,9 @@
 //! The rules an item must follow beyond its syntax: exactly one id, one
-//! version of an integer type, names that are SQL identifiers, and so on.
-//! Each broken rule is recorded at the attribute, field or type at fault.
+//! version, names that are SQL identifiers, and so on — one function per
+//! rule. Each broken rule is recorded at the attribute, field or type at
+//! fault. Rules about types that only rustc can decide (a version type, a
+//! nullable id behind an alias, two aggregates on one table) are checked in
+//! the expansion instead, by trait or by constant.
 
 use std::collections::HashMap;
 
@@ -291,13 +294,16 @@ pub fn feature_of(ty: &syn::Type) -> Option<&'static str> {
 
 /// Whether uow-core's feature `feature` is on (it sets ours of that name).
 pub fn feature_enabled(feature: &str) -> bool {
-    match feature {
-        "uuid" => cfg!(feature = "uuid"),
-        "chrono" => cfg!(feature = "chrono"),
-        "time" => cfg!(feature = "time"),
-        "decimal" => cfg!(feature = "decimal"),
-        _ => true,
-    }
+    const FEATURES: [(&str, bool); 4] = [
+        ("uuid", cfg!(feature = "uuid")),
+        ("chrono", cfg!(feature = "chrono")),
+        ("time", cfg!(feature = "time")),
+        ("decimal", cfg!(feature = "decimal")),
+    ];
+    FEATURES
+        .iter()
+        .find(|(name, _)| *name == feature)
+        .is_none_or(|(_, enabled)| *enabled)
 }
 
 /// A column of a type that uow-core stores only with one of its features,

@@ -319,37 +319,7 @@ impl<'a> Generator<'a> {
         let drains = self.fields.iter().map(|field| self.drain(field));
         let distinct_tables = self.distinct_tables();
 
-        let begin_doc = doc(&format!(
-            "Begins a unit of work (`{name}`) on `store`: one transaction, shared by its\n\
-             repositories. `{store}` is the store's type, inferred from `store`.\n\
-             \n\
-             Nothing is stored until [`commit`](Self::commit) succeeds. Dropping the unit of work\n\
-             instead (an early `?` return, a panic, or [`rollback`](Self::rollback)) discards\n\
-             every change: rollback is the default.\n\
-             \n\
-             # Errors\n\
-             \n\
-             The store's error if it cannot begin a transaction."
-        ));
-        let events_doc = match &self.uow.events {
-            Some(events) => format!("`{}`", quote!(#events)),
-            None => "`AnyEvent`".to_owned(),
-        };
-        let commit_doc = doc(&format!(
-            "Writes every change of this unit of work in one transaction and returns the domain\n\
-             events ({events_doc}) that its aggregates recorded, repository by repository, in id\n\
-             order.\n\
-             \n\
-             Only aggregates that changed since they were loaded are written, each with its\n\
-             version checked and incremented. `commit` consumes the unit of work: begin a new one\n\
-             to go on.\n\
-             \n\
-             # Errors\n\
-             \n\
-             `Error::Conflict` if another unit of work changed one of the aggregates meanwhile,\n\
-             `Error::Duplicate` for a taken id or unique value, the store's errors; after an\n\
-             error nothing is stored."
-        ));
+        let (begin_doc, commit_doc) = (self.begin_doc(), self.commit_doc());
         let rollback_doc =
             doc("Ends the unit of work without storing anything (the same as dropping it).");
         // `(&&EventConversion..).converter()` picks the conversion by autoref.
@@ -396,6 +366,47 @@ impl<'a> Generator<'a> {
                 }
             }
         }
+    }
+
+    /// The doc comment of `begin`.
+    fn begin_doc(&self) -> TokenStream {
+        let name = self.name();
+        let store = &self.store;
+        doc(&format!(
+            "Begins a unit of work (`{name}`) on `store`: one transaction, shared by its\n\
+             repositories. `{store}` is the store's type, inferred from `store`.\n\
+             \n\
+             Nothing is stored until [`commit`](Self::commit) succeeds. Dropping the unit of work\n\
+             instead (an early `?` return, a panic, or [`rollback`](Self::rollback)) discards\n\
+             every change: rollback is the default.\n\
+             \n\
+             # Errors\n\
+             \n\
+             The store's error if it cannot begin a transaction."
+        ))
+    }
+
+    /// The doc comment of `commit`.
+    fn commit_doc(&self) -> TokenStream {
+        let events_doc = match &self.uow.events {
+            Some(events) => format!("`{}`", quote!(#events)),
+            None => "`AnyEvent`".to_owned(),
+        };
+        doc(&format!(
+            "Writes every change of this unit of work in one transaction and returns the domain\n\
+             events ({events_doc}) that its aggregates recorded, repository by repository, in id\n\
+             order.\n\
+             \n\
+             Only aggregates that changed since they were loaded are written, each with its\n\
+             version checked and incremented. `commit` consumes the unit of work: begin a new one\n\
+             to go on.\n\
+             \n\
+             # Errors\n\
+             \n\
+             `Error::Conflict` if another unit of work changed one of the aggregates meanwhile,\n\
+             `Error::Duplicate` for a taken id or unique value, the store's errors; after an\n\
+             error nothing is stored."
+        ))
     }
 
     /// Moves one repository's events into `events`, converted to the unit of
