@@ -11,4 +11,7 @@ pub struct Product {
     pub version: u64,
 }
 
-fn main() {}
+fn main() {
+    // Used, so that its metadata is evaluated (by `cargo build`).
+    let _ = <Product as Aggregate>::META.columns.len();
+}

@@ -60,7 +60,7 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
     let repository_trait = repository.declaration();
     let repository_impl = repository.implementation();
     let (glue, checks) = match mode {
-        Mode::Complete => (conversions_glue(krate), id_not_nullable(aggregate)),
+        Mode::Complete => (conversions_glue(krate), fields_are_thread_safe(aggregate)),
         Mode::Placeholder => (TokenStream::new(), TokenStream::new()),
     };
 
@@ -124,9 +124,10 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         None => quote!(#krate::Aggregate),
     };
 
+    let thread_safe = thread_safe_bounds(aggregate);
     quote! {
         #[automatically_derived]
-        impl #aggregate_trait for #ident {
+        impl #aggregate_trait for #ident #thread_safe {
             type Event = #event_ty;
 
             const META: &'static #krate::AggregateMeta = &#meta;
@@ -277,7 +278,7 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
     let name = &field.column.value;
     let field_name = field.name();
     let (kind, nullable) = if field.attrs.id.is_set() {
-        id_column_kind(aggregate)
+        id_column_kind(aggregate, field)
     } else if field.attrs.version.is_set() {
         let (trait_path, close) = at_type(krate, field.ty, quote!(VersionNumber));
         let ty = field.ty;
@@ -323,33 +324,68 @@ fn at_type(krate: &Path, ty: &Type, name: TokenStream) -> (TokenStream, TokenStr
 }
 
 /// The id's kind, known through `Self: Aggregate` (whose impl reports an id
-/// that is not a `ColumnValue`: no second error here).
-fn id_column_kind(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
+/// that is not a `ColumnValue`: no second error here), and the check that
+/// it is not nullable whatever alias its type is written with (`Option<...>`
+/// itself is refused by `valid`, with a better message): an assertion in
+/// `META`, evaluated where the aggregate is used (by `cargo build` and
+/// `cargo test`), failing at the id's type.
+fn id_column_kind(aggregate: &Aggregate, field: &Field) -> (TokenStream, TokenStream) {
     let krate = &aggregate.krate;
-    (
-        quote!(#krate::__private::id_kind::<Self>()),
-        quote!(#krate::__private::id_nullable::<Self>()),
-    )
-}
-
-/// The check that the id is not nullable, whatever alias its type is
-/// written with (`Option<...>` itself is refused by `valid`, with a better
-/// message): a constant, evaluated by every compile, failing at the id's
-/// type.
-fn id_not_nullable(aggregate: &Aggregate) -> TokenStream {
-    let Some(field) = aggregate.id_field() else {
-        return TokenStream::new();
-    };
-    let krate = &aggregate.krate;
-    let ident = aggregate.ident;
     let span = field.ty.span();
     let message = format!(
         "the id `{}` of `{}` has a nullable type (an `Option`): a primary key is never NULL; give it the type of the value inside the `Option`",
         field.name(),
         aggregate.name()
     );
-    quote_spanned! {span=>
-        const _: () = ::core::assert!(!#krate::__private::id_nullable::<#ident>(), #message);
+    (
+        quote!(#krate::__private::id_kind::<Self>()),
+        quote_spanned! {span=>
+            {
+                ::core::assert!(!#krate::__private::id_nullable::<Self>(), #message);
+                false
+            }
+        },
+    )
+}
+
+/// An aggregate is `Send + Sync` and its events are `Send` (`Aggregate`
+/// requires both). The impls assume it — the binder keeps rustc from
+/// checking the bound where it is written — and `fields_are_thread_safe`
+/// checks it field by field: a field or event type that is not thread-safe
+/// is one error at that type, not one at the struct and more in every
+/// async method of the repository.
+fn thread_safe_bounds(aggregate: &Aggregate) -> TokenStream {
+    let ident = aggregate.ident;
+    let event_ty = event_type(aggregate);
+    quote! {
+        where
+            for<'x> #ident: ::core::marker::Send + ::core::marker::Sync + 'x,
+            for<'x> #event_ty: ::core::marker::Send + 'x,
+    }
+}
+
+/// The checks `thread_safe_bounds` relies on: each stored field's type is
+/// `Send + Sync`, the event type is `Send`; each at the type.
+fn fields_are_thread_safe(aggregate: &Aggregate) -> TokenStream {
+    let checks = aggregate.fields.iter().map(|field| {
+        if field.is_events() {
+            let element = ast::vec_element(field.ty).unwrap_or(field.ty);
+            quote_spanned!(element.span()=> sent_between_threads::<#element>();)
+        } else {
+            let ty = field.ty;
+            quote_spanned!(ty.span()=> shared_between_threads::<#ty>();)
+        }
+    });
+    quote! {
+        #[allow(dead_code)]
+        fn fields_are_thread_safe() {
+            fn shared_between_threads<
+                T: ?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync,
+            >() {
+            }
+            fn sent_between_threads<T: ?::core::marker::Sized + ::core::marker::Send>() {}
+            #(#checks)*
+        }
     }
 }
 
@@ -703,15 +739,14 @@ impl<'a> Repository<'a> {
                 }
             }
         });
-        // The aggregate is `Send + Sync` (`Aggregate` requires it, and its
-        // impl reports a field that is not): assumed here, so that the
-        // futures of the methods do not report it once more each.
+        // See `thread_safe_bounds`: assumed here too, so that the futures
+        // of the methods do not report a field that is not thread-safe.
+        let thread_safe = thread_safe_bounds(self.aggregate);
         quote! {
             #[automatically_derived]
             #[allow(clippy::ptr_arg)]
             impl<#store: #krate::Store> #ident for #krate::Repository<#aggregate, #store>
-            where
-                for<'x> #aggregate: ::core::marker::Send + ::core::marker::Sync + 'x,
+            #thread_safe
             {
                 #(#methods)*
             }
