@@ -137,9 +137,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     }
 
     /// The aggregates whose column `column` equals `key`; what generated
-    /// `find_by_<field>` methods call.
-    #[doc(hidden)]
-    pub async fn find_by_column<K: Key + ?Sized>(
+    /// `find_by_<field>` methods call (through `__private::find_by_column`,
+    /// so that no method of this name can hide a generated one).
+    pub(crate) async fn lookup_column<K: Key + ?Sized>(
         &mut self,
         column: usize,
         key: &K,
@@ -151,14 +151,13 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     }
 
     /// The aggregate whose unique column `column` equals `key`; what generated
-    /// `get_by_<field>` methods call.
-    #[doc(hidden)]
-    pub async fn get_by_column<K: Key + ?Sized>(
+    /// `get_by_<field>` methods call (through `__private::get_by_column`).
+    pub(crate) async fn lookup_unique<K: Key + ?Sized>(
         &mut self,
         column: usize,
         key: &K,
     ) -> Result<Option<&mut A>, Error> {
-        Ok(self.find_by_column(column, key).await?.into_iter().next())
+        Ok(self.lookup_column(column, key).await?.into_iter().next())
     }
 
     /// How many aggregates this unit of work tracks (loaded, added or removed).

@@ -188,3 +188,23 @@ impl Update {
         &self.row[meta.id]
     }
 }
+
+/// A store shared behind an `Arc` (the usual state of a web service) is a
+/// store: `Allocation::begin(&state.store)` works with `state.store:
+/// Arc<SqlxStore>` as with the store itself.
+impl<S: Store> Store for std::sync::Arc<S> {
+    type Tx = S::Tx;
+
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin(self)
+    }
+}
+
+/// A `'static` reference to a store (a leaked or `static` one) is a store.
+impl<S: Store> Store for &'static S {
+    type Tx = S::Tx;
+
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin(self)
+    }
+}

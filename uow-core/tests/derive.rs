@@ -556,3 +556,125 @@ mod without_prelude {
         pub machines: Machine,
     }
 }
+
+/// What the macros generate is clean under clippy's pedantic lints and the
+/// rustc lints a careful library denies: `cargo clippy -p uow-core
+/// --all-targets -- -D warnings` checks this module (and fails on any
+/// pedantic lint the generated code triggers).
+#[deny(
+    clippy::pedantic,
+    unused_lifetimes,
+    unreachable_pub,
+    missing_docs,
+    unused_qualifications
+)]
+pub mod pedantic {
+    use serde::{Deserialize, Serialize};
+    use uow_core::{Aggregate, ColumnValue, Entity, unit_of_work};
+
+    /// A stock-keeping unit.
+    #[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub struct Code(String);
+
+    /// A shelf position.
+    #[derive(ColumnValue, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Shelf {
+        number: u32,
+    }
+
+    /// A child entity.
+    #[derive(Entity, Clone, Debug, Serialize, Deserialize)]
+    #[entity(eq_by_id)]
+    pub struct Lot {
+        /// Its reference.
+        #[entity(id)]
+        pub reference: String,
+    }
+
+    /// What happened to an item.
+    #[derive(Clone, Debug)]
+    pub enum ItemEvent {
+        /// It was stocked.
+        Stocked,
+    }
+
+    /// An aggregate with every key.
+    #[derive(Aggregate, Clone, Debug)]
+    #[aggregate(table = "items", eq_by_id, repository = "ItemStore")]
+    pub struct Item {
+        /// Its code.
+        #[aggregate(id)]
+        pub code: Code,
+        /// Its version.
+        #[aggregate(version)]
+        pub version: i32,
+        /// Its shelf.
+        #[aggregate(find_by)]
+        pub shelf: Shelf,
+        /// Its barcode.
+        #[aggregate(unique, column = "ean_code")]
+        pub ean: Option<String>,
+        /// Its lots.
+        #[aggregate(json)]
+        pub lots: Vec<Lot>,
+        /// Its events.
+        #[aggregate(events)]
+        pub events: Vec<ItemEvent>,
+    }
+
+    /// What happened in the warehouse.
+    #[derive(Debug)]
+    pub enum WarehouseEvent {
+        /// An item event.
+        Item(ItemEvent),
+    }
+
+    impl From<ItemEvent> for WarehouseEvent {
+        fn from(event: ItemEvent) -> Self {
+            WarehouseEvent::Item(event)
+        }
+    }
+
+    /// A unit of work with events in the outbox.
+    #[unit_of_work(events = WarehouseEvent)]
+    pub struct Warehouse {
+        /// The items.
+        pub items: Item,
+    }
+
+    /// A crate-private unit of work of the default event type.
+    #[unit_of_work]
+    pub(crate) struct Stocktake {
+        pub(crate) items: Item,
+    }
+
+    #[test]
+    fn the_strictly_linted_catalogue_works() {
+        let store = uow_core::InMemoryStore::new();
+        let run = async {
+            let mut uow = Warehouse::begin(&store).await?;
+            let mut item = Item {
+                code: Code("LAMP".to_owned()),
+                version: 0,
+                shelf: Shelf { number: 3 },
+                ean: None,
+                lots: Vec::new(),
+                events: Vec::new(),
+            };
+            item.events.push(ItemEvent::Stocked);
+            uow.items.add(item)?;
+            let events = uow.commit().await?;
+            let mut stocktake = Stocktake::begin(&store).await?;
+            let found = ItemStore::find_by_shelf(&mut stocktake.items, &Shelf { number: 3 })
+                .await?
+                .len();
+            Ok::<_, uow_core::Error>((events.len(), found))
+        };
+        let (events, found) = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(run)
+            .expect("unit of work");
+        assert_eq!((events, found), (1, 1));
+    }
+}

@@ -2,7 +2,7 @@
 //! their roles and column names, an entity, a column value and a unit of
 //! work. Built from syn's tree and the attributes, before any rule is checked.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::{
@@ -11,15 +11,25 @@ use syn::{
 };
 
 use crate::attr::{self, AggregateField, Flag, Unread};
+use crate::crate_path;
 use crate::ctxt::Ctxt;
+use crate::symbol::{self, Symbol};
 
 /// A struct deriving `Aggregate`.
 pub struct Aggregate<'a> {
     pub ident: &'a Ident,
     pub vis: &'a Visibility,
     pub generics: &'a Generics,
+    /// Where `uow_core` is (`::uow_core` when it could not be found, an
+    /// error reported: see `krate_found`).
     pub krate: Path,
+    pub krate_found: bool,
+    /// The `use` that names an explicit `crate = "..."` path once (see
+    /// [`crate_path`]).
+    pub krate_use: TokenStream,
     pub table: SqlName,
+    /// `repository = "..."`: the name of the repository trait.
+    pub repository: Option<Ident>,
     pub eq_by_id: bool,
     pub fields: Vec<Field<'a>>,
 }
@@ -96,12 +106,21 @@ impl<'a> Aggregate<'a> {
                 explicit: false,
             },
         };
+        let (krate, krate_found, krate_use) = krate(
+            cx,
+            attrs.krate.into_inner(),
+            symbol::AGGREGATE,
+            &input.ident,
+        );
         Some(Aggregate {
             ident: &input.ident,
             vis: &input.vis,
             generics: &input.generics,
-            krate: krate(attrs.krate.into_inner()),
+            krate,
+            krate_found,
+            krate_use,
             table,
+            repository: attrs.repository.into_inner(),
             eq_by_id: attrs.eq_by_id.is_set(),
             fields,
         })
@@ -176,6 +195,10 @@ pub struct Entity<'a> {
     pub ident: &'a Ident,
     pub generics: &'a Generics,
     pub krate: Path,
+    pub krate_found: bool,
+    /// The `use` that names an explicit `crate = "..."` path once (see
+    /// [`crate_path`]).
+    pub krate_use: TokenStream,
     pub eq_by_id: bool,
     pub fields: Vec<EntityField<'a>>,
 }
@@ -206,10 +229,14 @@ impl<'a> Entity<'a> {
                 })
             })
             .collect();
+        let (krate, krate_found, krate_use) =
+            krate(cx, attrs.krate.into_inner(), symbol::ENTITY, &input.ident);
         Some(Entity {
             ident: &input.ident,
             generics: &input.generics,
-            krate: krate(attrs.krate.into_inner()),
+            krate,
+            krate_found,
+            krate_use,
             eq_by_id: attrs.eq_by_id.is_set(),
             fields,
         })
@@ -226,6 +253,10 @@ pub struct ColumnValue<'a> {
     pub ident: &'a Ident,
     pub generics: &'a Generics,
     pub krate: Path,
+    pub krate_found: bool,
+    /// The `use` that names an explicit `crate = "..."` path once (see
+    /// [`crate_path`]).
+    pub krate_use: TokenStream,
     /// The wrapped fields (exactly one when valid).
     pub fields: Vec<(Member, &'a Type)>,
     /// Whether the fields are named (`struct Sku { value: String }`).
@@ -248,10 +279,18 @@ impl<'a> ColumnValue<'a> {
             .zip(&data.fields)
             .map(|(member, field)| (member, &field.ty))
             .collect();
+        let (krate, krate_found, krate_use) = krate(
+            cx,
+            attrs.krate.into_inner(),
+            symbol::COLUMN_VALUE,
+            &input.ident,
+        );
         Some(ColumnValue {
             ident: &input.ident,
             generics: &input.generics,
-            krate: krate(attrs.krate.into_inner()),
+            krate,
+            krate_found,
+            krate_use,
             fields,
             named: matches!(data.fields, Fields::Named(_)),
         })
@@ -262,6 +301,10 @@ impl<'a> ColumnValue<'a> {
 pub struct UnitOfWork<'a> {
     pub item: &'a ItemStruct,
     pub krate: Path,
+    pub krate_found: bool,
+    /// The `use` that names an explicit `crate = "..."` path once (see
+    /// [`crate_path`]).
+    pub krate_use: TokenStream,
     /// `events = ...`: the event type `commit()` returns.
     pub events: Option<Type>,
     /// `outbox`: the events are stored in the outbox at commit.
@@ -298,9 +341,17 @@ impl<'a> UnitOfWork<'a> {
                 "`outbox` stores the events as JSON, so it needs their type: write `#[unit_of_work(events = MyEvent, outbox)]` with `MyEvent: serde::Serialize`",
             ));
         }
+        let (krate, krate_found, krate_use) = krate(
+            cx,
+            args.krate.into_inner(),
+            symbol::UNIT_OF_WORK,
+            &item.ident,
+        );
         Some(UnitOfWork {
             item,
-            krate: krate(args.krate.into_inner()),
+            krate,
+            krate_found,
+            krate_use,
             events,
             outbox,
             fields,
@@ -365,9 +416,18 @@ fn not_a_struct(cx: &Ctxt, input: &DeriveInput, derive: &str) {
     );
 }
 
-/// The path of `uow_core` in generated code.
-fn krate(path: Option<Path>) -> Path {
-    path.unwrap_or_else(|| syn::parse_quote!(::uow_core))
+/// The path of `uow_core` in generated code, whether it was found, and the
+/// `use` to emit for it (see [`crate_path`]).
+fn krate(
+    cx: &Ctxt,
+    explicit: Option<Path>,
+    attr: Symbol,
+    owner: &Ident,
+) -> (Path, bool, TokenStream) {
+    match crate_path::resolve(cx, explicit, attr.as_str(), Span::call_site(), owner) {
+        Some((path, krate_use)) => (path, true, krate_use),
+        None => (syn::parse_quote!(::uow_core), false, TokenStream::new()),
+    }
 }
 
 /// `OrderLine` -> `order_line`, `HTTPRequest` -> `http_request`.
@@ -422,6 +482,18 @@ pub fn type_display(ty: &Type) -> String {
     text
 }
 
+/// The name of the last segment of a path type (`Event` for
+/// `crate::domain::Event<u8>`).
+pub fn last_segment(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
+    path.path
+        .segments
+        .last()
+        .map(|s| s.ident.unraw().to_string())
+}
+
 /// The element type of a field written `Vec<T>` (any path ending in `Vec`).
 pub fn vec_element(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Vec")
@@ -450,20 +522,6 @@ fn single_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
         [syn::GenericArgument::Type(inner)] => Some(inner),
         _ => None,
     }
-}
-
-/// The integer type of a version field, if it is one of those allowed.
-pub fn version_type(ty: &Type) -> Option<&'static str> {
-    let Type::Path(path) = ungroup(ty) else {
-        return None;
-    };
-    if path.qself.is_some() || path.path.leading_colon.is_some() {
-        return None;
-    }
-    let ident = path.path.get_ident()?;
-    ["u64", "i64", "u32", "i32"]
-        .into_iter()
-        .find(|name| ident == name)
 }
 
 /// Looks through the invisible groups that `macro_rules!` puts around types.

@@ -75,6 +75,7 @@ impl Unread {
 #[derive(Default)]
 pub struct AggregateStruct {
     pub table: Setting<LitStr>,
+    pub repository: Setting<Ident>,
     pub krate: Setting<Path>,
     pub eq_by_id: Flag,
 }
@@ -160,6 +161,10 @@ pub fn aggregate_struct(cx: &Ctxt, attrs: &[Attribute]) -> AggregateStruct {
         if key == symbol::TABLE {
             let value = value(cx, scope, key, meta, "a string", parse_string)?;
             out.table.set(cx, scope, key, meta, value);
+        } else if key == symbol::REPOSITORY {
+            let value = value(cx, scope, key, meta, "a string", parse_string)?;
+            let ident = value.and_then(|lit| trait_name(cx, &lit));
+            out.repository.set(cx, scope, key, meta, ident);
         } else if key == symbol::CRATE {
             crate_path(cx, scope, key, meta, &mut out.krate)?;
         } else if key == symbol::EQ_BY_ID {
@@ -539,6 +544,23 @@ fn parse_type(input: ParseStream) -> syn::Result<Type> {
 }
 
 /// Reads `crate = "path"`.
+/// The name of the repository trait in `repository = "..."`.
+fn trait_name(cx: &Ctxt, lit: &LitStr) -> Option<Ident> {
+    match lit.parse::<Ident>() {
+        Ok(ident) => Some(ident),
+        Err(_) => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`repository` names the generated trait, such as `repository = \"ProductRepo\"`; `{}` is not a Rust identifier",
+                    lit.value()
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn crate_path(
     cx: &Ctxt,
     scope: Scope,
@@ -697,6 +719,8 @@ fn one_of(keys: &[Symbol]) -> String {
 fn example_of(scope: Scope, key: Symbol) -> String {
     if key == symbol::TABLE {
         "table = \"products\"".to_owned()
+    } else if key == symbol::REPOSITORY {
+        "repository = \"ProductRepo\"".to_owned()
     } else if key == symbol::COLUMN {
         "column = \"name\"".to_owned()
     } else if key == symbol::CRATE {

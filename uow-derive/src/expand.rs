@@ -6,6 +6,7 @@
 mod aggregate;
 mod column_value;
 mod entity;
+mod spans;
 mod unit_of_work;
 
 pub use aggregate::{derive as derive_aggregate, placeholder as aggregate_placeholder};
@@ -37,4 +38,9 @@ enum Mode {
     /// The input has errors: emit impls with the right shape and
     /// `unimplemented!()` bodies, so that code using them still type-checks.
     Placeholder,
+}
+
+/// The body of a placeholder method.
+fn unimplemented() -> TokenStream {
+    quote!(::core::unimplemented!("the derive reported an error"))
 }

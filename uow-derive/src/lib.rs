@@ -13,6 +13,7 @@ use syn::{DeriveInput, parse_macro_input};
 
 mod ast;
 mod attr;
+mod crate_path;
 mod ctxt;
 mod expand;
 mod symbol;
@@ -52,6 +53,7 @@ mod tests;
 /// | key | meaning |
 /// |---|---|
 /// | `table = "name"` | the table; default: the type name in snake_case (`OrderLine` → `order_line`) |
+/// | `repository = "Name"` | the name of the repository trait; default: `<Type>Repository` |
 /// | `eq_by_id` | also implement `PartialEq`, `Eq` and `Hash` by id |
 /// | `crate = "path"` | where `uow_core` is, if not at `::uow_core` |
 ///
@@ -59,8 +61,8 @@ mod tests;
 ///
 /// | key | meaning |
 /// |---|---|
-/// | `id` | the identity and primary key; exactly one field |
-/// | `version` | the version (`u64`, `i64`, `u32` or `i32`); exactly one field, owned by the framework |
+/// | `id` | the identity and primary key, never an `Option`; exactly one field |
+/// | `version` | the version, of a `VersionNumber` type (`u64`, `i64`, `u32`, `i32`, under any alias); exactly one field, owned by the framework |
 /// | `column = "name"` | the column; default: the field name |
 /// | `json` | stored as one JSON document (the type implements serde's `Serialize` and `Deserialize`) |
 /// | `find_by` | an indexed column with a `find_by_<field>` finder |
@@ -146,14 +148,26 @@ pub fn derive_column_value(input: TokenStream) -> TokenStream {
 /// let events: Vec<AllocationEvent> = uow.commit().await?;
 /// ```
 ///
-/// The struct becomes generic over the store (`Allocation<__UowS: Store>`,
-/// inferred from the store given to `begin`) and implements `Debug`, showing
-/// its repositories; the other attributes and doc comments are kept. Nothing is
-/// stored until `commit()`; dropping the unit of work rolls back.
+/// The struct becomes generic over the store — `Allocation<S>` with
+/// `S: Store`, inferred from the store given to `begin` — so a function
+/// takes it as `&mut Allocation<S>` and an `impl<S: Store> Allocation<S>`
+/// block extends it. (`S` is named otherwise only if a field's type mentions
+/// an `S`.) It implements `Debug`, showing its repositories; the other
+/// attributes and doc comments are kept, and a field's `#[cfg]` applies
+/// wherever the field is used. It cannot derive `Clone`, `Default`,
+/// comparisons or serde traits (it is an open transaction); two fields whose
+/// aggregates share a table are refused. Nothing is stored until `commit()`;
+/// dropping the unit of work rolls back.
 ///
 /// Arguments: `events = Type`, the event type `commit()` returns, each
 /// aggregate's events converted with `Into` (default: `uow_core::AnyEvent`);
 /// `crate = "path"`, where `uow_core` is.
+///
+/// Where `uow_core` is: the generated code of every macro names the crate
+/// under which the user's `Cargo.toml` depends on `uow-core` (a renamed
+/// dependency, `uow = { package = "uow-core" }`, works as it is); a crate that
+/// reaches `uow_core` through another crate's re-export says where with
+/// `crate = "path"`.
 #[proc_macro_attribute]
 pub fn unit_of_work(args: TokenStream, item: TokenStream) -> TokenStream {
     let (args, item) = (args.into(), item.into());

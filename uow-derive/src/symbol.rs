@@ -27,6 +27,8 @@ pub const UNIT_OF_WORK: Symbol = Symbol("unit_of_work");
 pub const TABLE: Symbol = Symbol("table");
 /// Struct key: the path of `uow_core` in generated code.
 pub const CRATE: Symbol = Symbol("crate");
+/// Struct key: the name of the generated repository trait.
+pub const REPOSITORY: Symbol = Symbol("repository");
 /// Struct flag: `PartialEq`, `Eq` and `Hash` by id.
 pub const EQ_BY_ID: Symbol = Symbol("eq_by_id");
 /// Field flag: the identity.
@@ -49,7 +51,7 @@ pub const EVENTS: Symbol = Symbol("events");
 pub const OUTBOX: Symbol = Symbol("outbox");
 
 /// The keys each attribute accepts, by where it is written.
-pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, CRATE, EQ_BY_ID];
+pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, REPOSITORY, CRATE, EQ_BY_ID];
 pub const AGGREGATE_FIELD_KEYS: &[Symbol] =
     &[ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS, DECIMAL];
 pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];

@@ -1,6 +1,9 @@
 //! The rules an item must follow beyond its syntax: exactly one id, one
-//! version of an integer type, names that are SQL identifiers, and so on.
-//! Each broken rule is recorded at the attribute, field or type at fault.
+//! version, names that are SQL identifiers, and so on — one function per
+//! rule. Each broken rule is recorded at the attribute, field or type at
+//! fault. Rules about types that only rustc can decide (a version type, a
+//! nullable id behind an alias, two aggregates on one table) are checked in
+//! the expansion instead, by trait or by constant.
 
 use std::collections::HashMap;
 
@@ -10,7 +13,7 @@ use syn::Generics;
 use crate::ast::{self, Aggregate, ColumnValue, Entity, Field, SqlName, UnitOfWork};
 use crate::attr::Flag;
 use crate::ctxt::Ctxt;
-use crate::symbol;
+use crate::symbol::{self, Symbol};
 
 /// Longest identifier every supported database accepts (PostgreSQL: 63).
 const MAX_NAME_LEN: usize = 63;
@@ -73,6 +76,7 @@ const RESERVED: &[&str] = &[
     "where",
 ];
 
+/// Every rule of an aggregate, each a function of its own below.
 pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
     no_generics(
         cx,
@@ -80,24 +84,38 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
         "#[derive(Aggregate)]",
         "an aggregate",
     );
-    let name = aggregate.name();
-    let a = symbol::AGGREGATE;
+    exactly_one_id(cx, aggregate);
+    exactly_one_version(cx, aggregate);
+    at_most_one_events_field(cx, aggregate);
+    for field in &aggregate.fields {
+        check_field(cx, field);
+    }
+    let owner = ast::snake_case(&aggregate.name());
+    check_sql_name(cx, &aggregate.table, NameKind::Table, &owner);
+    for (_, field) in aggregate.columns() {
+        check_sql_name(cx, &field.column, NameKind::Column, &owner);
+    }
+    distinct_columns(cx, aggregate);
+}
 
+/// Whether a key that could not be read may have been `key`: that key's
+/// error then says what is wrong, and a missing `key` is not reported too.
+fn unread(aggregate: &Aggregate, key: Symbol) -> bool {
+    aggregate
+        .fields
+        .iter()
+        .any(|f| f.attrs.unread.may_mean(key))
+}
+
+fn exactly_one_id(cx: &Ctxt, aggregate: &Aggregate) {
+    let (name, a) = (aggregate.name(), symbol::AGGREGATE);
     let ids: Vec<&Field> = aggregate
         .fields
         .iter()
         .filter(|f| f.attrs.id.is_set())
         .collect();
-    // A key that could not be read may have been the id: that key's error
-    // says what is wrong.
-    let unread = |key| {
-        aggregate
-            .fields
-            .iter()
-            .any(|f| f.attrs.unread.may_mean(key))
-    };
     match ids.split_first() {
-        None if unread(symbol::ID) => {}
+        None if unread(aggregate, symbol::ID) => {}
         None => cx.error_spanned_by(
             aggregate.ident,
             format!("`{name}` has no id field: mark its identity field with `#[{a}(id)]`"),
@@ -115,14 +133,17 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
             }
         }
     }
+}
 
+fn exactly_one_version(cx: &Ctxt, aggregate: &Aggregate) {
+    let (name, a) = (aggregate.name(), symbol::AGGREGATE);
     let versions: Vec<&Field> = aggregate
         .fields
         .iter()
         .filter(|f| f.attrs.version.is_set())
         .collect();
     match versions.split_first() {
-        None if unread(symbol::VERSION) => {}
+        None if unread(aggregate, symbol::VERSION) => {}
         None => cx.error_spanned_by(
             aggregate.ident,
             format!(
@@ -142,63 +163,62 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
             }
         }
     }
+}
 
-    let mut events_seen: Option<&Field> = None;
-    for field in &aggregate.fields {
-        check_field(cx, field);
-        if field.is_events() {
-            match events_seen {
-                Some(first) => at_flag(
-                    cx,
-                    field.attrs.events,
-                    format!(
-                        "`{name}` already has an events field, `{}`: record all events in one `#[{a}(events)]` field",
-                        first.name()
-                    ),
-                ),
-                None => events_seen = Some(field),
-            }
-        }
+fn at_most_one_events_field(cx: &Ctxt, aggregate: &Aggregate) {
+    let (name, a) = (aggregate.name(), symbol::AGGREGATE);
+    let mut events = aggregate.fields.iter().filter(|f| f.is_events());
+    let Some(first) = events.next() else {
+        return;
+    };
+    for field in events {
+        at_flag(
+            cx,
+            field.attrs.events,
+            format!(
+                "`{name}` already has an events field, `{}`: record all events in one `#[{a}(events)]` field",
+                first.name()
+            ),
+        );
     }
+}
 
-    let owner = ast::snake_case(&name);
-    check_sql_name(cx, &aggregate.table, NameKind::Table, &owner);
+/// Two columns of one name (compared as SQL compares them, ignoring case).
+fn distinct_columns(cx: &Ctxt, aggregate: &Aggregate) {
+    let a = symbol::AGGREGATE;
+    let owner = ast::snake_case(&aggregate.name());
     let all_columns: Vec<String> = aggregate
         .columns()
         .map(|(_, field)| field.column.value.to_lowercase())
         .collect();
     let mut columns: HashMap<String, &Field> = HashMap::new();
     for (_, field) in aggregate.columns() {
-        check_sql_name(cx, &field.column, NameKind::Column, &owner);
         let key = field.column.value.to_lowercase();
-        match columns.get(&key) {
-            Some(first) => {
-                let field_name = field.name();
-                let free = |candidate: &String| {
-                    is_identifier(candidate)
-                        && !is_reserved(candidate)
-                        && !all_columns.contains(&candidate.to_lowercase())
-                };
-                let fix = [field_name.clone(), format!("{owner}_{field_name}")]
-                    .into_iter()
-                    .find(free)
-                    .map_or_else(
-                        || format!("give `{field_name}` a column of its own with `#[{a}(column = \"...\")]`"),
-                        |column| format!("give `{field_name}` a column of its own, such as `#[{a}(column = \"{column}\")]`"),
-                    );
-                cx.error_at(
-                    field.column.span,
-                    format!(
-                        "column `{}` is already used by field `{}`; {fix}",
-                        field.column.value,
-                        first.name()
-                    ),
-                );
-            }
-            None => {
-                columns.insert(key, field);
-            }
-        }
+        let Some(first) = columns.get(&key) else {
+            columns.insert(key, field);
+            continue;
+        };
+        let field_name = field.name();
+        let free = |candidate: &String| {
+            is_identifier(candidate)
+                && !is_reserved(candidate)
+                && !all_columns.contains(&candidate.to_lowercase())
+        };
+        let fix = [field_name.clone(), format!("{owner}_{field_name}")]
+            .into_iter()
+            .find(free)
+            .map_or_else(
+                || format!("give `{field_name}` a column of its own with `#[{a}(column = \"...\")]`"),
+                |column| format!("give `{field_name}` a column of its own, such as `#[{a}(column = \"{column}\")]`"),
+            );
+        cx.error_at(
+            field.column.span,
+            format!(
+                "column `{}` is already used by field `{}`; {fix}",
+                field.column.value,
+                first.name()
+            ),
+        );
     }
 }
 
@@ -225,122 +245,227 @@ fn event_guess(ty: &syn::Type) -> String {
 
 /// The rules about one field's own keys.
 fn check_field(cx: &Ctxt, field: &Field) {
-    let attrs = &field.attrs;
-    let field_name = field.name();
-
-    if attrs.version.is_set() {
-        if attrs.id.is_set() {
-            at_flag(
-                cx,
-                attrs.version,
-                format!(
-                    "a field cannot be both `id` and `version`: keep `{field_name}` as the id and add a version of its own, `#[{a}(version)] pub version: u64`",
-                    a = symbol::AGGREGATE
-                ),
-            );
-        }
-        if ast::version_type(field.ty).is_none() {
-            let ty = field.ty;
-            cx.error_spanned_by(
-                ty,
-                format!(
-                    "the version field must be `u64`, `i64`, `u32` or `i32`, not `{}`: the framework counts commits in it",
-                    ast::type_display(ty)
-                ),
-            );
-        }
-    }
-
     if field.is_events() {
-        let stored_keys = [
-            (symbol::ID, attrs.id),
-            (symbol::VERSION, attrs.version),
-            (symbol::JSON, attrs.json),
-            (symbol::FIND_BY, attrs.find_by),
-            (symbol::UNIQUE, attrs.unique),
-        ];
-        for (key, flag) in stored_keys {
-            at_flag(
-                cx,
-                flag,
-                format!(
-                    "`{key}` cannot be used on the events field: events are never stored; remove `{key}`"
-                ),
-            );
-        }
-        if let Some(column) = &attrs.column {
-            cx.error_spanned_by(
-                column,
-                "`column` cannot be used on the events field: events are never stored; remove `column`",
-            );
-        }
-        if ast::vec_element(field.ty).is_none() {
-            let ty = field.ty;
-            cx.error_spanned_by(
-                ty,
-                format!(
-                    "the events field must be a `Vec` of the aggregate's event type, such as `Vec<{}>`, not `{}`",
-                    event_guess(ty),
-                    ast::type_display(ty)
-                ),
-            );
-        }
+        events_field_stores_nothing(cx, field);
+        events_field_is_a_vec(cx, field);
         return;
     }
+    version_is_not_the_id(cx, field);
+    id_is_not_optional(cx, field);
+    if field.is_json() {
+        json_field_is_not_looked_up(cx, field);
+        json_field_is_not_id_or_version(cx, field);
+        json_field_has_no_decimal_scale(cx, field);
+        return;
+    }
+    id_and_version_are_not_looked_up(cx, field);
+    finder_or_unique(cx, field);
+    events_need_their_key(cx, field);
+    types_of_features_need_the_feature(cx, field);
+}
 
-    if let (true, Some(decimal)) = (attrs.json.is_set(), &attrs.decimal) {
+/// The feature of uow-core that stores `ty` (a type of the `uuid`,
+/// `chrono`, `time` or `rust_decimal` crate, recognised by a name no other
+/// type plausibly has, or by its crate's path), if any.
+pub fn feature_of(ty: &syn::Type) -> Option<&'static str> {
+    let ty = ast::option_inner(ty).unwrap_or(ty);
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let last = segments.last()?.as_str();
+    let first = segments.first()?.as_str();
+    let qualified = segments.len() > 1;
+    Some(match (first, last) {
+        (_, "Uuid") => "uuid",
+        (_, "NaiveDate" | "NaiveDateTime" | "NaiveTime") => "chrono",
+        ("chrono", "DateTime") => "chrono",
+        (_, "OffsetDateTime" | "PrimitiveDateTime") => "time",
+        ("time", "Date" | "Time") if qualified => "time",
+        ("rust_decimal", "Decimal") => "decimal",
+        (_, "Decimal") if !qualified => "decimal",
+        _ => return None,
+    })
+}
+
+/// Whether uow-core's feature `feature` is on (it sets ours of that name).
+pub fn feature_enabled(feature: &str) -> bool {
+    const FEATURES: [(&str, bool); 4] = [
+        ("uuid", cfg!(feature = "uuid")),
+        ("chrono", cfg!(feature = "chrono")),
+        ("time", cfg!(feature = "time")),
+        ("decimal", cfg!(feature = "decimal")),
+    ];
+    FEATURES
+        .iter()
+        .find(|(name, _)| *name == feature)
+        .is_none_or(|(_, enabled)| *enabled)
+}
+
+/// A column of a type that uow-core stores only with one of its features,
+/// while that feature is off: the remedy is the feature, which the missing
+/// `ColumnValue` alone would not say.
+fn types_of_features_need_the_feature(cx: &Ctxt, field: &Field) {
+    let Some(feature) = feature_of(field.ty) else {
+        return;
+    };
+    if feature_enabled(feature) {
+        return;
+    }
+    cx.error_spanned_by(
+        field.ty,
+        format!(
+            "`{}` is stored with uow-core's `{feature}` feature, which is off: enable it, `uow-core = {{ version = \"...\", features = [\"{feature}\"] }}`",
+            ast::type_display(field.ty),
+        ),
+    );
+}
+
+fn version_is_not_the_id(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    if attrs.version.is_set() && attrs.id.is_set() {
+        at_flag(
+            cx,
+            attrs.version,
+            format!(
+                "a field cannot be both `id` and `version`: keep `{}` as the id and add a version of its own, `#[{a}(version)] pub version: u64`",
+                field.name(),
+                a = symbol::AGGREGATE
+            ),
+        );
+    }
+}
+
+/// An id written `Option<...>` (an alias of one is caught by a constant
+/// the expansion evaluates).
+fn id_is_not_optional(cx: &Ctxt, field: &Field) {
+    if !field.attrs.id.is_set() {
+        return;
+    }
+    if let Some(inner) = ast::option_inner(field.ty) {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "the id cannot be an `Option`: a primary key is never NULL; declare `{}: {}`",
+                field.name(),
+                ast::type_display(inner)
+            ),
+        );
+    }
+}
+
+fn events_field_stores_nothing(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    let stored_keys = [
+        (symbol::ID, attrs.id),
+        (symbol::VERSION, attrs.version),
+        (symbol::JSON, attrs.json),
+        (symbol::FIND_BY, attrs.find_by),
+        (symbol::UNIQUE, attrs.unique),
+    ];
+    for (key, flag) in stored_keys {
+        at_flag(
+            cx,
+            flag,
+            format!(
+                "`{key}` cannot be used on the events field: events are never stored; remove `{key}`"
+            ),
+        );
+    }
+    if let Some(column) = &attrs.column {
+        cx.error_spanned_by(
+            column,
+            "`column` cannot be used on the events field: events are never stored; remove `column`",
+        );
+    }
+}
+
+fn events_field_is_a_vec(cx: &Ctxt, field: &Field) {
+    if ast::vec_element(field.ty).is_none() {
+        let ty = field.ty;
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "the events field must be a `Vec` of the aggregate's event type, such as `Vec<{}>`, not `{}`",
+                event_guess(ty),
+                ast::type_display(ty)
+            ),
+        );
+    }
+}
+
+fn json_field_is_not_looked_up(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    for (key, flag) in [
+        (symbol::FIND_BY, attrs.find_by),
+        (symbol::UNIQUE, attrs.unique),
+    ] {
+        at_flag(
+            cx,
+            flag,
+            format!(
+                "`{key}` cannot be used on a `json` field: a JSON document cannot be looked up; remove `{key}`, or `json` if the type is a `ColumnValue`"
+            ),
+        );
+    }
+}
+
+fn json_field_is_not_id_or_version(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    for (what, flag) in [("id", attrs.id), ("version", attrs.version)] {
+        if flag.is_set() {
+            at_flag(
+                cx,
+                attrs.json,
+                format!(
+                    "the {what} field cannot be `json`: it is stored as one plain column; remove `json`"
+                ),
+            );
+        }
+    }
+}
+
+fn json_field_has_no_decimal_scale(cx: &Ctxt, field: &Field) {
+    if let Some(decimal) = &field.attrs.decimal {
         cx.error_spanned_by(
             &decimal.path,
             "`decimal` cannot be used on a `json` field: it is stored as one JSON document; remove `decimal`, or `json`",
         );
     }
-    if attrs.json.is_set() {
-        for (key, flag) in [
-            (symbol::FIND_BY, attrs.find_by),
-            (symbol::UNIQUE, attrs.unique),
-        ] {
-            at_flag(
-                cx,
-                flag,
-                format!(
-                    "`{key}` cannot be used on a `json` field: a JSON document cannot be looked up; remove `{key}`, or `json` if the type is a `ColumnValue`"
-                ),
-            );
-        }
-        for (what, flag) in [("id", attrs.id), ("version", attrs.version)] {
-            if flag.is_set() {
-                at_flag(
-                    cx,
-                    attrs.json,
-                    format!(
-                        "the {what} field cannot be `json`: it is stored as one plain column; remove `json`"
-                    ),
-                );
-            }
-        }
+}
+
+fn id_and_version_are_not_looked_up(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    if !attrs.id.is_set() && !attrs.version.is_set() {
         return;
     }
-
-    if attrs.id.is_set() || attrs.version.is_set() {
-        for (key, flag) in [
-            (symbol::FIND_BY, attrs.find_by),
-            (symbol::UNIQUE, attrs.unique),
-        ] {
-            let message = if attrs.id.is_set() {
-                format!(
-                    "`{key}` cannot be used on the id `{field_name}`: `get` already looks aggregates up by id; remove `{key}`"
-                )
-            } else {
-                format!(
-                    "`{key}` cannot be used on the version `{field_name}`: a version is not looked up; remove `{key}`"
-                )
-            };
-            at_flag(cx, flag, message);
-        }
-        return;
+    let field_name = field.name();
+    for (key, flag) in [
+        (symbol::FIND_BY, attrs.find_by),
+        (symbol::UNIQUE, attrs.unique),
+    ] {
+        let message = if attrs.id.is_set() {
+            format!(
+                "`{key}` cannot be used on the id `{field_name}`: `get` already looks aggregates up by id; remove `{key}`"
+            )
+        } else {
+            format!(
+                "`{key}` cannot be used on the version `{field_name}`: a version is not looked up; remove `{key}`"
+            )
+        };
+        at_flag(cx, flag, message);
     }
+}
 
+fn finder_or_unique(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
     if attrs.find_by.is_set() && attrs.unique.is_set() {
+        let field_name = field.name();
         at_flag(
             cx,
             attrs.unique,
@@ -349,6 +474,76 @@ fn check_field(cx: &Ctxt, field: &Field) {
             ),
         );
     }
+}
+
+/// A field without keys that holds the aggregate's domain events (a `Vec`
+/// named `events`, or of a type named `...Event`): it cannot be a column,
+/// and the remedy is `events`, not `json` (which would store the events and
+/// never return them from `commit()`).
+fn events_need_their_key(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    let keyless = !attrs.id.is_set()
+        && !attrs.version.is_set()
+        && !attrs.find_by.is_set()
+        && !attrs.unique.is_set()
+        && attrs.column.is_none();
+    let Some(element) = ast::vec_element(field.ty) else {
+        return;
+    };
+    let element_name = ast::type_display(element);
+    let named_event = ast::last_segment(element).is_some_and(|last| last.ends_with("Event"));
+    let named_events = field.name().ends_with("events");
+    if keyless && (named_event || named_events) && element_name != "u8" {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`{}` looks like the aggregate's domain events, which are not a column: mark it `#[{a}(events)]` so that `commit()` returns them (or, to store a list of values instead, `#[{a}(json)]`)",
+                field.name(),
+                a = symbol::AGGREGATE
+            ),
+        );
+    }
+}
+
+/// `#[derive(Entity)]` on a struct written as an aggregate (an
+/// `#[aggregate(...)]` on the struct, or an `#[aggregate(version)]` field):
+/// most likely `#[derive(Aggregate, Entity)]`, where `Aggregate` implements
+/// `Entity` already. Reported once, at the derive, instead of once per
+/// `#[aggregate]` attribute and once more as conflicting impls.
+pub fn written_as_aggregate(cx: &Ctxt, input: &syn::DeriveInput) -> bool {
+    let aggregate_attr = |attr: &syn::Attribute| attr.path() == symbol::AGGREGATE;
+    let on_struct = input.attrs.iter().any(aggregate_attr);
+    let version_field = match &input.data {
+        syn::Data::Struct(data) => data.fields.iter().any(|field| {
+            field
+                .attrs
+                .iter()
+                .filter(|a| aggregate_attr(a))
+                .any(|attr| {
+                    let mut version = false;
+                    let _ = attr.parse_nested_meta(|meta| {
+                        version |= meta.path == symbol::VERSION;
+                        if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                            let _: proc_macro2::TokenStream = meta.input.parse()?;
+                        }
+                        Ok(())
+                    });
+                    version
+                })
+        }),
+        _ => false,
+    };
+    if !on_struct && !version_field {
+        return false;
+    }
+    cx.error_at(
+        proc_macro2::Span::call_site(),
+        format!(
+            "`{}` is written as an aggregate, and `#[derive(Aggregate)]` implements `Entity` itself: remove `Entity` from this derive (an entity held inside an aggregate marks its id with `#[entity(id)]`, not `#[aggregate(...)]`)",
+            input.ident
+        ),
+    );
+    true
 }
 
 pub fn check_entity(cx: &Ctxt, entity: &Entity) {
@@ -404,62 +599,145 @@ pub fn check_column_value(cx: &Ctxt, value: &ColumnValue) {
     }
 }
 
+/// Every rule of a unit of work, each a function of its own below.
 pub fn check_unit_of_work(cx: &Ctxt, uow: &UnitOfWork) {
-    let item = uow.item;
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        let generics = &item.generics;
+    unit_of_work_has_no_generics(cx, uow);
+    has_repositories(cx, uow);
+    no_refused_derives(cx, uow);
+    fields_name_aggregates_not_repositories(cx, uow);
+    one_repository_per_aggregate(cx, uow);
+}
+
+/// The aggregate a field written `Repository<Product, ...>` meant.
+pub fn repository_field(field: &syn::Field) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = &field.ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Repository" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn fields_name_aggregates_not_repositories(cx: &Ctxt, uow: &UnitOfWork) {
+    for field in &uow.fields {
+        if let Some(aggregate) = repository_field(field) {
+            let name = field
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            cx.error_spanned_by(
+                &field.ty,
+                format!(
+                    "a unit of work field names the aggregate, not its repository: write `{name}: {}`, and the field becomes a `Repository<{}, S>` on the unit of work's store",
+                    ast::type_display(aggregate),
+                    ast::type_display(aggregate),
+                ),
+            );
+        }
+    }
+}
+
+fn unit_of_work_has_no_generics(cx: &Ctxt, uow: &UnitOfWork) {
+    let generics = &uow.item.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
         let where_clause = &generics.where_clause;
         cx.error_spanned_by(
             quote!(#generics #where_clause),
             "`#[unit_of_work]` does not take generic parameters: it adds the store parameter itself",
         );
     }
+}
+
+fn has_repositories(cx: &Ctxt, uow: &UnitOfWork) {
     if uow.fields.is_empty() {
         cx.error_spanned_by(
-            &item.ident,
+            &uow.item.ident,
             "a unit of work needs at least one repository field, such as `pub products: Product`",
         );
     }
-    for attr in item
+}
+
+/// Why a unit of work cannot derive the trait at the end of `path`, if it
+/// cannot.
+pub fn refused_derive(path: &syn::Path) -> Option<&'static str> {
+    let last = path.segments.last()?.ident.to_string();
+    Some(match last.as_str() {
+        "Debug" => "implements `Debug` itself (showing the repositories)",
+        "Clone" | "Copy" => {
+            "is one open transaction with the aggregates it loaded, which cannot be duplicated (begin another unit of work instead)"
+        }
+        "Default" => "is created by `begin(&store)`, on a store, not by `Default`",
+        "PartialEq" | "Eq" | "PartialOrd" | "Ord" | "Hash" => {
+            "is an open transaction, not a value to compare or hash (compare the aggregates it loaded instead)"
+        }
+        "Serialize" | "Deserialize" => {
+            "is an open transaction and cannot be serialized (serialize the aggregates it loaded instead)"
+        }
+        _ => return None,
+    })
+}
+
+fn no_refused_derives(cx: &Ctxt, uow: &UnitOfWork) {
+    for attr in uow
+        .item
         .attrs
         .iter()
         .filter(|attr| attr.path().is_ident("derive"))
     {
         // A malformed derive is rustc's to report.
         let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.segments.last().is_some_and(|s| s.ident == "Debug") {
+            if let Some(reason) = refused_derive(&meta.path) {
+                let name = meta
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 cx.error_spanned_by(
                     &meta.path,
-                    "`#[unit_of_work]` implements `Debug` itself (showing the repositories): remove `Debug` from this derive",
+                    format!(
+                        "a unit of work cannot derive `{name}`: it {reason}; remove `{name}` from this derive"
+                    ),
                 );
             }
             Ok(())
         });
     }
+}
+
+/// The same aggregate type written twice (an alias or another path, or two
+/// types on one table, is caught by a constant the expansion evaluates).
+fn one_repository_per_aggregate(cx: &Ctxt, uow: &UnitOfWork) {
     let mut seen: HashMap<String, &syn::Field> = HashMap::new();
     for field in &uow.fields {
         let text = ast::type_text(&field.ty);
-        match seen.get(&text) {
-            Some(first) => {
-                let ty = &field.ty;
-                let first_name = first
-                    .ident
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                cx.error_spanned_by(
-                    ty,
-                    format!(
-                        "`{}` already has a repository in this unit of work, `{first_name}`: a unit of work holds one repository per aggregate; remove `{}` and use `{first_name}`",
-                        ast::type_display(ty),
-                        field.ident.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    ),
-                );
-            }
-            None => {
-                seen.insert(text, field);
-            }
-        }
+        let Some(first) = seen.get(&text) else {
+            seen.insert(text, field);
+            continue;
+        };
+        let ty = &field.ty;
+        let first_name = first
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "`{}` already has a repository in this unit of work, `{first_name}`: a unit of work holds one repository per aggregate; remove `{}` and use `{first_name}`",
+                ast::type_display(ty),
+                field.ident.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ),
+        );
     }
 }
 

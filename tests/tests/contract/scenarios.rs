@@ -649,14 +649,13 @@ pub async fn finders_and_unique_getters_match_exact_values<B: Backend>() {
     let nickname = <Account as uow_core::Aggregate>::META
         .column_index("nickname")
         .expect("column");
-    let without: Vec<String> = uow
-        .accounts
-        .find_by_column(nickname, &None::<String>)
-        .await
-        .expect("find")
-        .into_iter()
-        .map(|a| a.id.0.clone())
-        .collect();
+    let without: Vec<String> =
+        uow_core::__private::find_by_column(&mut uow.accounts, nickname, &None::<String>)
+            .await
+            .expect("find")
+            .into_iter()
+            .map(|a| a.id.0.clone())
+            .collect();
     assert_eq!(without, ["acc-1", "acc-2", "acc-4"]);
 
     let mut uow = Bank::begin(&store).await.expect("begin");

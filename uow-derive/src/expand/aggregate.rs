@@ -1,13 +1,22 @@
 //! `#[derive(Aggregate)]`: `Entity` and `Aggregate` impls (metadata, row
 //! encoding and decoding, events) and the `<Type>Repository` trait.
+//!
+//! Code that can fail because of a field's type is spanned at that type and
+//! fails in one place only: `META`, where each column's kind is read through
+//! a trait-qualified path (`<T as ColumnValue>::KIND`, `<T as
+//! VersionNumber>::KIND`, serde's traits for JSON). The bodies reach the same
+//! conversions through autoref selectors (`uow_core::__private::{Column,
+//! Json, Version}`) that fall back to a stand-in, so that they add no second
+//! error.
 
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{DeriveInput, Ident, Type};
+use syn::{DeriveInput, Ident, Path, Type};
 
-use super::entity::{entity_impl, eq_by_id, unimplemented};
-use super::{Mode, doc};
+use super::entity::{entity_impl, eq_by_id};
+use super::spans::{respan, respan_tokens, type_ends};
+use super::{Mode, doc, unimplemented};
 use crate::ast::{self, Aggregate, Field, Role};
 use crate::ctxt::Ctxt;
 use crate::valid;
@@ -26,7 +35,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
 pub fn placeholder(input: &DeriveInput) -> TokenStream {
     match Aggregate::from_ast(&Ctxt::new(), input) {
-        Some(aggregate) if aggregate.generics.params.is_empty() => {
+        Some(aggregate) if aggregate.generics.params.is_empty() && aggregate.krate_found => {
             generate(&aggregate, Mode::Placeholder)
         }
         _ => TokenStream::new(),
@@ -47,17 +56,22 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
         Some(id) if aggregate.eq_by_id => eq_by_id(ident, id.ident, id.ty),
         _ => TokenStream::new(),
     };
-    let (repository_trait, repository_impl) = repository(aggregate);
-    let glue = match mode {
-        Mode::Complete => columns_glue(krate),
-        Mode::Placeholder => TokenStream::new(),
+    let repository = Repository::new(aggregate);
+    let repository_trait = repository.declaration();
+    let repository_impl = repository.implementation();
+    let (glue, checks) = match mode {
+        Mode::Complete => (conversions_glue(krate), fields_are_thread_safe(aggregate)),
+        Mode::Placeholder => (TokenStream::new(), TokenStream::new()),
     };
 
+    let krate_use = &aggregate.krate_use;
     quote! {
+        #krate_use
         #repository_trait
 
         const _: () = {
             #glue
+            #checks
             #entity_impl
             #aggregate_impl
             #eq
@@ -66,16 +80,19 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
     }
 }
 
-/// How `encode` and `decode` reach a plain column's `ColumnValue` impl: by
-/// autoref, `(&&Column::<T>::NEW).__uow_encode(..)` picks the real
-/// conversion when `T: ColumnValue` and otherwise a stand-in that is never
-/// run (both in `uow_core::__private`). So a field type that cannot be stored
-/// is reported once, by its column's `kind_of::<T>()` in `META`, and not once
-/// more by each body.
-fn columns_glue(krate: &syn::Path) -> TokenStream {
+/// How the bodies reach a field's conversion: by autoref,
+/// `(&&Column::<T>::NEW).encode_column(..)` picks the real conversion when
+/// `T: ColumnValue` and otherwise a stand-in that is never run (likewise
+/// `Json` for `json` fields and `Version` for the version). So a field type
+/// that cannot be stored is reported once, by its column in `META`, and not
+/// once more by each body.
+fn conversions_glue(krate: &Path) -> TokenStream {
     quote! {
         #[allow(unused_imports)]
-        use #krate::__private::{MappedColumn as _, UnmappedColumn as _};
+        use #krate::__private::{
+            MappedColumn as _, MappedJson as _, MappedVersion as _, UnmappedColumn as _,
+            UnmappedJson as _, UnmappedVersion as _,
+        };
     }
 }
 
@@ -87,79 +104,11 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
 
     let event_ty = event_type(aggregate);
     let meta = meta(aggregate);
-
-    // Versions start at 1 and grow by one per commit: the casts of a version
-    // that is not a `u64` lose nothing in practice.
-    let (version, set_version, cast_lints) = match aggregate.version_field() {
-        Some(field) if ast::version_type(field.ty) == Some("u64") => {
-            let member = field.ident;
-            (
-                quote!(self.#member),
-                quote!(self.#member = version;),
-                TokenStream::new(),
-            )
-        }
-        Some(field) => {
-            let member = field.ident;
-            let ty = field.ty;
-            (
-                quote!(self.#member as u64),
-                quote!(self.#member = version as #ty;),
-                quote! {
-                    #[allow(
-                        clippy::cast_lossless,
-                        clippy::cast_possible_truncation,
-                        clippy::cast_possible_wrap,
-                        clippy::cast_sign_loss
-                    )]
-                },
-            )
-        }
-        None => (unimplemented(), unimplemented(), TokenStream::new()),
-    };
-
-    // Spanned at the field's type, so that a problem with it is reported
-    // there. Plain columns go through `Column` (see `columns_glue`).
-    let encode = aggregate.columns().map(|(index, field)| {
-        let index = Literal::usize_unsuffixed(index);
-        let span = field.ty.span();
-        let member = respan(field.ident, span);
-        let krate = respan_tokens(krate, span);
-        if field.attrs.version.is_set() {
-            quote_spanned! {span=>
-                #krate::__private::encode_version(#version, #index, row)?;
-            }
-        } else if field.is_json() {
-            quote_spanned! {span=>
-                #krate::__private::encode_json(&self.#member, #index, row)?;
-            }
-        } else {
-            let ty = field.ty;
-            quote_spanned! {span=>
-                (&&#krate::__private::Column::<#ty>::NEW).__uow_encode(&self.#member, #index, row)?;
-            }
-        }
-    });
-
-    let mut index = 0usize;
-    let decode = aggregate.fields.iter().map(|field| {
-        let member = field.ident;
-        let span = field.ty.span();
-        if field.is_events() {
-            return quote!(#member: #krate::__private::Default::default());
-        }
-        let column = Literal::usize_unsuffixed(index);
-        index += 1;
-        let ty = field.ty;
-        let krate_at = respan_tokens(krate, span);
-        let value = if field.is_json() {
-            quote_spanned!(span=> #krate_at::__private::decode_json::<#ty, _>(row, #column)?)
-        } else {
-            quote_spanned!(span=> (&&#krate::__private::Column::<#ty>::NEW).__uow_decode(row, #column)?)
-        };
-        quote!(#member: #value)
-    });
-
+    let (version, set_version) = version_access(aggregate);
+    let encode = aggregate
+        .columns()
+        .map(|(index, field)| encode_field(krate, index, field));
+    let decode = decode_fields(aggregate);
     let take_events = match aggregate.events_field() {
         Some(field) => {
             let member = field.ident;
@@ -175,28 +124,28 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         None => quote!(#krate::Aggregate),
     };
 
+    let thread_safe = thread_safe_bounds(aggregate);
     quote! {
         #[automatically_derived]
-        impl #aggregate_trait for #ident {
+        impl #aggregate_trait for #ident #thread_safe {
             type Event = #event_ty;
 
             const META: &'static #krate::AggregateMeta = &#meta;
 
+            // `(&&Version::<T>::NEW)` picks the conversion by autoref.
             #[inline]
-            #cast_lints
+            #[allow(clippy::needless_borrow)]
             fn version(&self) -> u64 {
                 #version
             }
 
             #[inline]
-            #cast_lints
+            #[allow(clippy::needless_borrow)]
             fn set_version(&mut self, version: u64) {
                 #set_version
             }
 
-            // `(&&Column::<T>::NEW)` picks the conversion by autoref.
             #[allow(clippy::needless_borrow)]
-            #cast_lints
             fn encode(
                 &self,
                 row: &mut #vec<#krate::Value>,
@@ -206,8 +155,8 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             }
 
             #[allow(clippy::needless_borrow)]
-            fn decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
-                row: &__UowR,
+            fn decode<R: #krate::RowSource + ?::core::marker::Sized>(
+                row: &R,
             ) -> #result<Self, #krate::FieldError> {
                 #result::Ok(Self {
                     #(#decode,)*
@@ -220,6 +169,79 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             }
         }
     }
+}
+
+/// The bodies of `version` and `set_version`, through the version type's
+/// `VersionNumber` impl (any alias or path of `u64`, `i64`, `u32`, `i32`).
+fn version_access(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
+    let krate = &aggregate.krate;
+    match aggregate.version_field() {
+        Some(field) => {
+            let member = field.ident;
+            let ty = field.ty;
+            let selector = quote!((&&#krate::__private::Version::<#ty>::NEW));
+            (
+                quote!(#selector.to_version(&self.#member)),
+                quote!(self.#member = #selector.version_as(version);),
+            )
+        }
+        None => (unimplemented(), unimplemented()),
+    }
+}
+
+/// Pushes one field's column onto `row`; spanned at the field's type, so
+/// that a problem with it is reported there.
+fn encode_field(krate: &Path, index: usize, field: &Field) -> TokenStream {
+    let index = Literal::usize_unsuffixed(index);
+    let span = field.ty.span();
+    let member = respan(field.ident, span);
+    let krate = respan_tokens(krate, span);
+    let ty = field.ty;
+    if field.attrs.version.is_set() {
+        quote_spanned! {span=>
+            #krate::__private::encode_version(
+                (&&#krate::__private::Version::<#ty>::NEW).to_version(&self.#member),
+                #index,
+                row,
+            )?;
+        }
+    } else if field.is_json() {
+        quote_spanned! {span=>
+            (&&#krate::__private::Json::<#ty>::NEW).encode_json_column(&self.#member, #index, row)?;
+        }
+    } else {
+        quote_spanned! {span=>
+            (&&#krate::__private::Column::<#ty>::NEW).encode_column(&self.#member, #index, row)?;
+        }
+    }
+}
+
+/// `field: value` for each field of the struct, read from its column (the
+/// events field starts empty).
+fn decode_fields(aggregate: &Aggregate) -> Vec<TokenStream> {
+    let krate = &aggregate.krate;
+    let mut index = 0usize;
+    aggregate
+        .fields
+        .iter()
+        .map(|field| {
+            let member = field.ident;
+            let span = field.ty.span();
+            if field.is_events() {
+                return quote!(#member: #krate::__private::Default::default());
+            }
+            let column = Literal::usize_unsuffixed(index);
+            index += 1;
+            let ty = field.ty;
+            let krate = respan_tokens(krate, span);
+            let value = if field.is_json() {
+                quote_spanned!(span=> (&&#krate::__private::Json::<#ty>::NEW).decode_json_column(row, #column)?)
+            } else {
+                quote_spanned!(span=> (&&#krate::__private::Column::<#ty>::NEW).decode_column(row, #column)?)
+            };
+            quote!(#member: #value)
+        })
+        .collect()
 }
 
 /// `AggregateMeta { ... }`.
@@ -249,29 +271,29 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
     }
 }
 
+/// One `ColumnMeta`: the place where a field type that cannot be stored in
+/// its role is reported, once, at the type.
 fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
     let krate = &aggregate.krate;
     let name = &field.column.value;
     let field_name = field.name();
-    let ty = field.ty;
-    let (kind, nullable) = if field.is_json() {
-        (quote!(#krate::ColumnKind::Json), quote!(false))
-    } else if field.attrs.id.is_set() {
-        // Known through `Self: Aggregate`, whose impl reports an id that is
-        // not a `ColumnValue`: no second error here.
+    let (kind, nullable) = if field.attrs.id.is_set() {
+        id_column_kind(aggregate, field)
+    } else if field.attrs.version.is_set() {
+        let (trait_path, close) = at_type(krate, field.ty, quote!(VersionNumber));
+        let ty = field.ty;
         (
-            quote!(#krate::__private::id_kind::<Self>()),
-            quote!(#krate::__private::id_nullable::<Self>()),
+            quote_spanned!(ty.span()=> <#ty as #trait_path #close::KIND),
+            quote!(false),
         )
+    } else if field.is_json() {
+        (json_column_kind(krate, field.ty), quote!(false))
     } else {
-        // Spanned from the first to the last token of the type, so that
-        // rustc underlines all of `Vec<String>`, not only `Vec`.
-        let (first, last) = type_ends(ty);
-        let krate = respan_tokens(krate, first);
-        let close = quote_spanned!(last=> >);
+        let (trait_path, close) = at_type(krate, field.ty, quote!(ColumnValue));
+        let ty = field.ty;
         (
-            quote_spanned!(first=> #krate::__private::kind_of::<#ty #close()),
-            quote_spanned!(first=> #krate::__private::nullable::<#ty #close()),
+            quote_spanned!(ty.span()=> <#ty as #trait_path #close::KIND),
+            quote_spanned!(ty.span()=> <#ty as #trait_path #close::NULLABLE),
         )
     };
     // `decimal(precision = P, scale = S)`: checked in the `META` constant
@@ -302,6 +324,98 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
     }
 }
 
+/// `#krate::#name` spanned from the first to the last token of `ty`, and the
+/// closing `>` spanned at its end: rustc underlines all of `Vec<String>`,
+/// not only `Vec`.
+fn at_type(krate: &Path, ty: &Type, name: TokenStream) -> (TokenStream, TokenStream) {
+    let (first, last) = type_ends(ty);
+    let path = respan_tokens(quote!(#krate::#name), first);
+    (path, quote_spanned!(last=> >))
+}
+
+/// The id's kind, known through `Self: Aggregate` (whose impl reports an id
+/// that is not a `ColumnValue`: no second error here), and the check that
+/// it is not nullable whatever alias its type is written with (`Option<...>`
+/// itself is refused by `valid`, with a better message): an assertion in
+/// `META`, evaluated where the aggregate is used (by `cargo build` and
+/// `cargo test`), failing at the id's type.
+fn id_column_kind(aggregate: &Aggregate, field: &Field) -> (TokenStream, TokenStream) {
+    let krate = &aggregate.krate;
+    let span = field.ty.span();
+    let message = format!(
+        "the id `{}` of `{}` has a nullable type (an `Option`): a primary key is never NULL; give it the type of the value inside the `Option`",
+        field.name(),
+        aggregate.name()
+    );
+    (
+        quote!(#krate::__private::id_kind::<Self>()),
+        quote_spanned! {span=>
+            {
+                ::core::assert!(!#krate::__private::id_nullable::<Self>(), #message);
+                false
+            }
+        },
+    )
+}
+
+/// An aggregate is `Send + Sync` and its events are `Send` (`Aggregate`
+/// requires both). The impls assume it — the binder keeps rustc from
+/// checking the bound where it is written — and `fields_are_thread_safe`
+/// checks it field by field: a field or event type that is not thread-safe
+/// is one error at that type, not one at the struct and more in every
+/// async method of the repository.
+fn thread_safe_bounds(aggregate: &Aggregate) -> TokenStream {
+    let ident = aggregate.ident;
+    let event_ty = event_type(aggregate);
+    quote! {
+        where
+            for<'x> #ident: ::core::marker::Send + ::core::marker::Sync + 'x,
+            for<'x> #event_ty: ::core::marker::Send + 'x,
+    }
+}
+
+/// The checks `thread_safe_bounds` relies on: each stored field's type is
+/// `Send + Sync`, the event type is `Send`; each at the type.
+fn fields_are_thread_safe(aggregate: &Aggregate) -> TokenStream {
+    let checks = aggregate.fields.iter().map(|field| {
+        if field.is_events() {
+            let element = ast::vec_element(field.ty).unwrap_or(field.ty);
+            quote_spanned!(element.span()=> sent_between_threads::<#element>();)
+        } else {
+            let ty = field.ty;
+            quote_spanned!(ty.span()=> shared_between_threads::<#ty>();)
+        }
+    });
+    quote! {
+        #[allow(dead_code)]
+        fn fields_are_thread_safe() {
+            fn shared_between_threads<
+                T: ?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync,
+            >() {
+            }
+            fn sent_between_threads<T: ?::core::marker::Sized + ::core::marker::Send>() {}
+            #(#checks)*
+        }
+    }
+}
+
+/// The kind of a `json` column, with serde's traits named at the field's
+/// type so that a type serde cannot write or read is reported there (one
+/// error per missing impl).
+fn json_column_kind(krate: &Path, ty: &Type) -> TokenStream {
+    let span = ty.span();
+    let (serialize, close) = at_type(krate, ty, quote!(__private::serde::Serialize));
+    let (deserialize, _) = at_type(krate, ty, quote!(__private::serde::Deserialize));
+    let krate_at = respan_tokens(krate, span);
+    quote_spanned! {span=>
+        {
+            let _ = <#ty as #serialize #close::serialize::<#krate_at::__private::JsonSerializer>;
+            let _ = <#ty as #deserialize<'static> #close::deserialize::<#krate_at::__private::JsonDeserializer>;
+            #krate_at::ColumnKind::Json
+        }
+    }
+}
+
 /// The `Event` type: the element of the events field, or `NoEvents`.
 fn event_type(aggregate: &Aggregate) -> TokenStream {
     let krate = &aggregate.krate;
@@ -324,9 +438,15 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     let name = aggregate.name();
     let table = &aggregate.table.value;
     let unimplemented = unimplemented();
+    // As in `aggregate_impl`: an id that is no `ColumnValue` is reported at
+    // its type.
+    let aggregate_trait = match aggregate.id_field() {
+        Some(id) => respan_tokens(quote!(#krate::Aggregate), id.ty.span()),
+        None => quote!(#krate::Aggregate),
+    };
     quote! {
         #[automatically_derived]
-        impl #krate::Aggregate for #ident {
+        impl #aggregate_trait for #ident {
             type Event = #event_ty;
 
             const META: &'static #krate::AggregateMeta = &#krate::AggregateMeta {
@@ -349,8 +469,8 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #unimplemented
             }
 
-            fn decode<__UowR: #krate::RowSource + ?::core::marker::Sized>(
-                _: &__UowR,
+            fn decode<R: #krate::RowSource + ?::core::marker::Sized>(
+                _: &R,
             ) -> #result<Self, #krate::FieldError> {
                 #unimplemented
             }
@@ -362,6 +482,25 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     }
 }
 
+/// The repository trait of an aggregate: its name, and its methods, each
+/// with its signature written once for the declaration and the impl.
+struct Repository<'a> {
+    aggregate: &'a Aggregate<'a>,
+    ident: Ident,
+    /// The store parameter of the impl for `uow_core::Repository<A, S>`.
+    store: Ident,
+    methods: Vec<Method>,
+}
+
+/// One method of the repository trait.
+struct Method {
+    doc: TokenStream,
+    /// `fn name(...) -> Output`, with its where clause.
+    signature: TokenStream,
+    /// The impl's body, delegating to `uow_core`.
+    body: TokenStream,
+}
+
 /// A finder or unique getter of the repository trait.
 struct Lookup<'f> {
     field: &'f Field<'f>,
@@ -369,30 +508,265 @@ struct Lookup<'f> {
     unique: bool,
 }
 
-/// The repository trait (outside the `const _` block, so that users can
-/// name it) and its impl for `uow_core::Repository`.
-fn repository(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
-    let krate = &aggregate.krate;
-    let ident = aggregate.ident;
-    let vis = aggregate.vis;
-    let name = aggregate.name();
-    let trait_ident = format_ident!("{}Repository", name, span = ident.span());
-    let id_ty = match aggregate.id_field() {
-        Some(field) => field.ty.to_token_stream(),
-        None => quote!(u64),
-    };
+impl<'a> Repository<'a> {
+    fn new(aggregate: &'a Aggregate<'a>) -> Self {
+        let ident = match &aggregate.repository {
+            Some(ident) => ident.clone(),
+            None => format_ident!(
+                "{}Repository",
+                aggregate.name(),
+                span = aggregate.ident.span()
+            ),
+        };
+        let mentioned: Vec<TokenStream> = std::iter::once(aggregate.ident.to_token_stream())
+            .chain(aggregate.fields.iter().map(|f| f.ty.to_token_stream()))
+            .collect();
+        let store = fresh_ident(&["S", "St", "Store"], &mentioned);
+        let mut repository = Repository {
+            aggregate,
+            ident,
+            store,
+            methods: Vec::new(),
+        };
+        repository.methods = repository.base_methods();
+        for lookup in lookups(aggregate) {
+            let method = repository.lookup_method(&lookup);
+            repository.methods.push(method);
+        }
+        repository
+    }
 
-    let result = |ok: TokenStream| quote!(#krate::__private::Result<#ok, #krate::Error>);
-    let future = |output: TokenStream| quote!(impl #krate::__private::Future<Output = #output> + #krate::__private::Send);
-    let option_mut = quote!(#krate::__private::Option<&mut #ident>);
-    let vec_mut = quote!(#krate::__private::Vec<&mut #ident>);
-    let get_output = future(result(option_mut.clone()));
-    let add_output = result(quote!(()));
-    let remove_output = future(result(quote!(())));
-    let list_output = future(result(vec_mut.clone()));
-    let delegate = quote!(#krate::Repository::<#ident, __UowS>);
+    fn result(&self, ok: TokenStream) -> TokenStream {
+        let krate = &self.aggregate.krate;
+        quote!(#krate::__private::Result<#ok, #krate::Error>)
+    }
 
-    let lookups: Vec<Lookup> = aggregate
+    fn future(&self, output: TokenStream) -> TokenStream {
+        let krate = &self.aggregate.krate;
+        quote!(impl #krate::__private::Future<Output = #output> + #krate::__private::Send)
+    }
+
+    fn option_mut(&self) -> TokenStream {
+        let (krate, ident) = (&self.aggregate.krate, self.aggregate.ident);
+        quote!(#krate::__private::Option<&mut #ident>)
+    }
+
+    fn vec_mut(&self) -> TokenStream {
+        let (krate, ident) = (&self.aggregate.krate, self.aggregate.ident);
+        quote!(#krate::__private::Vec<&mut #ident>)
+    }
+
+    /// `uow_core::Repository::<A, S>`, whose inherent methods the impl
+    /// calls.
+    fn delegate(&self) -> TokenStream {
+        let (krate, ident, store) = (&self.aggregate.krate, self.aggregate.ident, &self.store);
+        quote!(#krate::Repository::<#ident, #store>)
+    }
+
+    /// `get`, `add`, `remove` and `list`.
+    fn base_methods(&self) -> Vec<Method> {
+        let aggregate = self.aggregate;
+        let name = aggregate.name();
+        let ident = aggregate.ident;
+        let id_ty = match aggregate.id_field() {
+            Some(field) => field.ty.to_token_stream(),
+            None => quote!(u64),
+        };
+        let delegate = self.delegate();
+        let get_output = self.future(self.result(self.option_mut()));
+        let add_output = self.result(quote!(()));
+        let remove_output = self.future(self.result(quote!(())));
+        let list_output = self.future(self.result(self.vec_mut()));
+        vec![
+            Method {
+                doc: doc(&format!(
+                    "The `{name}` with this id, or `None` if none is stored (or it was removed in this\n\
+                     unit of work).\n\
+                     \n\
+                     Loading an id twice returns the same object; changes to it are stored by `commit()`.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     The store's errors (`Error::Backend`, `Error::Decode`)."
+                )),
+                signature: quote!(fn get(&mut self, id: &#id_ty) -> #get_output),
+                body: quote!(#delegate::get(self, id)),
+            },
+            Method {
+                doc: doc(&format!(
+                    "Stages `aggregate` for insertion at commit, with version 1.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     `Error::Duplicate` at once if this unit of work already holds a `{name}` with the\n\
+                     same id; an id taken in the store is reported by `commit()`."
+                )),
+                signature: quote!(fn add(&mut self, aggregate: #ident) -> #add_output),
+                body: quote!(#delegate::add(self, aggregate)),
+            },
+            Method {
+                doc: doc(&format!(
+                    "Stages the `{name}` with this id for deletion at commit, checked against the version\n\
+                     it was loaded with.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     `Error::NotFound` if it is not stored; the store's errors."
+                )),
+                signature: quote!(fn remove(&mut self, id: &#id_ty) -> #remove_output),
+                body: quote!(#delegate::remove(self, id)),
+            },
+            Method {
+                doc: doc(&format!(
+                    "At most `limit` `{name}` aggregates, the lowest ids first.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     The store's errors."
+                )),
+                signature: quote!(fn list(&mut self, limit: u64) -> #list_output),
+                body: quote!(#delegate::list(self, limit)),
+            },
+        ]
+    }
+
+    /// `find_by_<field>` or `get_by_<field>`, generic over the borrowed
+    /// form of the key.
+    fn lookup_method(&self, lookup: &Lookup) -> Method {
+        let krate = &self.aggregate.krate;
+        let name = self.aggregate.name();
+        let field = lookup.field;
+        let field_name = field.name();
+        let param = field.ident;
+        let ty = field.ty;
+        let borrowed = ast::option_inner(ty).unwrap_or(ty);
+        let mentioned = [
+            ty.to_token_stream(),
+            self.aggregate.ident.to_token_stream(),
+            self.store.to_token_stream(),
+        ];
+        let q = fresh_ident(&["Q", "K", "Key"], &mentioned);
+        let column = Literal::usize_unsuffixed(lookup.column);
+        let (method, output, method_doc, call) = if lookup.unique {
+            (
+                format_ident!("get_by_{}", field_name, span = param.span()),
+                self.future(self.result(self.option_mut())),
+                doc(&format!(
+                    "The `{name}` whose `{field_name}` equals `{field_name}`, or `None` if none is\n\
+                     stored.\n\
+                     \n\
+                     An aggregate this unit of work already loaded is returned as it is here,\n\
+                     changes included.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     The store's errors."
+                )),
+                quote!(get_by_column),
+            )
+        } else {
+            (
+                format_ident!("find_by_{}", field_name, span = param.span()),
+                self.future(self.result(self.vec_mut())),
+                doc(&format!(
+                    "The `{name}` aggregates whose `{field_name}` equals `{field_name}`, the lowest\n\
+                     ids first.\n\
+                     \n\
+                     The store is queried as committed; aggregates this unit of work already loaded\n\
+                     are returned as they are here, changes included.\n\
+                     \n\
+                     # Errors\n\
+                     \n\
+                     The store's errors."
+                )),
+                quote!(find_by_column),
+            )
+        };
+        Method {
+            doc: method_doc,
+            signature: quote! {
+                fn #method<#q>(&mut self, #param: &#q) -> #output
+                where
+                    #q: ?::core::marker::Sized + #krate::Key + ::core::marker::Sync,
+                    #borrowed: ::core::borrow::Borrow<#q>
+            },
+            body: quote!(#krate::__private::#call(self, #column, #param)),
+        }
+    }
+
+    /// The trait (outside the `const _` block, so that users can name it).
+    fn declaration(&self) -> TokenStream {
+        let aggregate = self.aggregate;
+        let name = aggregate.name();
+        let vis = aggregate.vis;
+        let ident = &self.ident;
+        let lookup_list = lookups(aggregate)
+            .iter()
+            .map(|lookup| {
+                let prefix = if lookup.unique { "get_by_" } else { "find_by_" };
+                format!("`{prefix}{}`", lookup.field.name())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut trait_doc = format!(
+            "The repository of `{name}` aggregates: the collection-like port through which a unit of\n\
+             work loads and stores them. Generated by `#[derive(Aggregate)]`.\n\
+             \n\
+             A unit of work field of type `{name}` is a `Repository<{name}, S>`, which implements this\n\
+             trait for every store `S`."
+        );
+        if !lookup_list.is_empty() {
+            trait_doc.push_str(&format!(
+                "\nBring the trait into scope to call its finders: {lookup_list}."
+            ));
+        }
+        let trait_doc = doc(&trait_doc);
+        let methods = self.methods.iter().map(|method| {
+            let (doc, signature) = (&method.doc, &method.signature);
+            quote!(#doc #signature;)
+        });
+        quote! {
+            #trait_doc
+            // `id: &String` for a `String` id: the id type as declared.
+            #[allow(clippy::ptr_arg)]
+            #vis trait #ident {
+                #(#methods)*
+            }
+        }
+    }
+
+    /// The impl for `uow_core::Repository<A, S>`.
+    fn implementation(&self) -> TokenStream {
+        let krate = &self.aggregate.krate;
+        let aggregate = self.aggregate.ident;
+        let (ident, store) = (&self.ident, &self.store);
+        let methods = self.methods.iter().map(|method| {
+            let (signature, body) = (&method.signature, &method.body);
+            quote! {
+                #[inline]
+                #signature {
+                    #body
+                }
+            }
+        });
+        // See `thread_safe_bounds`: assumed here too, so that the futures
+        // of the methods do not report a field that is not thread-safe.
+        let thread_safe = thread_safe_bounds(self.aggregate);
+        quote! {
+            #[automatically_derived]
+            #[allow(clippy::ptr_arg)]
+            impl<#store: #krate::Store> #ident for #krate::Repository<#aggregate, #store>
+            #thread_safe
+            {
+                #(#methods)*
+            }
+        }
+    }
+}
+
+/// The finders and unique getters, in column order.
+fn lookups<'a>(aggregate: &'a Aggregate<'a>) -> Vec<Lookup<'a>> {
+    aggregate
         .columns()
         .flat_map(|(column, field)| {
             let stored_lookup = !field.is_json() && field.role() != Role::Id;
@@ -408,209 +782,28 @@ fn repository(aggregate: &Aggregate) -> (TokenStream, TokenStream) {
             });
             finder.into_iter().chain(getter)
         })
-        .collect();
-
-    let mut lookup_decls = Vec::new();
-    let mut lookup_impls = Vec::new();
-    for lookup in &lookups {
-        let field = lookup.field;
-        let field_name = field.name();
-        let param = field.ident;
-        let ty = field.ty;
-        let borrowed = ast::option_inner(ty).unwrap_or(ty);
-        let q = key_param(borrowed);
-        let column = Literal::usize_unsuffixed(lookup.column);
-        let (method, output, method_doc, call) = if lookup.unique {
-            (
-                format_ident!("get_by_{}", field_name, span = param.span()),
-                future(result(option_mut.clone())),
-                doc(&format!(
-                    "The `{name}` whose `{field_name}` equals `{field_name}`, or `None` if none is\n\
-                     stored.\n\
-                     \n\
-                     An aggregate this unit of work already loaded is returned as it is here,\n\
-                     changes included."
-                )),
-                quote!(get_by_column),
-            )
-        } else {
-            (
-                format_ident!("find_by_{}", field_name, span = param.span()),
-                future(result(vec_mut.clone())),
-                doc(&format!(
-                    "The `{name}` aggregates whose `{field_name}` equals `{field_name}`, the lowest\n\
-                     ids first.\n\
-                     \n\
-                     The store is queried as committed; aggregates this unit of work already loaded\n\
-                     are returned as they are here, changes included."
-                )),
-                quote!(find_by_column),
-            )
-        };
-        let where_clause = quote! {
-            where
-                #q: ?::core::marker::Sized + #krate::Key + ::core::marker::Sync,
-                #borrowed: ::core::borrow::Borrow<#q>,
-        };
-        lookup_decls.push(quote! {
-            #method_doc
-            fn #method<#q>(&mut self, #param: &#q) -> #output
-            #where_clause;
-        });
-        lookup_impls.push(quote! {
-            #[inline]
-            fn #method<#q>(&mut self, #param: &#q) -> #output
-            #where_clause
-            {
-                #delegate::#call(self, #column, #param)
-            }
-        });
-    }
-
-    let lookup_list = lookups
-        .iter()
-        .map(|lookup| {
-            let prefix = if lookup.unique { "get_by_" } else { "find_by_" };
-            format!("`{prefix}{}`", lookup.field.name())
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut trait_doc = format!(
-        "The repository of `{name}` aggregates: the collection-like port through which a unit of\n\
-         work loads and stores them. Generated by `#[derive(Aggregate)]`.\n\
-         \n\
-         A unit of work field of type `{name}` is a `Repository<{name}, S>`, which implements this\n\
-         trait for every store `S`."
-    );
-    if !lookups.is_empty() {
-        trait_doc.push_str(&format!(
-            "\nBring the trait into scope to call its finders: {lookup_list}."
-        ));
-    }
-    let trait_doc = doc(&trait_doc);
-    let get_doc = doc(&format!(
-        "The `{name}` with this id, or `None` if none is stored (or it was removed in this\n\
-         unit of work).\n\
-         \n\
-         Loading an id twice returns the same object; changes to it are stored by `commit()`."
-    ));
-    let add_doc = doc(&format!(
-        "Stages `aggregate` for insertion at commit, with version 1.\n\
-         \n\
-         Fails at once if this unit of work already holds a `{name}` with the same id; an id\n\
-         taken in the store is reported by `commit()`."
-    ));
-    let remove_doc = doc(&format!(
-        "Stages the `{name}` with this id for deletion at commit, checked against the version\n\
-         it was loaded with. Fails with `Error::NotFound` if it is not stored."
-    ));
-    let list_doc = doc(&format!(
-        "At most `limit` `{name}` aggregates, the lowest ids first."
-    ));
-
-    let repository_trait = quote! {
-        #trait_doc
-        // `id: &String` for a `String` id: the id type as declared.
-        #[allow(clippy::ptr_arg)]
-        #vis trait #trait_ident {
-            #get_doc
-            fn get(&mut self, id: &#id_ty) -> #get_output;
-
-            #add_doc
-            fn add(&mut self, aggregate: #ident) -> #add_output;
-
-            #remove_doc
-            fn remove(&mut self, id: &#id_ty) -> #remove_output;
-
-            #list_doc
-            fn list(&mut self, limit: u64) -> #list_output;
-
-            #(#lookup_decls)*
-        }
-    };
-
-    let repository_impl = quote! {
-        #[automatically_derived]
-        impl<__UowS: #krate::Store> #trait_ident for #krate::Repository<#ident, __UowS> {
-            #[inline]
-            fn get(&mut self, id: &#id_ty) -> #get_output {
-                #delegate::get(self, id)
-            }
-
-            #[inline]
-            fn add(&mut self, aggregate: #ident) -> #add_output {
-                #delegate::add(self, aggregate)
-            }
-
-            #[inline]
-            fn remove(&mut self, id: &#id_ty) -> #remove_output {
-                #delegate::remove(self, id)
-            }
-
-            #[inline]
-            fn list(&mut self, limit: u64) -> #list_output {
-                #delegate::list(self, limit)
-            }
-
-            #(#lookup_impls)*
-        }
-    };
-
-    (repository_trait, repository_impl)
-}
-
-/// The spans of the first and the last token of `ty`. rustc reports code
-/// whose tokens run from one to the other under the whole type as written.
-pub(super) fn type_ends(ty: &Type) -> (Span, Span) {
-    let mut tokens = ty.to_token_stream().into_iter();
-    let first = tokens
-        .next()
-        .map_or_else(|| ty.span(), |token| token.span());
-    let last = tokens.last().map_or(first, |token| token.span());
-    (first, last)
-}
-
-/// `ident` with `span`, so that an expression naming the field is reported
-/// at the field's type.
-pub(super) fn respan(ident: &Ident, span: Span) -> Ident {
-    let mut ident = ident.clone();
-    ident.set_span(span);
-    ident
-}
-
-/// `tokens` with every span set to `span`: the crate path inside code that is
-/// spanned at a field's type, so that rustc can point at the type.
-pub(super) fn respan_tokens<T: ToTokens>(tokens: T, span: Span) -> TokenStream {
-    tokens
-        .into_token_stream()
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan_tokens(group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
         .collect()
 }
 
-/// The type parameter of a finder's key: `Q`, unless the field's type
-/// mentions a type of that name.
-fn key_param(ty: &Type) -> Ident {
-    fn mentions(tokens: TokenStream, name: &str) -> bool {
-        tokens.into_iter().any(|token| match token {
+/// The first of `candidates` that none of `tokens` mentions, for a generic
+/// parameter of generated code: a plain name a user could write, which
+/// never captures a type of the user's of the same name. Numbered after
+/// `candidates[0]` if all are taken.
+pub(super) fn fresh_ident(candidates: &[&str], tokens: &[TokenStream]) -> Ident {
+    fn mentions(tokens: &TokenStream, name: &str) -> bool {
+        tokens.clone().into_iter().any(|token| match token {
             TokenTree::Ident(ident) => ident == name,
-            TokenTree::Group(group) => mentions(group.stream(), name),
+            TokenTree::Group(group) => mentions(&group.stream(), name),
             TokenTree::Punct(_) | TokenTree::Literal(_) => false,
         })
     }
-    if mentions(ty.to_token_stream(), "Q") {
-        format_ident!("__UowQ")
-    } else {
-        format_ident!("Q")
-    }
+    let free = |name: &str| !tokens.iter().any(|tokens| mentions(tokens, name));
+    let first = candidates.first().copied().unwrap_or("T");
+    let name = candidates
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain((1..).map(|n| format!("{first}{n}")))
+        .find(|name| free(name))
+        .unwrap_or_else(|| first.to_owned());
+    Ident::new(&name, Span::call_site())
 }

@@ -6,8 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 use syn::spanned::Spanned;
 
-use super::Mode;
-use super::entity::unimplemented;
+use super::{Mode, unimplemented};
 use crate::ast::ColumnValue;
 use crate::ctxt::Ctxt;
 use crate::valid;
@@ -24,7 +23,9 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
 pub fn placeholder(input: &DeriveInput) -> TokenStream {
     match ColumnValue::from_ast(&Ctxt::new(), input) {
-        Some(value) if value.generics.params.is_empty() => generate(&value, Mode::Placeholder),
+        Some(value) if value.generics.params.is_empty() && value.krate_found => {
+            generate(&value, Mode::Placeholder)
+        }
         _ => TokenStream::new(),
     }
 }
@@ -71,7 +72,9 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
             }
         }
     };
+    let krate_use = &value.krate_use;
     quote! {
+        #krate_use
         const _: () = {
             #[automatically_derived]
             impl #krate::ColumnValue for #ident {

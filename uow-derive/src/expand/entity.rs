@@ -6,12 +6,16 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Path, Type};
 
-use super::Mode;
+use super::{Mode, unimplemented};
 use crate::ast::Entity;
 use crate::ctxt::Ctxt;
 use crate::valid;
 
 pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let aggregate_cx = Ctxt::new();
+    if valid::written_as_aggregate(&aggregate_cx, input) {
+        aggregate_cx.check()?;
+    }
     let cx = Ctxt::new();
     let entity = Entity::from_ast(&cx, input);
     if let Some(entity) = &entity {
@@ -22,8 +26,15 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 }
 
 pub fn placeholder(input: &DeriveInput) -> TokenStream {
+    // `#[derive(Aggregate)]` implements `Entity`: a second impl would be
+    // one more error.
+    if valid::written_as_aggregate(&Ctxt::new(), input) {
+        return TokenStream::new();
+    }
     match Entity::from_ast(&Ctxt::new(), input) {
-        Some(entity) if entity.generics.params.is_empty() => generate(&entity, Mode::Placeholder),
+        Some(entity) if entity.generics.params.is_empty() && entity.krate_found => {
+            generate(&entity, Mode::Placeholder)
+        }
         _ => TokenStream::new(),
     }
 }
@@ -37,7 +48,9 @@ fn generate(entity: &Entity, mode: Mode) -> TokenStream {
         Some(id) if entity.eq_by_id => eq_by_id(ident, id.ident, id.ty),
         _ => TokenStream::new(),
     };
+    let krate_use = &entity.krate_use;
     quote! {
+        #krate_use
         const _: () = {
             #entity_impl
             #eq
@@ -57,10 +70,16 @@ pub(super) fn entity_impl(
         Some((_, ty)) => (quote!(#ty), unimplemented()),
         None => (quote!(u64), unimplemented()),
     };
+    // Spanned at the id's type: an id type the impl cannot expose (a
+    // private one) is reported there.
+    let id_item = match id {
+        Some((_, ty)) => quote_spanned!(ty.span()=> type Id = #id_ty;),
+        None => quote!(type Id = #id_ty;),
+    };
     quote! {
         #[automatically_derived]
         impl #krate::Entity for #ident {
-            type Id = #id_ty;
+            #id_item
 
             #[inline]
             fn id(&self) -> &Self::Id {
@@ -89,14 +108,9 @@ pub(super) fn eq_by_id(ident: &Ident, id: &Ident, ty: &Type) -> TokenStream {
         #[automatically_derived]
         impl ::core::hash::Hash for #ident {
             #[inline]
-            fn hash<__UowH: ::core::hash::Hasher>(&self, state: &mut __UowH) {
+            fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
                 #hash
             }
         }
     }
-}
-
-/// The body of a placeholder method.
-pub(super) fn unimplemented() -> TokenStream {
-    quote!(::core::unimplemented!("the derive reported an error"))
 }

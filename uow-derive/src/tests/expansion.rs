@@ -113,6 +113,40 @@ fn unit_of_work_without_events() {
     insta::assert_snapshot!(pretty(tokens));
 }
 
+/// A field under `#[cfg]` keeps its `#[cfg]` wherever the field is used;
+/// an aggregate named like the store parameter pushes it to another name.
+#[test]
+fn unit_of_work_with_a_conditional_field_and_an_aggregate_named_s() {
+    let item = quote! {
+        pub(crate) struct Inventory {
+            pub products: Product,
+            #[cfg(feature = "audit")]
+            pub audits: S,
+        }
+    };
+    let tokens = expand::unit_of_work(&TokenStream::new(), &item).expect("expands");
+    insta::assert_snapshot!(pretty(tokens));
+}
+
+/// `repository = "..."` renames the trait; an aggregate named `Q` pushes the
+/// finder's key parameter to another name.
+#[test]
+fn aggregate_with_a_renamed_repository_named_q() {
+    let input: DeriveInput = parse_quote! {
+        #[derive(Aggregate)]
+        #[aggregate(repository = "QRepo")]
+        pub struct Q {
+            #[aggregate(id)]
+            pub id: u64,
+            #[aggregate(version)]
+            pub version: u64,
+            #[aggregate(find_by, column = "position")]
+            pub column: String,
+        }
+    };
+    insta::assert_snapshot!(aggregate(input));
+}
+
 /// After an error, the placeholder keeps the types so that code using the
 /// aggregate does not fail too.
 #[test]
@@ -123,8 +157,8 @@ fn aggregate_placeholder_after_an_error() {
             #[aggregate(id)]
             pub sku: Sku,
             #[aggregate(version)]
-            pub version: String,
-            #[aggregate(find_by)]
+            pub version: u64,
+            #[aggregate(find_by, unique)]
             pub category: String,
         }
     };

@@ -73,8 +73,18 @@ fn an_aggregate_needs_one_version() {
 }
 
 #[test]
-fn the_version_is_a_plain_integer() {
-    for ty in ["u64", "i64", "u32", "i32"] {
+fn the_version_type_is_checked_by_its_trait_not_its_spelling() {
+    // `VersionNumber` decides, in rustc (see `tests/ui`): an alias or a
+    // path of an integer type is accepted here.
+    for ty in [
+        "u64",
+        "i64",
+        "u32",
+        "i32",
+        "Version",
+        "std::primitive::u64",
+        "::core::primitive::i32",
+    ] {
         let source = format!(
             "struct Product {{ #[aggregate(id)] sku: Sku, #[aggregate(version)] version: {ty} }}"
         );
@@ -83,18 +93,47 @@ fn the_version_is_a_plain_integer() {
             "{ty}"
         );
     }
+}
+
+#[test]
+fn the_id_is_not_an_option() {
     let errors = aggregate_errors(
-        "struct Product { #[aggregate(id)] sku: Sku, #[aggregate(version)] version: Option<u64> }",
+        "struct Product { #[aggregate(id)] sku: Option<Sku>, #[aggregate(version)] version: u64 }",
     );
     assert_one(
         &errors,
-        "the version field must be `u64`, `i64`, `u32` or `i32`, not `Option<u64>`: the framework counts commits in it",
-        "Option<u64>",
+        "the id cannot be an `Option`: a primary key is never NULL; declare `sku: Sku`",
+        "Option<Sku>",
     );
-    let errors = aggregate_errors(
-        "struct Product { #[aggregate(id)] sku: Sku, #[aggregate(version)] version: u16 }",
-    );
-    assert_one(&errors, "the version field must be", "u16");
+}
+
+#[test]
+fn a_vec_of_events_without_its_key_is_told_to_take_it() {
+    for field in [
+        "events: Vec<ProductEvent>",
+        "pending_events: Vec<Change>",
+        "log: Vec<domain::StockEvent>",
+    ] {
+        let errors = aggregate_errors(&aggregate_with(field));
+        assert_eq!(errors.len(), 1, "{field}: {errors:#?}");
+        assert!(
+            errors[0]
+                .message
+                .contains("mark it `#[aggregate(events)]` so that `commit()` returns them"),
+            "{field}: {errors:#?}"
+        );
+    }
+    // Stored lists and bytes are not events.
+    for field in [
+        "#[aggregate(json)] events: Vec<ProductEvent>",
+        "payload: Vec<u8>",
+    ] {
+        let source = aggregate_with(field);
+        assert!(
+            crate::expand::derive_aggregate(&super::input(&source)).is_ok(),
+            "{field}"
+        );
+    }
 }
 
 #[test]
@@ -297,7 +336,7 @@ fn every_rule_broken_by_an_aggregate_is_reported_at_once() {
     let errors = aggregate_errors(
         "struct User {
              #[aggregate(id)] id: UserId,
-             #[aggregate(version)] version: String,
+             #[aggregate(version)] version: u64,
              #[aggregate(json, unique)] roles: Vec<Role>,
              #[aggregate(events)] events: Events,
          }",
@@ -313,10 +352,6 @@ fn every_rule_broken_by_an_aggregate_is_reported_at_once() {
             (
                 "table name `user` (from the type name) is an SQL reserved word; set another with `#[aggregate(table = \"users\")]`",
                 "User"
-            ),
-            (
-                "the version field must be `u64`, `i64`, `u32` or `i32`, not `String`: the framework counts commits in it",
-                "String"
             ),
             (
                 "`unique` cannot be used on a `json` field: a JSON document cannot be looked up; remove `unique`, or `json` if the type is a `ColumnValue`",
@@ -436,11 +471,65 @@ fn a_unit_of_work_has_one_repository_per_aggregate() {
 fn a_unit_of_work_brings_its_own_debug() {
     let errors = unit_of_work_errors(
         "",
-        "#[derive(Default, std::fmt::Debug)] struct Allocation { products: Product }",
+        "#[derive(std::fmt::Debug)] struct Allocation { products: Product }",
     );
     assert_one(
         &errors,
-        "`#[unit_of_work]` implements `Debug` itself (showing the repositories): remove `Debug` from this derive",
+        "a unit of work cannot derive `Debug`: it implements `Debug` itself (showing the repositories); remove `Debug` from this derive",
         "std::fmt::Debug",
     );
+}
+
+#[test]
+fn derives_that_cannot_apply_to_a_unit_of_work_are_refused_one_error_each() {
+    let errors = unit_of_work_errors(
+        "",
+        "#[derive(Clone, Default, PartialEq, serde::Serialize, MyOwnDerive)] struct Allocation { products: Product }",
+    );
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.at.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:#?}");
+    for (at, (place, message)) in ["Clone", "Default", "PartialEq", "serde::Serialize"]
+        .iter()
+        .zip(&found)
+    {
+        assert_eq!(place, at);
+        assert!(
+            message.starts_with("a unit of work cannot derive"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn types_of_a_feature_are_told_to_enable_it_when_it_is_off() {
+    use crate::valid::{feature_enabled, feature_of};
+    for (ty, feature) in [
+        ("time::OffsetDateTime", Some("time")),
+        ("Option<PrimitiveDateTime>", Some("time")),
+        ("time::Date", Some("time")),
+        ("Date", None),
+        ("chrono::DateTime<Utc>", Some("chrono")),
+        ("NaiveDate", Some("chrono")),
+        ("uuid::Uuid", Some("uuid")),
+        ("Decimal", Some("decimal")),
+        ("money::Decimal", None),
+        ("String", None),
+    ] {
+        let parsed: syn::Type = syn::parse_str(ty).expect("type");
+        assert_eq!(feature_of(&parsed), feature, "{ty}");
+    }
+    let source = aggregate_with("created: time::OffsetDateTime");
+    let result = crate::expand::derive_aggregate(&super::input(&source));
+    if feature_enabled("time") {
+        assert!(result.is_ok());
+    } else {
+        assert_one(
+            &super::reported(result),
+            "`time::OffsetDateTime` is stored with uow-core's `time` feature, which is off: enable it",
+            "time::OffsetDateTime",
+        );
+    }
 }

@@ -1,0 +1,2 @@
+//! Re-exports uow-core, as an application's shared crate might.
+pub use uow_core;

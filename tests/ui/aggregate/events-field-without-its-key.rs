@@ -1,0 +1,18 @@
+use uow_core::Aggregate;
+
+#[derive(Debug)]
+pub enum ProductEvent {
+    Listed,
+}
+
+#[derive(Aggregate, Debug)]
+#[aggregate(table = "products")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+    pub events: Vec<ProductEvent>,
+}
+
+fn main() {}

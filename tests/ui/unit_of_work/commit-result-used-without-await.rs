@@ -1,0 +1,26 @@
+use uow_core::{Aggregate, InMemoryStore, unit_of_work};
+
+#[derive(Aggregate, Debug)]
+#[aggregate(table = "products")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+#[unit_of_work]
+pub struct Catalogue {
+    pub products: Product,
+}
+
+async fn commit(store: &InMemoryStore) -> Result<(), uow_core::Error> {
+    let uow = Catalogue::begin(store).await?;
+    let events: Vec<uow_core::AnyEvent> = uow.commit()?;
+    drop(events);
+    Ok(())
+}
+
+fn main() {
+    let _ = commit;
+}

@@ -1,0 +1,18 @@
+use uow_core::{Aggregate, unit_of_work};
+
+#[derive(Aggregate, Debug)]
+#[aggregate(table = "products")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+#[unit_of_work]
+#[derive(serde::Serialize)]
+pub struct Catalogue {
+    pub products: Product,
+}
+
+fn main() {}

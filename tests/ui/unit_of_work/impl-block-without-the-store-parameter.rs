@@ -1,0 +1,23 @@
+use uow_core::{Aggregate, unit_of_work};
+
+#[derive(Aggregate, Debug)]
+#[aggregate(table = "products")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+#[unit_of_work]
+pub struct Catalogue {
+    pub products: Product,
+}
+
+impl Catalogue {
+    pub fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+fn main() {}

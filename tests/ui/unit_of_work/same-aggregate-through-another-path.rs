@@ -1,0 +1,20 @@
+use uow_core::{Aggregate, InMemoryStore, unit_of_work};
+
+#[derive(Aggregate, Debug)]
+#[aggregate(table = "products")]
+pub struct Product {
+    #[aggregate(id)]
+    pub sku: String,
+    #[aggregate(version)]
+    pub version: u64,
+}
+
+#[unit_of_work]
+pub struct Catalogue {
+    pub products: Product,
+    pub items: crate::Product,
+}
+
+fn main() {
+    let _ = Catalogue::begin(&InMemoryStore::new());
+}
