@@ -63,7 +63,7 @@ pub use aggregate::{
     Aggregate, AggregateMeta, ColumnMeta, ColumnRole, Entity, FieldError, RowSource, decode_row,
     encode_row, id_text,
 };
-pub use error::{BackendError, Error};
+pub use error::{BackendError, Error, TimeoutKind};
 pub use event::{AnyEvent, NoEvents};
 pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
 pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
@@ -74,7 +74,7 @@ pub use outbox::{
 pub use repository::Repository;
 pub use retry::{Retryable, retry};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
-pub use unit_of_work::UnitOfWork;
+pub use unit_of_work::{CommitOutcome, UnitId, UnitOfWork};
 pub use value::{ColumnKind, ColumnValue, Key, Value, ValueError, format_uuid, parse_uuid};
 
 #[cfg(feature = "derive")]

@@ -5,9 +5,11 @@ use std::future::{Future, ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
+use crate::error::BackendError;
 use crate::error::Error;
 use crate::outbox::{OutboxClaim, OutboxMessage, OutboxStore, now_micros};
 use crate::store::{ChangeSet, Query, Store, Transaction};
+use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
 
 /// A store that keeps its tables in memory, for unit tests of services and
@@ -60,6 +62,7 @@ impl InMemoryStore {
 #[derive(Debug)]
 pub struct InMemoryTransaction {
     tables: Arc<Mutex<Tables>>,
+    unit: UnitId,
 }
 
 /// Messages of the in-memory outbox claimed by one relay.
@@ -152,11 +155,23 @@ impl Store for InMemoryStore {
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         ready(Ok(InMemoryTransaction {
             tables: Arc::clone(&self.tables),
+            unit: UnitId::new(),
         }))
+    }
+
+    fn commit_outcome(
+        &self,
+        unit: &UnitId,
+    ) -> impl Future<Output = Result<CommitOutcome, Error>> + Send {
+        ready(Ok(lock(&self.tables).markers.outcome(unit)))
     }
 }
 
 impl Transaction for InMemoryTransaction {
+    fn unit_id(&self) -> &UnitId {
+        &self.unit
+    }
+
     fn fetch<A: Aggregate>(
         &self,
         query: Query,
@@ -165,7 +180,30 @@ impl Transaction for InMemoryTransaction {
     }
 
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
-        ready(lock(&self.tables).apply(&changes))
+        // All under one lock and before the first poll: a commit whose
+        // future is dropped has either happened whole or not at all.
+        let mut tables = lock(&self.tables);
+        if changes.is_empty() {
+            return ready(Ok(()));
+        }
+        if tables.markers.is_fenced(&self.unit) {
+            return ready(Err(Error::Backend(
+                BackendError::new(
+                    "commit",
+                    format!(
+                        "the outcome of unit of work `{}` was asked for and answered `not committed`",
+                        self.unit
+                    ),
+                )
+                .rolled_back()
+                .retryable(),
+            )));
+        }
+        let outcome = tables.apply(&changes);
+        if outcome.is_ok() {
+            tables.markers.committed(&self.unit);
+        }
+        ready(outcome)
     }
 }
 
@@ -179,6 +217,50 @@ fn lock(tables: &Mutex<Tables>) -> MutexGuard<'_, Tables> {
 struct Tables {
     by_name: HashMap<&'static str, Table>,
     outbox: Vec<StoredMessage>,
+    markers: Markers,
+}
+
+/// The commit markers of the in-memory store, as the SQL stores keep them:
+/// which units of work committed, and which were answered "not committed"
+/// (fenced: they can no longer commit). Kept for an hour.
+#[derive(Debug, Default)]
+struct Markers {
+    /// Unit id → (fenced, when, in microseconds since the epoch).
+    by_unit: HashMap<UnitId, (bool, i64)>,
+    written: u64,
+}
+
+impl Markers {
+    const KEPT_MICROS: i64 = 3_600_000_000;
+
+    fn is_fenced(&self, unit: &UnitId) -> bool {
+        self.by_unit.get(unit).is_some_and(|(fenced, _)| *fenced)
+    }
+
+    fn committed(&mut self, unit: &UnitId) {
+        self.write(unit, false);
+    }
+
+    fn outcome(&mut self, unit: &UnitId) -> CommitOutcome {
+        match self.by_unit.get(unit) {
+            Some((false, _)) => CommitOutcome::Committed,
+            Some((true, _)) => CommitOutcome::NotCommitted,
+            None => {
+                self.write(unit, true);
+                CommitOutcome::NotCommitted
+            }
+        }
+    }
+
+    fn write(&mut self, unit: &UnitId, fenced: bool) {
+        let now = now_micros();
+        self.by_unit.insert(unit.clone(), (fenced, now));
+        self.written += 1;
+        if self.written.is_multiple_of(1024) {
+            self.by_unit
+                .retain(|_, (_, at)| *at >= now - Self::KEPT_MICROS);
+        }
+    }
 }
 
 /// An outbox row with its delivery state.

@@ -9,6 +9,7 @@ use crate::aggregate::{Aggregate, encode_row, id_text};
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
+use crate::unit_of_work::UnitId;
 use crate::value::{ColumnValue, Key, Value};
 
 /// The repository of aggregate `A` in one unit of work on store `S`.
@@ -64,6 +65,31 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             tx,
             entries: BTreeMap::new(),
         }
+    }
+
+    /// The id of the unit of work this repository belongs to (the same for
+    /// every repository of the unit). Take it before `commit()` to ask
+    /// [`Store::commit_outcome`] about a commit whose future you drop:
+    ///
+    /// ```
+    /// # use uow_core::{CommitOutcome, InMemoryStore, Store};
+    /// # #[derive(uow_core::Aggregate, Clone, Debug)]
+    /// # #[aggregate(table = "notes")]
+    /// # struct Note { #[aggregate(id)] id: String, #[aggregate(version)] version: u64, text: String }
+    /// # #[uow_core::unit_of_work]
+    /// # struct Notes { notes: Note }
+    /// # async fn run() -> Result<(), uow_core::Error> {
+    /// let store = InMemoryStore::new();
+    /// let mut uow = Notes::begin(&store).await?;
+    /// uow.notes.add(Note { id: "n-1".into(), version: 0, text: "hello".into() })?;
+    /// let unit = uow.notes.unit_id().clone();
+    /// let _gave_up = tokio::time::timeout(std::time::Duration::from_secs(1), uow.commit()).await;
+    /// assert_eq!(store.commit_outcome(&unit).await?, CommitOutcome::Committed);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn unit_id(&self) -> &UnitId {
+        self.tx.unit_id()
     }
 
     /// The aggregate with this id, or `None` if none is stored (or it was

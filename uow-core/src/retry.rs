@@ -15,7 +15,7 @@ pub trait Retryable {
 
 impl Retryable for Error {
     fn is_retryable(&self) -> bool {
-        self.is_conflict()
+        Error::is_retryable(self)
     }
 }
 
