@@ -81,8 +81,10 @@ pub enum Pool {
 pub struct Database {
     pub backend: Backend,
     pub pool: Pool,
-    /// uow: `SqlxStore::from(pool)`.
+    /// uow: `SqlxStore::from(pool)` (commit markers on, the default).
     pub store: SqlxStore,
+    /// uow on the same pool with its commit markers off.
+    pub unmarked: SqlxStore,
     /// Hand-written sqlx: static SQL on the same pool.
     pub hand: Handwritten,
     /// SeaORM: `Sqlx*Connector::from_sqlx_*_pool(pool)`.
@@ -226,6 +228,7 @@ impl Database {
             backend,
             hand: Handwritten::new(backend, pool.clone()),
             pool,
+            unmarked: store.with_commit_markers(false),
             store,
             sea,
             server_version,

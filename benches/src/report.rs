@@ -172,6 +172,7 @@ impl Report<'_> {
             self.update_table(&mut out, n);
         }
         self.memory_table(&mut out);
+        self.markers_table(&mut out);
 
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
@@ -335,6 +336,41 @@ impl Report<'_> {
              statement count includes the `SELECT` that loaded the aggregates (not timed). Hand-written\n\
              sqlx and SeaORM send one `UPDATE` per row.\n"
         );
+    }
+
+    fn markers_table(&self, out: &mut String) {
+        let groups =
+            self.groups(|g| g.bench == Bench::Deposit && g.get(Imp::UowUnmarked).is_some());
+        if groups.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "### (6) the commit outcome check: (2) with commit markers on and off\n\n\
+             Each commit of uow writes its unit of work's id into `uow_commits` in its own transaction\n\
+             (the default), so that a commit whose connection fails during `COMMIT` is checked and\n\
+             reported truthfully. Off: `SqlxStore::with_commit_markers(false)` on the same pool,\n\
+             interleaved with the same deposits.\n\n\
+             | database | markers on (default) | markers off | on ÷ off | statements/op on | statements/op off |\n\
+             |---|---|---|---|---|---|"
+        );
+        for g in groups {
+            let statements = |imp: Imp| match g.get(imp).and_then(|m| m.statements) {
+                Some(s) => format!("{s:.1}"),
+                None => "–".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                g.backend.name(),
+                cell(g.get(Imp::Uow)),
+                cell(g.get(Imp::UowUnmarked)),
+                ratio(g.ratio(Imp::Uow, Imp::UowUnmarked)),
+                statements(Imp::Uow),
+                statements(Imp::UowUnmarked),
+            );
+        }
+        let _ = writeln!(out);
     }
 
     fn memory_table(&self, out: &mut String) {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use uow_core::{Error, Retryable, Store, retry};
 use uow_tests::backends::Backend;
-use uow_tests::bank::{Account, AccountId, Bank};
+use uow_tests::bank::{Account, AccountEvent, AccountId, Bank};
 
 mod scenarios {
     use super::*;
@@ -88,10 +88,61 @@ mod scenarios {
             account.balance
         ));
     }
+
+    /// Two units of work load the same version of an account and each
+    /// decide to close it: a decision recorded as an event, with no change
+    /// to the account's stored state. The event makes the account a write
+    /// of each unit, version-checked: exactly one of them commits, the other
+    /// gets the version conflict, and the version moves on once.
+    pub async fn two_units_recording_an_event_on_one_version_cannot_both_commit<B: Backend>() {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .add(Account::open("acc-1", "Ada", "north"))
+            .expect("add");
+        uow.commit().await.expect("seed");
+
+        let mut first = Bank::begin(&store).await.expect("begin");
+        let mut second = Bank::begin(&store).await.expect("begin");
+        for uow in [&mut first, &mut second] {
+            let account = uow
+                .accounts
+                .get(&AccountId::new("acc-1"))
+                .await
+                .expect("get")
+                .expect("stored");
+            assert_eq!(account.version, 1);
+            let id = account.id.clone();
+            account.events.push(AccountEvent::Closed { account: id });
+        }
+        let first = first.commit().await;
+        let second = second.commit().await;
+        let committed = [&first, &second].iter().filter(|o| o.is_ok()).count();
+        assert_eq!(committed, 1, "first: {first:?}, second: {second:?}");
+        let error = second.expect_err("the second decided on a stale version");
+        assert!(
+            matches!(error, Error::Conflict { expected: 1, .. }),
+            "a version conflict: {error:?}"
+        );
+        assert_eq!(first.expect("the first commits").len(), 1, "its event");
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        let account = uow
+            .accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored");
+        assert_eq!(account.version, 2, "the event bumped the version once");
+        assert_eq!(account.balance, 0);
+    }
 }
 
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800,
+    two_units_recording_an_event_on_one_version_cannot_both_commit,
 ]);
 
 /// At REPEATABLE READ, PostgreSQL itself aborts the second writer with a

@@ -786,6 +786,12 @@ mod outcomes {
     /// the caller asks the store for the outcome by the unit's id and runs
     /// the unit again only when it was not committed. Every deposit is
     /// stored exactly once.
+    ///
+    /// On the servers every other question goes to another store handle on
+    /// the same database (as another process would ask), which knows
+    /// nothing of the commit running on in the background and answers from
+    /// the commit markers alone, fencing the commit if it has not written its
+    /// marker yet.
     pub async fn fault_commits_dropped_by_a_timeout_are_resolved_by_unit_id<B: Sql>() {
         let Some(store) = store_with::<B>(StoreOptions::new().max_connections(4)).await else {
             return;
@@ -795,6 +801,8 @@ mod outcomes {
         let mut expected = load(&store, "acc-1").await.expect("stored").balance;
         let mut delays = Delays(0x2545_F491_4F6C_DD1D);
         let (mut dropped, mut mid_flight, mut found_committed) = (0u32, 0u32, 0u32);
+        let elsewhere = store.with_commit_markers(true);
+        let (mut asked_elsewhere, mut fenced) = (0u32, 0u32);
         let mut misreports = 0;
         let mut rounds = 0;
         while mid_flight < HITS && rounds < MAX_ROUNDS {
@@ -822,13 +830,20 @@ mod outcomes {
                         if store.statements_executed() > sent {
                             mid_flight += 1;
                         }
-                        match store.commit_outcome(&unit).await.expect("ask") {
+                        let ask_elsewhere = store.dialect() != Dialect::Sqlite && dropped % 2 == 0;
+                        let asked = if ask_elsewhere {
+                            asked_elsewhere += 1;
+                            &elsewhere
+                        } else {
+                            &store
+                        };
+                        match asked.commit_outcome(&unit).await.expect("ask") {
                             CommitOutcome::Committed => {
                                 found_committed += 1;
                                 expected += 1;
                                 break;
                             }
-                            CommitOutcome::NotCommitted => {}
+                            CommitOutcome::NotCommitted => fenced += u32::from(ask_elsewhere),
                         }
                     }
                 }
@@ -841,13 +856,42 @@ mod outcomes {
             }
         }
         uow_tests::report(&format!(
-            "{}: {rounds} deposits, commit latency {latency:?}; {dropped} commit futures dropped ({mid_flight} after their first statement), {found_committed} found committed by unit id, {misreports} misreports",
+            "{}: {rounds} deposits, commit latency {latency:?}; {dropped} commit futures dropped ({mid_flight} after their first statement), {found_committed} found committed by unit id; {asked_elsewhere} asked through another handle (markers only), {fenced} of them answered not committed (fenced) and re-run; {misreports} misreports",
             B::NAME
         ));
         assert_eq!(misreports, 0);
         assert!(
             mid_flight >= HITS,
             "only {mid_flight} drops fell inside a commit"
+        );
+    }
+
+    /// Asked for before its commit began, a unit of work is answered "not
+    /// committed", and that answer stays true: its commit then fails with a
+    /// retryable error and stores nothing.
+    pub async fn a_unit_answered_not_committed_can_no_longer_commit<B: Sql>() {
+        let Some(store) = store_with::<B>(StoreOptions::new().commit_markers(true)).await else {
+            return;
+        };
+        seed(&store, &["acc-1"]).await;
+        let (uow, unit) = deposit_unit(&store, "acc-1").await.expect("begin");
+        assert_eq!(
+            store.commit_outcome(&unit).await.expect("ask"),
+            CommitOutcome::NotCommitted
+        );
+        let error = uow.commit().await.expect_err("fenced");
+        assert!(error.is_retryable(), "{error}");
+        assert!(error.to_string().contains("not committed"), "{error}");
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 0);
+        assert_eq!(
+            store.commit_outcome(&unit).await.expect("ask"),
+            CommitOutcome::NotCommitted
+        );
+        let (uow, unit) = deposit_unit(&store, "acc-1").await.expect("begin");
+        uow.commit().await.expect("commit");
+        assert_eq!(
+            store.commit_outcome(&unit).await.expect("ask"),
+            CommitOutcome::Committed
         );
     }
 
@@ -942,6 +986,48 @@ mod outcomes {
     }
 }
 
+mod markers {
+    use super::*;
+
+    /// Commit markers older than the store keeps them are deleted as
+    /// commits go on (every thousand commits), not kept for ever.
+    pub async fn commit_markers_are_pruned<B: Sql>() {
+        let Some(store) = store_with::<B>(
+            StoreOptions::new()
+                .commit_markers(true)
+                .commit_markers_kept(Duration::from_millis(1)),
+        )
+        .await
+        else {
+            return;
+        };
+        seed(&store, &["acc-1"]).await;
+        let count = format!("SELECT COUNT(*) FROM {}", uow_sqlx::COMMITS_TABLE);
+        for _ in 0..1_100 {
+            deposit(&store, "acc-1", 1).await.expect("deposit");
+        }
+        // The pruning runs in a task of its own.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let kept = raw_sql::integer(&store, &count).await.expect("count");
+            if kept < 200 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kept} of 1,101 markers are still stored"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 1_100);
+    }
+}
+
+mod pruned {
+    use super::markers;
+    uow_tests::on_backends!([sqlite, postgres, mysql] markers: [commit_markers_are_pruned]);
+}
+
 mod faults_on_servers {
     use super::outcomes;
     uow_tests::on_backends!([postgres, mysql] outcomes: [
@@ -955,6 +1041,7 @@ mod dropped {
     use super::outcomes;
     uow_tests::on_backends!([sqlite, postgres, mysql] outcomes: [
         fault_commits_dropped_by_a_timeout_are_resolved_by_unit_id,
+        a_unit_answered_not_committed_can_no_longer_commit,
     ]);
 }
 

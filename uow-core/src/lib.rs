@@ -72,7 +72,7 @@ pub use outbox::{
     RelayReport, new_event_id, now_micros,
 };
 pub use repository::Repository;
-pub use retry::{Retryable, retry};
+pub use retry::{RetryPolicy, Retryable, retry, retry_with};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
 pub use unit_of_work::{CommitOutcome, UnitId, UnitOfWork};
 pub use value::{ColumnKind, ColumnValue, Key, Value, ValueError, format_uuid, parse_uuid};

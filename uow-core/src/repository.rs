@@ -35,9 +35,35 @@ pub struct Repository<A: Aggregate, S: Store> {
     entries: BTreeMap<A::Id, Entry<A>>,
 }
 
-struct Entry<A> {
+struct Entry<A: Aggregate> {
     aggregate: A,
     state: State,
+    /// Events taken from the aggregate at commit and not yet handed out.
+    events: Vec<A::Event>,
+    /// Whether the aggregate recorded an event in this unit of work: a
+    /// decision taken on its state, so its version is checked and bumped
+    /// at commit even when its stored form did not change.
+    recorded: bool,
+}
+
+impl<A: Aggregate> Entry<A> {
+    fn new(aggregate: A, state: State) -> Self {
+        Entry {
+            aggregate,
+            state,
+            events: Vec::new(),
+            recorded: false,
+        }
+    }
+
+    /// Moves the aggregate's new events into the entry.
+    fn take_events(&mut self) {
+        let events = self.aggregate.take_events();
+        if !events.is_empty() {
+            self.recorded = true;
+            self.events.extend(events);
+        }
+    }
 }
 
 enum State {
@@ -123,10 +149,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 column: A::META.id_column().name.to_owned(),
             }),
             btree_map::Entry::Vacant(free) => {
-                free.insert(Entry {
-                    aggregate,
-                    state: State::Added,
-                });
+                free.insert(Entry::new(aggregate, State::Added));
                 Ok(())
             }
         }
@@ -209,10 +232,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
             let snapshot = encode_row(&aggregate)?;
             let version = aggregate.version();
-            free.insert(Entry {
-                aggregate,
-                state: State::Loaded { snapshot, version },
-            });
+            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
         }
         Ok(())
     }
@@ -227,11 +247,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// The writes this repository contributes to the commit: changed loaded
     /// aggregates (version + 1), added ones (version 1), removed ones.
+    ///
+    /// A loaded aggregate that recorded an event is a write too, even if its
+    /// stored form did not change: the event is a decision taken on the
+    /// state this unit of work loaded, so the commit checks that version
+    /// (and bumps it), and of two units of work deciding on the same version
+    /// only one commits.
     #[doc(hidden)]
     pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
         let meta = A::META;
         let mut changes = TableChanges::new(meta);
         for (id, entry) in &mut self.entries {
+            entry.take_events();
             match &entry.state {
                 State::Loaded { snapshot, version } => {
                     let mut row = encode_row(&entry.aggregate)?;
@@ -244,7 +271,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                     // The version column is the framework's: whatever the
                     // domain did to the field, compare and write our own.
                     row[meta.version] = snapshot[meta.version].clone();
-                    if row != *snapshot {
+                    if row != *snapshot || entry.recorded {
                         let next = version + 1;
                         row[meta.version] = version_value::<A>(next, id)?;
                         entry.aggregate.set_version(next);
@@ -276,7 +303,8 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         mut convert: impl FnMut(A::Event) -> E,
     ) {
         for (id, entry) in &mut self.entries {
-            let events = entry.aggregate.take_events();
+            entry.take_events();
+            let events = std::mem::take(&mut entry.events);
             if events.is_empty() {
                 continue;
             }

@@ -16,6 +16,12 @@
 //! The same check answers `Store::commit_outcome` for a caller whose timeout
 //! dropped a commit future. Markers (and fences) older than the store's
 //! `commit_markers_kept` are deleted every [`PRUNE_EVERY`] commits.
+//!
+//! The table is as small as the check allows — the id as its primary key and
+//! the fence flag, no other index (on SQLite a `WITHOUT ROWID` table: one
+//! B-tree) — since every commit writes to it. A unit id is a UUID version 7,
+//! whose text sorts by the time it was made, so markers are pruned by id
+//! range.
 
 use std::sync::OnceLock;
 
@@ -48,14 +54,37 @@ pub(crate) static COMMITS_META: AggregateMeta = AggregateMeta {
     table: COMMITS_TABLE,
     columns: &[
         column("unit_id", ColumnKind::Text, ColumnRole::Id),
-        // Indexed: markers are pruned by age.
-        column("committed_at", ColumnKind::BigInt, ColumnRole::Finder),
         // 1 for a fence written by an outcome check: not committed.
         column("fenced", ColumnKind::BigInt, ColumnRole::Version),
     ],
     id: 0,
-    version: 2,
+    version: 1,
 };
+
+/// The DDL of the marker table.
+pub(crate) fn ddl(dialect: Dialect) -> String {
+    let q = |name: &str| dialect.quote(name);
+    let (key, suffix) = match dialect {
+        // Ordered byte-wise, as the ids' text sorts by time.
+        Dialect::Postgres => ("TEXT COLLATE \"C\"", ""),
+        Dialect::MySql => (dialect.key_column_type(ColumnKind::Text), ""),
+        Dialect::Sqlite => ("TEXT", " STRICT, WITHOUT ROWID"),
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n    {} {key} NOT NULL PRIMARY KEY,\n    {} {} NOT NULL\n){suffix}",
+        q(COMMITS_TABLE),
+        q("unit_id"),
+        q("fenced"),
+        dialect.column_type(ColumnKind::BigInt),
+    )
+}
+
+/// The smallest UUID version 7 text of the millisecond `micros` falls in:
+/// every id made before that millisecond sorts below it.
+fn first_id_at(micros: i64) -> String {
+    let millis = u64::try_from(micros / 1_000).unwrap_or(0) & 0xFFFF_FFFF_FFFF;
+    format!("{:08x}-{:04x}", millis >> 16, millis & 0xFFFF)
+}
 
 /// The statement texts of one dialect, built once.
 struct Texts {
@@ -86,7 +115,7 @@ fn texts(dialect: Dialect) -> &'static Texts {
             prune: text(format!(
                 "DELETE FROM {} WHERE {} < {}",
                 q(COMMITS_TABLE),
-                q("committed_at"),
+                q("unit_id"),
                 dialect.placeholder(1)
             )),
         }
@@ -96,25 +125,22 @@ fn texts(dialect: Dialect) -> &'static Texts {
 fn insert_sql(dialect: Dialect) -> String {
     let q = |name: &str| dialect.quote(name);
     format!(
-        "INSERT INTO {} ({}, {}, {}) VALUES ({}, {}, {})",
+        "INSERT INTO {} ({}, {}) VALUES ({}, {})",
         q(COMMITS_TABLE),
         q("unit_id"),
-        q("committed_at"),
         q("fenced"),
         dialect.placeholder(1),
         dialect.placeholder(2),
-        dialect.placeholder(3),
     )
 }
 
 fn insert<D: Driver>(unit: &UnitId, fenced: bool) -> Stmt<D> {
-    let stmt = D::query_with_capacity(texts(D::DIALECT).insert.clone(), 3);
+    let stmt = D::query_with_capacity(texts(D::DIALECT).insert.clone(), 2);
     let stmt = D::bind(
         stmt,
         Value::Text(unit.as_str().to_owned()),
         ColumnKind::Text,
     );
-    let stmt = D::bind(stmt, Value::Int(uow_core::now_micros()), ColumnKind::BigInt);
     D::bind(stmt, Value::Int(i64::from(fenced)), ColumnKind::BigInt)
 }
 
@@ -155,13 +181,31 @@ pub(crate) async fn check<D: Driver>(
     }
 }
 
-/// Deletes the markers written before `before` (microseconds since the
-/// epoch).
+/// Deletes the markers of units of work begun before `before`
+/// (microseconds since the epoch).
 pub(crate) async fn prune<D: Driver>(conn: &mut Conn<D>, before: i64) -> Result<u64, sqlx::Error> {
     let stmt = D::bind(
         D::query_with_capacity(texts(D::DIALECT).prune.clone(), 1),
-        Value::Int(before),
-        ColumnKind::BigInt,
+        Value::Text(first_id_at(before)),
+        ColumnKind::Text,
     );
     D::execute(conn, stmt).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_made_before_a_millisecond_sort_below_its_first_id() {
+        let at = uow_core::now_micros();
+        let earlier = UnitId::new();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let cutoff = first_id_at(uow_core::now_micros());
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let later = UnitId::new();
+        assert!(earlier.as_str() < cutoff.as_str(), "{earlier} < {cutoff}");
+        assert!(later.as_str() > cutoff.as_str(), "{later} > {cutoff}");
+        assert!(first_id_at(at).as_str() <= earlier.as_str());
+    }
 }

@@ -15,7 +15,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Connection, Executor, MySql, MySqlConnection, PgConnection, Postgres, Sqlite};
-use tokio::sync::Mutex;
+use std::collections::HashMap;
+use tokio::sync::{Mutex, watch};
 use uow_core::{
     Aggregate, AggregateMeta, BackendError, ChangeSet, CommitOutcome, Error, Query, Store,
     Transaction, UnitId, UnitOfWork,
@@ -88,7 +89,7 @@ pub struct StoreOptions {
     acquire_timeout: Duration,
     busy_timeout: Duration,
     isolation: Isolation,
-    commit_markers: bool,
+    commit_markers: Option<bool>,
     commit_markers_kept: Duration,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
@@ -101,7 +102,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
             isolation: Isolation::ReadCommitted,
-            commit_markers: true,
+            commit_markers: None,
             commit_markers_kept: Duration::from_secs(3_600),
             lock_timeout: None,
             statement_timeout: None,
@@ -111,26 +112,35 @@ impl Default for StoreOptions {
 
 impl StoreOptions {
     /// The defaults: 10 connections, 10 s to acquire one, 5 s SQLite busy
-    /// timeout, READ COMMITTED, commit markers on and kept for an hour, no
-    /// lock or statement timeout of uow's own (the server's apply).
+    /// timeout, READ COMMITTED, commit markers on PostgreSQL and MySQL (not
+    /// SQLite) kept for an hour, no lock or statement timeout of uow's own
+    /// (the server's apply).
     pub fn new() -> Self {
         StoreOptions::default()
     }
 
-    /// Whether commits write a commit marker (on by default).
+    /// Whether commits write a commit marker: on by default for PostgreSQL
+    /// and MySQL/MariaDB, off for SQLite.
     ///
     /// With markers, a commit whose connection fails after `COMMIT` may have
     /// reached the server is checked on a new connection and reported
     /// truthfully: success if it was stored, a retryable error if it was not,
     /// [`Error::CommitOutcomeUnknown`] only when the database cannot be
-    /// reached to check; and [`Store::commit_outcome`] answers for a commit
-    /// whose future was dropped. The price is one `INSERT` per commit that
-    /// writes something (see BENCHMARKS.md), and the `uow_commits` table
+    /// reached to check; and [`Store::commit_outcome`] can answer for any
+    /// unit of work. The price is one `INSERT` per commit that writes
+    /// something (one round trip on a server; BENCHMARKS.md (6) has the
+    /// figures), and the `uow_commits` table
     /// ([`create_tables`](SqlxStore::create_tables) creates it,
-    /// [`ddl`](SqlxStore::ddl) prints it). Without markers such a failure is
-    /// reported as [`Error::CommitOutcomeUnknown`].
+    /// [`ddl`](SqlxStore::ddl) prints it). Without markers a connection that
+    /// fails during `COMMIT` is reported as [`Error::CommitOutcomeUnknown`].
+    ///
+    /// SQLite runs in the process, with no connection to lose between `COMMIT`
+    /// and its answer, and the marker costs a third of its commit rate: off by
+    /// default there. A commit whose future is dropped runs on in the
+    /// background on every backend, and [`Store::commit_outcome`] answers for
+    /// it from what the store saw, markers or not.
     pub fn commit_markers(mut self, on: bool) -> Self {
-        self.commit_markers = on;
+        self.commit_markers = Some(on);
         self
     }
 
@@ -235,6 +245,8 @@ pub(crate) struct Inner {
     marked: AtomicU64,
     /// Outcome checks run so far.
     checks: AtomicU64,
+    /// Commits that ran on after their futures were dropped.
+    background: Arc<Background>,
     /// When PostgreSQL last reported a stale cached plan.
     stale_plans: Arc<StalePlans>,
 }
@@ -402,13 +414,31 @@ impl SqlxStore {
                 statements: Statements::new(dialect),
                 isolation: options.isolation,
                 executed: AtomicU64::new(0),
-                markers: options.commit_markers,
+                markers: options.commit_markers.unwrap_or(dialect != Dialect::Sqlite),
                 markers_kept: options.commit_markers_kept,
                 marked: AtomicU64::new(0),
                 checks: AtomicU64::new(0),
+                background: Arc::default(),
                 stale_plans,
             }),
         }
+    }
+
+    /// Another store over the same pool, with commit markers on or off (see
+    /// [`StoreOptions::commit_markers`]): for a pool made outside uow
+    /// (`SqlxStore::from(pool)`), or to measure what the markers cost.
+    pub fn with_commit_markers(&self, on: bool) -> SqlxStore {
+        let options = StoreOptions {
+            isolation: self.inner.isolation,
+            commit_markers: Some(on),
+            commit_markers_kept: self.inner.markers_kept,
+            ..StoreOptions::default()
+        };
+        SqlxStore::new(
+            self.inner.pool.clone(),
+            &options,
+            Arc::clone(&self.inner.stale_plans),
+        )
     }
 
     fn from_pool(pool: Pool) -> Self {
@@ -479,7 +509,8 @@ impl SqlxStore {
     pub fn ddl(&self, aggregates: &[&AggregateMeta]) -> String {
         let mut ddl = schema::ddl(self.dialect(), aggregates);
         if self.inner.markers {
-            ddl.push_str(&schema::ddl(self.dialect(), &[&COMMITS_META]));
+            ddl.push_str(&commit_marker::ddl(self.dialect()));
+            ddl.push_str(";\n");
         }
         ddl
     }
@@ -504,15 +535,17 @@ impl SqlxStore {
     /// With commit markers on (the default), the marker table
     /// (`uow_commits`) too.
     pub async fn create_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
-        let markers: &[&AggregateMeta] = if self.inner.markers {
-            &[&COMMITS_META]
-        } else {
-            &[]
-        };
-        for meta in aggregates.iter().chain(markers) {
+        for meta in aggregates {
             for statement in schema::create_table(self.dialect(), meta) {
                 self.execute_ddl(statement, meta.table).await?;
             }
+        }
+        if self.inner.markers {
+            self.execute_ddl(
+                commit_marker::ddl(self.dialect()),
+                commit_marker::COMMITS_TABLE,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -715,7 +748,16 @@ impl Store for SqlxStore {
     /// (see [`uow_core::Store::commit_outcome`]). Fails when commit markers
     /// are off.
     async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+        if let Some(outcome) = self.inner.background.outcome(unit).await {
+            return Ok(outcome);
+        }
         if !self.inner.markers {
+            // No commit of it ran on in the background. On SQLite (one
+            // process, no network between it and its database) the commit
+            // then never began, or its caller saw how it ended.
+            if self.dialect() == Dialect::Sqlite {
+                return Ok(CommitOutcome::NotCommitted);
+            }
             return Err(Error::Backend(BackendError::new(
                 format!("find out whether unit of work `{unit}` was committed"),
                 "commit markers are off for this store (StoreOptions::commit_markers)",
@@ -873,6 +915,7 @@ impl Transaction for SqlxTransaction {
         let mut session = self.session.lock().await;
         let inner = Arc::clone(&self.inner);
         let unit = self.unit.clone();
+        let (this, this_unit) = (&self.inner, &self.unit);
         // A commit whose future is dropped half-way (a timeout, a cancelled
         // request) still runs to its end — all of the unit of work or
         // nothing, as an in-memory commit — instead of leaving its
@@ -886,7 +929,7 @@ impl Transaction for SqlxTransaction {
                     return Ok(());
                 }
                 let mut conn = conn.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
+                RunToEnd::new(this, this_unit, async move {
                     let tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
                         rolled_back(driver::backend::<SqliteDriver>(
                             "begin the commit transaction",
@@ -898,13 +941,13 @@ impl Transaction for SqlxTransaction {
             }
             Session::Postgres(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
+                RunToEnd::new(this, this_unit, async move {
                     write_and_commit::<PostgresDriver>(&inner, tx, &unit, changes).await
                 })
             }
             Session::MySql(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
+                RunToEnd::new(this, this_unit, async move {
                     write_and_commit::<MySqlDriver>(&inner, tx, &unit, changes).await
                 })
             }
@@ -1014,15 +1057,70 @@ fn marker_error<D: Driver>(unit: &UnitId, error: sqlx::Error) -> Error {
 /// end, they are spawned to run to it.
 struct RunToEnd {
     writes: Option<Writes>,
+    /// Where the outcome of writes that run on after their future was
+    /// dropped is kept for `commit_outcome`.
+    background: Arc<Background>,
+    unit: UnitId,
+}
+
+/// The commits that ran on in a task of their own after the caller dropped
+/// their futures, by unit id: what `commit_outcome` answers from in this
+/// process (waiting for one still running) before it looks at the markers.
+#[derive(Debug, Default)]
+pub(crate) struct Background {
+    commits: std::sync::Mutex<BackgroundCommits>,
+}
+
+/// Unit id → (when its commit went to the background, whether it was
+/// stored once it has ended).
+type BackgroundCommits = HashMap<UnitId, (Instant, watch::Receiver<Option<bool>>)>;
+
+impl Background {
+    /// How long an outcome is kept.
+    const KEPT: Duration = Duration::from_secs(3_600);
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BackgroundCommits> {
+        self.commits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn started(&self, unit: UnitId) -> watch::Sender<Option<bool>> {
+        let (sender, receiver) = watch::channel(None);
+        let mut commits = self.lock();
+        if commits.len() >= 1_024 {
+            commits.retain(|_, (at, _)| at.elapsed() < Self::KEPT);
+        }
+        commits.insert(unit, (Instant::now(), receiver));
+        sender
+    }
+
+    /// Whether the background commit of `unit` was stored, once it has
+    /// ended; `None` when none ran in this process (or its task died).
+    async fn outcome(&self, unit: &UnitId) -> Option<CommitOutcome> {
+        let mut receiver = self.lock().get(unit).map(|(_, r)| r.clone())?;
+        let stored = *receiver.wait_for(Option::is_some).await.ok()?;
+        Some(if stored == Some(true) {
+            CommitOutcome::Committed
+        } else {
+            CommitOutcome::NotCommitted
+        })
+    }
 }
 
 /// The writes and the commit of a unit of work, on its connection.
 type Writes = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 impl RunToEnd {
-    fn new(writes: impl Future<Output = Result<(), Error>> + Send + 'static) -> Self {
+    fn new(
+        inner: &Inner,
+        unit: &UnitId,
+        writes: impl Future<Output = Result<(), Error>> + Send + 'static,
+    ) -> Self {
         RunToEnd {
             writes: Some(Box::pin(writes)),
+            background: Arc::clone(&inner.background),
+            unit: unit.clone(),
         }
     }
 }
@@ -1045,7 +1143,11 @@ impl Drop for RunToEnd {
         if let (Some(writes), Ok(runtime)) =
             (self.writes.take(), tokio::runtime::Handle::try_current())
         {
-            runtime.spawn(writes);
+            let outcome = self.background.started(self.unit.clone());
+            runtime.spawn(async move {
+                let stored = writes.await.is_ok();
+                let _ = outcome.send(Some(stored));
+            });
         }
     }
 }
