@@ -340,7 +340,7 @@ impl Report<'_> {
 
     fn markers_table(&self, out: &mut String) {
         let groups =
-            self.groups(|g| g.bench == Bench::Deposit && g.get(Imp::UowUnmarked).is_some());
+            self.groups(|g| g.bench == Bench::Deposit && g.get(Imp::UowNoMarkers).is_some());
         if groups.is_empty() {
             return;
         }
@@ -349,9 +349,10 @@ impl Report<'_> {
             "### (6) the commit outcome check: (2) with commit markers on and off\n\n\
              Each commit of uow writes its unit of work's id into `uow_commits` in its own transaction\n\
              (the default), so that a commit whose connection fails during `COMMIT` is checked and\n\
-             reported truthfully. Off: `SqlxStore::with_commit_markers(false)` on the same pool,\n\
-             interleaved with the same deposits.\n\n\
-             | database | markers on (default) | markers off | on ÷ off | statements/op on | statements/op off |\n\
+             reported truthfully: on by default for PostgreSQL and MariaDB, off for SQLite. The two\n\
+             columns are `SqlxStore::with_commit_markers(true / false)` on the same pool, interleaved\n\
+             with each other and with (2).\n\n\
+             | database | markers on | markers off | on ÷ off | statements/op on | statements/op off |\n\
              |---|---|---|---|---|---|"
         );
         for g in groups {
@@ -363,11 +364,11 @@ impl Report<'_> {
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
                 g.backend.name(),
-                cell(g.get(Imp::Uow)),
-                cell(g.get(Imp::UowUnmarked)),
-                ratio(g.ratio(Imp::Uow, Imp::UowUnmarked)),
-                statements(Imp::Uow),
-                statements(Imp::UowUnmarked),
+                cell(g.get(Imp::UowMarkers)),
+                cell(g.get(Imp::UowNoMarkers)),
+                ratio(g.ratio(Imp::UowMarkers, Imp::UowNoMarkers)),
+                statements(Imp::UowMarkers),
+                statements(Imp::UowNoMarkers),
             );
         }
         let _ = writeln!(out);

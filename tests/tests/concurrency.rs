@@ -89,6 +89,74 @@ mod scenarios {
         ));
     }
 
+    /// A unit of work removes an account and adds a new one with the same
+    /// id: the commit replaces the stored account (version + 1). When
+    /// another unit of work changed it in between, the replacement is a
+    /// version conflict, like any write decided on a stale version.
+    pub async fn removing_then_adding_an_id_replaces_it_checked_against_the_version_loaded<
+        B: Backend,
+    >() {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .add(Account::open("acc-1", "Ada", "north"))
+            .expect("add");
+        uow.commit().await.expect("seed");
+
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .remove(&AccountId::new("acc-1"))
+            .await
+            .expect("remove");
+        uow.accounts
+            .add(Account::open("acc-1", "Bob", "south"))
+            .expect("the removed id can be added again");
+        uow.commit().await.expect("the replacement commits");
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        let stored = uow
+            .accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored")
+            .clone();
+        drop(uow);
+        assert_eq!((stored.owner.as_str(), stored.version), ("Bob", 2));
+
+        let mut replacing = Bank::begin(&store).await.expect("begin");
+        replacing
+            .accounts
+            .remove(&AccountId::new("acc-1"))
+            .await
+            .expect("remove");
+        replacing
+            .accounts
+            .add(Account::open("acc-1", "Cy", "east"))
+            .expect("add");
+        let mut depositing = Bank::begin(&store).await.expect("begin");
+        depositing
+            .accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored")
+            .deposit(5);
+        depositing
+            .commit()
+            .await
+            .expect("the deposit commits first");
+        let error = replacing
+            .commit()
+            .await
+            .expect_err("the replacement was decided on version 2");
+        assert!(
+            matches!(error, Error::Conflict { expected: 2, .. }),
+            "{error:?}"
+        );
+    }
+
     /// Two units of work load the same version of an account and each
     /// decide to close it: a decision recorded as an event, with no change
     /// to the account's stored state. The event makes the account a write
@@ -143,6 +211,7 @@ mod scenarios {
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800,
     two_units_recording_an_event_on_one_version_cannot_both_commit,
+    removing_then_adding_an_id_replaces_it_checked_against_the_version_loaded,
 ]);
 
 /// At REPEATABLE READ, PostgreSQL itself aborts the second writer with a

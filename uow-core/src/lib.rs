@@ -68,8 +68,8 @@ pub use event::{AnyEvent, NoEvents};
 pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
 pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
 pub use outbox::{
-    Backoff, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay,
-    RelayReport, new_event_id, now_micros,
+    Backoff, DeadMessage, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore,
+    Publisher, Relay, RelayReport, new_event_id, now_micros,
 };
 pub use repository::Repository;
 pub use retry::{RetryPolicy, Retryable, retry, retry_with};

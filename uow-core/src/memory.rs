@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
 use crate::error::BackendError;
 use crate::error::Error;
-use crate::outbox::{OutboxClaim, OutboxMessage, OutboxStore, now_micros};
+use crate::outbox::{DeadMessage, OutboxClaim, OutboxMessage, OutboxStore, now_micros};
 use crate::store::{ChangeSet, Query, Store, Transaction};
 use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
@@ -70,8 +70,16 @@ pub struct InMemoryTransaction {
 pub struct InMemoryClaim {
     tables: Arc<Mutex<Tables>>,
     messages: Vec<OutboxMessage>,
-    marks: Vec<(i64, Option<(String, i64)>)>,
+    marks: Vec<(i64, Mark)>,
     finished: bool,
+}
+
+/// What became of a claimed message.
+#[derive(Debug)]
+enum Mark {
+    Delivered,
+    Failed { error: String, retry_at: i64 },
+    Dead { error: String },
 }
 
 impl OutboxStore for InMemoryStore {
@@ -90,6 +98,40 @@ impl OutboxStore for InMemoryStore {
             finished: false,
         }))
     }
+
+    fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
+        let tables = lock(&self.tables);
+        let dead = tables
+            .outbox
+            .iter()
+            .filter_map(|stored| {
+                Some(DeadMessage {
+                    message: stored.message.clone(),
+                    last_error: stored.last_error.clone().unwrap_or_default(),
+                    dead_at: stored.dead_at?,
+                })
+            })
+            .collect();
+        ready(Ok(dead))
+    }
+
+    fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
+        let mut tables = lock(&self.tables);
+        let found = tables
+            .outbox
+            .iter_mut()
+            .find(|stored| stored.message.seq == seq && stored.dead_at.is_some());
+        let requeued = match found {
+            Some(stored) => {
+                stored.dead_at = None;
+                stored.message.attempts = 0;
+                stored.next_attempt_at = 0;
+                true
+            }
+            None => false,
+        };
+        ready(Ok(requeued))
+    }
 }
 
 impl InMemoryClaim {
@@ -106,11 +148,16 @@ impl InMemoryClaim {
                 .iter()
                 .find(|(seq, _)| *seq == stored.message.seq)
             {
-                Some((_, None)) => stored.delivered_at = Some(now),
-                Some((_, Some((error, retry_at)))) => {
+                Some((_, Mark::Delivered)) => stored.delivered_at = Some(now),
+                Some((_, Mark::Failed { error, retry_at })) => {
                     stored.message.attempts += 1;
                     stored.last_error = Some(error.clone());
                     stored.next_attempt_at = *retry_at;
+                }
+                Some((_, Mark::Dead { error })) => {
+                    stored.message.attempts += 1;
+                    stored.last_error = Some(error.clone());
+                    stored.dead_at = Some(now);
                 }
                 None => {}
             }
@@ -125,11 +172,15 @@ impl OutboxClaim for InMemoryClaim {
     }
 
     fn delivered(&mut self, seq: i64) {
-        self.marks.push((seq, None));
+        self.marks.push((seq, Mark::Delivered));
     }
 
     fn failed(&mut self, seq: i64, error: String, retry_at: i64) {
-        self.marks.push((seq, Some((error, retry_at))));
+        self.marks.push((seq, Mark::Failed { error, retry_at }));
+    }
+
+    fn dead(&mut self, seq: i64, error: String) {
+        self.marks.push((seq, Mark::Dead { error }));
     }
 
     fn finish(mut self) -> impl Future<Output = Result<(), Error>> + Send {
@@ -271,6 +322,9 @@ struct StoredMessage {
     delivered_at: Option<i64>,
     last_error: Option<String>,
     claimed_by: Option<String>,
+    /// Set aside after too many failed attempts: not delivered, and not
+    /// holding back its aggregate's later messages.
+    dead_at: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -338,6 +392,7 @@ impl Tables {
                 delivered_at: None,
                 last_error: None,
                 claimed_by: None,
+                dead_at: None,
             });
         }
         Ok(())
@@ -350,7 +405,7 @@ impl Tables {
         let mut blocked: HashSet<(String, String)> = HashSet::new();
         let mut claimed = Vec::new();
         for stored in &mut self.outbox {
-            if stored.delivered_at.is_some() {
+            if stored.delivered_at.is_some() || stored.dead_at.is_some() {
                 continue;
             }
             let aggregate = (

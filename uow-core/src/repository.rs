@@ -73,6 +73,9 @@ enum State {
     Added,
     /// Loaded, then removed: deleted at commit with a version check.
     Removed { version: u64 },
+    /// Loaded, removed, then added again with the same id: the stored row
+    /// is replaced at commit, checked against the version loaded.
+    Replaced { version: u64 },
 }
 
 impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
@@ -140,9 +143,23 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// Fails at once with [`Error::Duplicate`] if this unit of work already
     /// holds an aggregate with the same id; an id taken in the store is
     /// reported by `commit()`, the way a database reports it.
+    ///
+    /// Adding an aggregate whose id this unit of work removed replaces the
+    /// stored one: the commit writes the new aggregate over it, checked
+    /// against the version the removed one was loaded with (a conflict if
+    /// another unit of work changed it since), with that version + 1.
     pub fn add(&mut self, aggregate: A) -> Result<(), Error> {
         // One search of the map, not two: `add` runs once per new aggregate.
         match self.entries.entry(aggregate.id().clone()) {
+            btree_map::Entry::Occupied(mut removed)
+                if matches!(removed.get().state, State::Removed { .. }) =>
+            {
+                let State::Removed { version } = removed.get().state else {
+                    return Ok(());
+                };
+                removed.insert(Entry::new(aggregate, State::Replaced { version }));
+                Ok(())
+            }
             btree_map::Entry::Occupied(taken) => Err(Error::Duplicate {
                 aggregate: A::META.name,
                 id: id_text::<A>(taken.key()),
@@ -169,7 +186,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             return Ok(());
         };
         match entry.state {
-            State::Loaded { version, .. } => entry.state = State::Removed { version },
+            State::Loaded { version, .. } | State::Replaced { version } => {
+                entry.state = State::Removed { version }
+            }
             State::Added => {
                 self.entries.remove(id);
             }
@@ -284,6 +303,16 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 State::Added => {
                     entry.aggregate.set_version(1);
                     changes.inserts.push(encode_row(&entry.aggregate)?);
+                }
+                State::Replaced { version } => {
+                    let next = version + 1;
+                    entry.aggregate.set_version(next);
+                    let mut row = encode_row(&entry.aggregate)?;
+                    row[meta.version] = version_value::<A>(next, id)?;
+                    changes.updates.push(Update {
+                        row,
+                        expected: *version,
+                    });
                 }
                 State::Removed { version } => changes.deletes.push(Delete {
                     id: snapshot_id::<A>(id)?,

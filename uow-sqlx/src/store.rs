@@ -93,6 +93,7 @@ pub struct StoreOptions {
     commit_markers_kept: Duration,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
+    relay_lease: Duration,
 }
 
 impl Default for StoreOptions {
@@ -106,6 +107,7 @@ impl Default for StoreOptions {
             commit_markers_kept: Duration::from_secs(3_600),
             lock_timeout: None,
             statement_timeout: None,
+            relay_lease: crate::outbox::LEASE,
         }
     }
 }
@@ -159,6 +161,15 @@ impl StoreOptions {
     /// [`busy_timeout`](Self::busy_timeout).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a SQLite outbox relay's lease lasts (30 s by default). A
+    /// relay renews it every third of that while it publishes, so a slow
+    /// publisher keeps it; a relay that stopped (crashed) loses it after
+    /// this long, and another relay takes over.
+    pub fn relay_lease(mut self, lease: Duration) -> Self {
+        self.relay_lease = lease.max(Duration::from_millis(3));
         self
     }
 
@@ -247,6 +258,8 @@ pub(crate) struct Inner {
     checks: AtomicU64,
     /// Commits that ran on after their futures were dropped.
     background: Arc<Background>,
+    /// The SQLite outbox relay lease's length.
+    pub(crate) relay_lease: Duration,
     /// When PostgreSQL last reported a stale cached plan.
     stale_plans: Arc<StalePlans>,
 }
@@ -419,6 +432,7 @@ impl SqlxStore {
                 marked: AtomicU64::new(0),
                 checks: AtomicU64::new(0),
                 background: Arc::default(),
+                relay_lease: options.relay_lease,
                 stale_plans,
             }),
         }
