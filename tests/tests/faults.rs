@@ -935,6 +935,67 @@ mod outcomes {
         assert_eq!(total, 8, "each unit applied once");
     }
 
+    /// A column's type is changed (a routine migration) under a pool whose
+    /// connections have prepared their reads: PostgreSQL fails the next read
+    /// of each such connection with `cached plan must not change result
+    /// type`. The failure is retryable, the pool replaces the connections
+    /// opened before it, and every unit of work succeeds within one retry.
+    pub async fn fault_a_column_type_changed_under_a_warm_pool_recovers_within_one_retry<B: Sql>() {
+        let Some(store) = store_with::<B>(StoreOptions::new().max_connections(4)).await else {
+            return;
+        };
+        seed(&store, &["acc-1", "acc-2", "acc-3", "acc-4"]).await;
+        // Warm: every connection has run (and prepared) the account read.
+        let units: Vec<_> = ["acc-1", "acc-2", "acc-3", "acc-4"]
+            .into_iter()
+            .map(|id| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut uow = Bank::begin(&store).await.expect("begin");
+                    uow.accounts
+                        .get(&AccountId::new(id))
+                        .await
+                        .expect("get")
+                        .expect("stored");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                })
+            })
+            .collect();
+        for unit in units {
+            unit.await.expect("no panic");
+        }
+        let accounts = qualified(&store, "accounts").await;
+        let mut admin = Admin::connect(&store).await;
+        admin
+            .execute(&format!(
+                "ALTER TABLE {accounts} ALTER COLUMN owner TYPE VARCHAR(200)"
+            ))
+            .await;
+
+        let mut retried = 0;
+        for round in 0..12 {
+            let id = format!("acc-{}", round % 4 + 1);
+            let mut attempts = 0;
+            uow_core::retry(2, || {
+                attempts += 1;
+                deposit(&store, &id, 1)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("unit {round} after the ALTER, within one retry: {e}"));
+            retried += attempts - 1;
+        }
+        uow_tests::report(&format!(
+            "{}: after ALTER COLUMN ... TYPE under a warm pool, 12 units succeeded with {retried} retries",
+            B::NAME
+        ));
+        assert!(retried >= 1, "the first read after the ALTER failed once");
+        let mut total = 0;
+        for id in ["acc-1", "acc-2", "acc-3", "acc-4"] {
+            total += load(&store, id).await.expect("stored").balance;
+        }
+        assert_eq!(total, 12);
+    }
+
     /// A commit waits on a row lock held outside uow: with a lock timeout,
     /// it fails with the typed, retryable timeout, and stores nothing.
     pub async fn a_commit_waiting_on_a_lock_times_out_with_a_retryable_error<B: Sql>() {
@@ -1026,6 +1087,39 @@ mod markers {
 mod pruned {
     use super::markers;
     uow_tests::on_backends!([sqlite, postgres, mysql] markers: [commit_markers_are_pruned]);
+}
+
+/// A value MySQL rejects (an e-mail longer than its VARCHAR(255) key column)
+/// in the fourth row of a multi-row insert: the error names that row's
+/// aggregate, not the first of the batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_batch_names_the_row_at_fault() {
+    let Some(store) = store_with::<backends::MySql>(StoreOptions::new()).await else {
+        return;
+    };
+    let mut uow = Bank::begin(&store).await.expect("begin");
+    for i in 1..=6 {
+        let mut account = Account::open(&format!("acc-{i}"), "Ada", "north");
+        if i == 4 {
+            account.email = Some("x".repeat(300));
+        }
+        uow.accounts.add(account).expect("add");
+    }
+    let error = uow
+        .commit()
+        .await
+        .expect_err("MySQL rejects the long e-mail");
+    let text = error.to_string();
+    assert!(text.contains("`acc-4`"), "names the row at fault: {text}");
+    assert!(text.contains("rolled back"), "{text}");
+    assert_eq!(load(&store, "acc-1").await, None, "nothing stored");
+}
+
+mod postgres_plans {
+    use super::outcomes;
+    uow_tests::on_backends!([postgres] outcomes: [
+        fault_a_column_type_changed_under_a_warm_pool_recovers_within_one_retry,
+    ]);
 }
 
 mod faults_on_servers {

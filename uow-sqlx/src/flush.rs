@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Value};
 
 use crate::dialect::Dialect;
-use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row};
+use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row, failure};
 use crate::outbox::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
@@ -300,8 +300,9 @@ impl<D: Driver> Writer<'_, D> {
                     return Err(conflict(meta, first, expected_first));
                 }
                 Ok(_) => return Err(conflict(meta, first, expected_first)),
-                Err(e) if D::classify(&e) == Failure::Unique => {
-                    // Find which aggregate took a unique value.
+                Err(e) if pinned_row_by_row::<D>(&e) => {
+                    // Find which aggregate took a unique value, or holds
+                    // the value the database rejected.
                     self.rollback_to(savepoint).await?;
                     for update in chunk {
                         self.update_one(meta, update).await?;
@@ -355,7 +356,7 @@ impl<D: Driver> Writer<'_, D> {
             }
             match self.execute(stmt).await {
                 Ok(_) => {}
-                Err(e) if D::classify(&e) == Failure::Unique => {
+                Err(e) if pinned_row_by_row::<D>(&e) => {
                     self.rollback_to(savepoint).await?;
                     for row in chunk {
                         self.insert_one(meta, row).await?;
@@ -391,7 +392,7 @@ impl<D: Driver> Writer<'_, D> {
             let savepoint = self.savepoint().await?;
             match self.execute(stmt).await {
                 Ok(_) => {}
-                Err(e) if D::classify(&e) == Failure::Unique => {
+                Err(e) if pinned_row_by_row::<D>(&e) => {
                     self.rollback_to(savepoint).await?;
                     for row in chunk {
                         self.insert_one(meta, row.clone()).await?;
@@ -625,6 +626,20 @@ fn lock_decode(meta: &AggregateMeta, e: uow_core::ValueError) -> Error {
 
 /// A unique violation is a duplicate id or `unique` value of that aggregate;
 /// anything else is a backend failure.
+/// Whether a failed batch is re-run row by row, so that its error names the
+/// row at fault: a duplicate, or a value the database rejected. Not after a
+/// lost connection, a timeout or contention, which no row caused.
+fn pinned_row_by_row<D: Driver>(e: &sqlx::Error) -> bool {
+    match failure::<D>(e) {
+        Failure::Unique | Failure::Other => true,
+        Failure::Contention
+        | Failure::LockTimeout
+        | Failure::StatementTimeout
+        | Failure::Connection
+        | Failure::CachedPlan => false,
+    }
+}
+
 fn write_error<D: Driver>(
     meta: &'static AggregateMeta,
     id: &str,
