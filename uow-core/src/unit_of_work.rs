@@ -152,10 +152,13 @@ pub async fn commit<S: Store, E>(
     state.finished = true;
     match &outcome {
         Ok(()) => tracing::debug!(parent: &state.span, writes, events = events.len(), "committed"),
-        Err(error) if error.is_conflict() => {
-            tracing::debug!(parent: &state.span, %error, "conflict: rolled back")
+        Err(error @ Error::CommitOutcomeUnknown { .. }) => {
+            tracing::warn!(parent: &state.span, %error, "commit outcome unknown")
         }
-        Err(error) => tracing::debug!(parent: &state.span, %error, "rolled back"),
+        Err(error) if error.is_retryable() => {
+            tracing::debug!(parent: &state.span, %error, "not committed (retryable)")
+        }
+        Err(error) => tracing::debug!(parent: &state.span, %error, "not committed"),
     }
     outcome?;
     Ok(events.into_iter().map(|(_, event)| event).collect())
