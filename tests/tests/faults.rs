@@ -999,13 +999,27 @@ mod outcomes {
     /// A commit waits on a row lock held outside uow: with a lock timeout,
     /// it fails with the typed, retryable timeout, and stores nothing.
     pub async fn a_commit_waiting_on_a_lock_times_out_with_a_retryable_error<B: Sql>() {
-        let Some(store) = store_with::<B>(
-            StoreOptions::new()
-                .max_connections(2)
-                .lock_timeout(Duration::from_secs(1)),
+        a_commit_waiting_on_a_lock_times_out::<B>(
+            StoreOptions::new().lock_timeout(Duration::from_secs(1)),
+            TimeoutKind::LockWait,
         )
-        .await
-        else {
+        .await;
+    }
+
+    /// The same wait, cut short by the statement timeout instead.
+    pub async fn a_statement_timeout_is_a_typed_retryable_error<B: Sql>() {
+        a_commit_waiting_on_a_lock_times_out::<B>(
+            StoreOptions::new().statement_timeout(Duration::from_millis(800)),
+            TimeoutKind::Statement,
+        )
+        .await;
+    }
+
+    async fn a_commit_waiting_on_a_lock_times_out<B: Sql>(
+        options: StoreOptions,
+        kind: TimeoutKind,
+    ) {
+        let Some(store) = store_with::<B>(options.max_connections(2)).await else {
             return;
         };
         seed(&store, &["acc-1"]).await;
@@ -1029,14 +1043,8 @@ mod outcomes {
         admin.execute("ROLLBACK").await;
         let error = outcome.expect_err("the row is locked");
         assert!(
-            matches!(
-                error,
-                Error::Timeout {
-                    kind: TimeoutKind::LockWait,
-                    ..
-                }
-            ),
-            "a typed lock wait timeout: {error:?}"
+            matches!(&error, Error::Timeout { kind: k, .. } if *k == kind),
+            "a typed {kind}: {error:?}"
         );
         assert!(error.is_retryable(), "{error}");
         assert!(waited < Duration::from_secs(10), "waited {waited:?}");
@@ -1128,6 +1136,7 @@ mod faults_on_servers {
         fault_sessions_killed_during_commit_never_misreport,
         fault_every_session_of_a_warm_pool_killed_then_units_succeed,
         a_commit_waiting_on_a_lock_times_out_with_a_retryable_error,
+        a_statement_timeout_is_a_typed_retryable_error,
     ]);
 }
 

@@ -38,8 +38,11 @@ impl Retryable for Error {
 ///
 /// Each attempt must begin its own unit of work, so that it reads the state
 /// the winning unit of work committed and applies the business rule to it.
-/// Side effects inside `operation` are repeated with it (see the
-/// [module docs](self)). Under heavy contention on one aggregate, prefer
+/// **`operation` runs again from its start on every attempt**: whatever it
+/// does besides its unit of work (an e-mail, a call to another service, a
+/// message on a channel) is done once per attempt. Do such things after
+/// `retry` returns, make them idempotent, or store them with the unit of
+/// work (the outbox). Under heavy contention on one aggregate, prefer
 /// [`retry_with`], whose pauses spread the contenders out.
 ///
 /// ```
@@ -129,7 +132,8 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Runs `operation` as [`retry`] does, pausing between attempts as `policy`
+/// Runs `operation` as [`retry`] does — again from its start on every
+/// attempt, side effects included — pausing between attempts as `policy`
 /// says; `sleep` is the timer of the caller's runtime (`tokio::time::sleep`).
 ///
 /// ```

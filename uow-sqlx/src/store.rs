@@ -154,11 +154,12 @@ impl StoreOptions {
     }
 
     /// The longest a statement of a unit of work waits for a row lock
-    /// (PostgreSQL `lock_timeout`, InnoDB `innodb_lock_wait_timeout`, whole
-    /// seconds, at least one) before it fails with the retryable
-    /// [`Error::Timeout`]. Set on every connection of the pool, so it holds
-    /// for every transaction. SQLite's equivalent is the
-    /// [`busy_timeout`](Self::busy_timeout).
+    /// before it fails with the retryable [`Error::Timeout`]. PostgreSQL:
+    /// `SET LOCAL lock_timeout`, sent with each unit of work's `BEGIN` (no
+    /// extra round trip; queries of your own on the pool are not limited).
+    /// MySQL/MariaDB: the session's `innodb_lock_wait_timeout` (whole
+    /// seconds, at least one), set on every connection of the pool when it
+    /// opens. SQLite's equivalent is the [`busy_timeout`](Self::busy_timeout).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
         self
@@ -173,11 +174,11 @@ impl StoreOptions {
         self
     }
 
-    /// The longest one statement may run (PostgreSQL `statement_timeout`,
-    /// MariaDB `max_statement_time`, MySQL `max_execution_time`, which
-    /// covers reads only) before it fails with the retryable
-    /// [`Error::Timeout`]. Set on every connection of the pool. No effect on
-    /// SQLite.
+    /// The longest one statement may run before it fails with the retryable
+    /// [`Error::Timeout`]: PostgreSQL `SET LOCAL statement_timeout` with each
+    /// unit of work's `BEGIN`; MariaDB `max_statement_time` (MySQL
+    /// `max_execution_time`, which covers reads only) on every connection of
+    /// the pool. No effect on SQLite.
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self
@@ -260,6 +261,9 @@ pub(crate) struct Inner {
     background: Arc<Background>,
     /// The SQLite outbox relay lease's length.
     pub(crate) relay_lease: Duration,
+    /// PostgreSQL: `SET LOCAL` of the lock and statement timeouts, sent with
+    /// each unit of work's `BEGIN` (one message, no extra round trip).
+    pg_timeouts: Option<String>,
     /// When PostgreSQL last reported a stale cached plan.
     stale_plans: Arc<StalePlans>,
 }
@@ -343,16 +347,8 @@ impl SqlxStore {
                 )
             }
             "postgres" | "postgresql" => {
-                let mut settings = Vec::new();
-                if let Some(t) = options.lock_timeout {
-                    settings.push(("lock_timeout", format!("{}ms", t.as_millis().max(1))));
-                }
-                if let Some(t) = options.statement_timeout {
-                    settings.push(("statement_timeout", format!("{}ms", t.as_millis().max(1))));
-                }
-                let connect = PgConnectOptions::from_str(url)
-                    .map_err(|e| connection_error(context(), e))?
-                    .options(settings);
+                let connect =
+                    PgConnectOptions::from_str(url).map_err(|e| connection_error(context(), e))?;
                 let plans = Arc::clone(&stale_plans);
                 Pool::Postgres(
                     PgPoolOptions::new()
@@ -433,6 +429,7 @@ impl SqlxStore {
                 checks: AtomicU64::new(0),
                 background: Arc::default(),
                 relay_lease: options.relay_lease,
+                pg_timeouts: postgres_timeouts(options),
                 stale_plans,
             }),
         }
@@ -730,11 +727,15 @@ impl Store for SqlxStore {
                     .await
                     .map(|c| Session::Sqlite(Some(c)))
                     .map_err(begin_failure::<SqliteDriver>),
-                Pool::Postgres(pool) => pool
-                    .begin_with(inner.isolation.begin_postgres())
-                    .await
-                    .map(|tx| Session::Postgres(Some(tx)))
-                    .map_err(begin_failure::<PostgresDriver>),
+                Pool::Postgres(pool) => match &inner.pg_timeouts {
+                    None => pool.begin_with(inner.isolation.begin_postgres()).await,
+                    Some(set) => {
+                        let begin = format!("{}; {set}", inner.isolation.begin_postgres());
+                        pool.begin_with(sqlx::AssertSqlSafe(begin)).await
+                    }
+                }
+                .map(|tx| Session::Postgres(Some(tx)))
+                .map_err(begin_failure::<PostgresDriver>),
                 Pool::MySql(pool) => pool
                     .begin()
                     .await
@@ -1172,6 +1173,20 @@ fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Wri
         statements: &inner.statements,
         counter: &inner.executed,
     }
+}
+
+/// The `SET LOCAL` statements of a PostgreSQL unit of work's timeouts.
+fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
+    let settings: Vec<String> = [
+        ("lock_timeout", options.lock_timeout),
+        ("statement_timeout", options.statement_timeout),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit)| {
+        limit.map(|t| format!("SET LOCAL {name} = '{}ms'", t.as_millis().max(1)))
+    })
+    .collect();
+    (!settings.is_empty()).then(|| settings.join("; "))
 }
 
 /// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
