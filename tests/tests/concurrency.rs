@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use uow_core::{Error, Retryable, Store, retry};
+use std::time::Duration;
+
+use uow_core::{Error, RetryPolicy, Retryable, Store, retry, retry_with};
 use uow_tests::backends::Backend;
 use uow_tests::bank::{Account, AccountEvent, AccountId, Bank};
 
@@ -86,6 +88,74 @@ mod scenarios {
             B::NAME,
             TASKS * DEPOSITS_PER_TASK,
             account.balance
+        ));
+    }
+
+    /// Sixteen units of work deposit into one account at the same moment,
+    /// each retried until it commits: once with immediate retries, once
+    /// with `retry_with`'s backoff and jitter. Every deposit lands exactly
+    /// once either way; the report shows how many attempts each way took.
+    pub async fn sixteen_contenders_on_one_aggregate_each_commit_once<B: Backend>()
+    where
+        B::Store: 'static,
+    {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        uow.accounts
+            .add(Account::open("acc-1", "Ada", "north"))
+            .expect("add");
+        uow.commit().await.expect("seed");
+        let mut attempts_of = Vec::new();
+        for backoff in [false, true] {
+            let attempts = Arc::new(AtomicU64::new(0));
+            let start = Arc::new(tokio::sync::Barrier::new(16));
+            let tasks: Vec<_> = (0..16)
+                .map(|_| {
+                    let (store, attempts, start) =
+                        (store.clone(), Arc::clone(&attempts), Arc::clone(&start));
+                    tokio::spawn(async move {
+                        start.wait().await;
+                        let deposit = || async {
+                            attempts.fetch_add(1, Ordering::Relaxed);
+                            let mut uow = Bank::begin(&store).await?;
+                            uow.accounts
+                                .get(&AccountId::new("acc-1"))
+                                .await?
+                                .expect("stored")
+                                .balance += 1;
+                            uow.commit().await.map(drop)
+                        };
+                        if backoff {
+                            let policy = RetryPolicy::new(1_000)
+                                .backoff(Duration::from_millis(1), Duration::from_millis(50));
+                            retry_with(&policy, tokio::time::sleep, deposit).await
+                        } else {
+                            retry(1_000, deposit).await
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("no panic").expect("the deposit commits");
+            }
+            attempts_of.push(attempts.load(Ordering::Relaxed));
+        }
+        let mut uow = Bank::begin(&store).await.expect("begin");
+        let account = uow
+            .accounts
+            .get(&AccountId::new("acc-1"))
+            .await
+            .expect("get")
+            .expect("stored");
+        assert_eq!(account.balance, 32, "each of the 32 deposits once");
+        assert_eq!(account.version, 33);
+        uow_tests::report(&format!(
+            "{}: 16 contenders on one account: {} attempts retrying at once, {} with backoff and jitter",
+            B::NAME,
+            attempts_of[0],
+            attempts_of[1]
         ));
     }
 
@@ -212,6 +282,7 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     eight_tasks_of_a_hundred_deposits_add_up_to_exactly_800,
     two_units_recording_an_event_on_one_version_cannot_both_commit,
     removing_then_adding_an_id_replaces_it_checked_against_the_version_loaded,
+    sixteen_contenders_on_one_aggregate_each_commit_once,
 ]);
 
 /// At REPEATABLE READ, PostgreSQL itself aborts the second writer with a

@@ -74,7 +74,13 @@ impl<D: Driver> Writer<'_, D> {
             } else {
                 self.delete_many(meta, table.deletes).await?;
             }
-            if table.updates.len() <= ROW_BY_ROW {
+            // A table with `unique` columns is updated one row at a time, in
+            // id order: two updates that hand a unique value from one row to
+            // another then pass or fail as they do one after the other (and
+            // on the in-memory store). One batched statement would check
+            // them in whatever order its plan visits the rows.
+            let unique = meta.columns.iter().any(|c| c.is_unique());
+            if table.updates.len() <= ROW_BY_ROW || unique {
                 for update in table.updates {
                     self.update_one(meta, update).await?;
                 }
