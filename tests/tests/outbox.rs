@@ -524,7 +524,7 @@ impl Publisher for Panicking {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once() {
     let store: SqlxStore = uow_tests::backends::Sqlite::empty_with(
-        StoreOptions::new().relay_lease(Duration::from_millis(150)),
+        StoreOptions::new().relay_lease(Duration::from_millis(300)),
     )
     .await
     .expect("sqlite");
@@ -538,7 +538,7 @@ async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once
         deposit(&store, "acc-1", amount).await.expect("deposit");
     }
     let recorder = Recorder {
-        pause: Duration::from_millis(600),
+        pause: Duration::from_millis(900),
         ..Recorder::default()
     };
     let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
@@ -585,6 +585,20 @@ async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once
     assert_eq!(ids.len(), 3);
 }
 
+/// One message being published.
+struct Publishing {
+    in_flight: Arc<Mutex<HashMap<String, u32>>>,
+    id: String,
+}
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            *in_flight.entry(self.id.clone()).or_default() -= 1;
+        }
+    }
+}
+
 /// A publisher that notes each message it is publishing, and counts the
 /// times a message was being published by two relays at once.
 struct Watched {
@@ -607,9 +621,13 @@ impl Publisher for Watched {
                 *self.overlaps.lock().expect("lock") += 1;
             }
         }
-        let outcome = self.recorder.publish(message).await;
-        *self.in_flight.lock().expect("lock").entry(id).or_default() -= 1;
-        outcome
+        // Ends the mark however the publication ends: returned, or dropped
+        // by a relay that lost its lease.
+        let _publishing = Publishing {
+            in_flight: Arc::clone(&self.in_flight),
+            id,
+        };
+        self.recorder.publish(message).await
     }
 }
 
