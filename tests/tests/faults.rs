@@ -1090,11 +1090,46 @@ mod markers {
         }
         assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 1_100);
     }
+
+    /// With markers on, `create_tables` creates the marker table, `ddl`
+    /// prints it, and `verify_tables_for` checks it like the outbox table.
+    pub async fn the_marker_table_is_created_printed_and_verified<B: Sql>() {
+        let Some(store) = store_with::<B>(StoreOptions::new().commit_markers(true)).await else {
+            return;
+        };
+        assert!(store.ddl(TABLES).contains(uow_sqlx::COMMITS_TABLE));
+        store
+            .verify_tables_for::<Bank<SqlxStore>>()
+            .await
+            .expect("the tables and the marker table verify");
+        raw_sql::run(
+            &store,
+            &[&format!("DROP TABLE {}", uow_sqlx::COMMITS_TABLE)],
+        )
+        .await;
+        let error = store
+            .verify_tables_for::<Bank<SqlxStore>>()
+            .await
+            .expect_err("the marker table is missing");
+        assert!(
+            matches!(&error, Error::Schema { table, .. } if table == uow_sqlx::COMMITS_TABLE),
+            "{error}"
+        );
+        let unmarked = store.with_commit_markers(false);
+        assert!(!unmarked.ddl(TABLES).contains(uow_sqlx::COMMITS_TABLE));
+        unmarked
+            .verify_tables_for::<Bank<SqlxStore>>()
+            .await
+            .expect("without markers the table is not needed");
+    }
 }
 
 mod pruned {
     use super::markers;
-    uow_tests::on_backends!([sqlite, postgres, mysql] markers: [commit_markers_are_pruned]);
+    uow_tests::on_backends!([sqlite, postgres, mysql] markers: [
+        commit_markers_are_pruned,
+        the_marker_table_is_created_printed_and_verified,
+    ]);
 }
 
 /// A value MySQL rejects (an e-mail longer than its VARCHAR(255) key column)
