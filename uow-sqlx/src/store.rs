@@ -888,13 +888,11 @@ fn rolled_back(error: Error) -> Error {
     }
 }
 
-/// A failed read: a stale cached plan is reported, so the pool replaces
-/// the connections that hold one.
-fn read_error(inner: &Inner, error: Error, stale_plan: bool) -> Error {
-    if stale_plan {
-        inner.stale_plans.report();
-    }
-    error
+/// Whether a failed read is PostgreSQL's `cached plan must not change
+/// result type`.
+fn is_stale_plan(error: &Error) -> bool {
+    matches!(error, Error::Backend(b)
+        if b.source.to_string().contains("cached plan must not change result type"))
 }
 
 impl Transaction for SqlxTransaction {
@@ -918,11 +916,19 @@ impl Transaction for SqlxTransaction {
                 Err(finished())
             }
         };
-        outcome.map_err(|e| {
-            let stale = matches!(&*session, Session::Postgres(_))
-                && matches!(&e, Error::Backend(b) if b.source.to_string().contains("cached plan must not change result type"));
-            read_error(&self.inner, e, stale)
-        })
+        let Err(error) = outcome else {
+            return outcome;
+        };
+        if let (Session::Postgres(Some(tx)), true) = (&mut *session, is_stale_plan(&error)) {
+            // The pool replaces the connections opened before the change
+            // (`before_acquire`, for stores made by `connect`); this one's
+            // statements are dropped at once, for a pool made elsewhere.
+            self.inner.stale_plans.report();
+            if let Err(e) = tx.clear_cached_statements().await {
+                tracing::debug!(error = %e, "could not clear the statement cache");
+            }
+        }
+        Err(error)
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
