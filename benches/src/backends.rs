@@ -81,8 +81,13 @@ pub enum Pool {
 pub struct Database {
     pub backend: Backend,
     pub pool: Pool,
-    /// uow: `SqlxStore::from(pool)`.
+    /// uow: `SqlxStore::from(pool)` (commit markers as the dialect's
+    /// default: on for the servers, off for SQLite).
     pub store: SqlxStore,
+    /// uow on the same pool with its commit markers on.
+    pub marked: SqlxStore,
+    /// uow on the same pool with its commit markers off.
+    pub unmarked: SqlxStore,
     /// Hand-written sqlx: static SQL on the same pool.
     pub hand: Handwritten,
     /// SeaORM: `Sqlx*Connector::from_sqlx_*_pool(pool)`.
@@ -226,15 +231,26 @@ impl Database {
             backend,
             hand: Handwritten::new(backend, pool.clone()),
             pool,
+            marked: store.with_commit_markers(true),
+            unmarked: store.with_commit_markers(false),
             store,
             sea,
             server_version,
             sqlite_file,
         };
         db.execute(&format!("DROP TABLE IF EXISTS {TABLE}")).await?;
-        db.store.create_tables(&[Account::META]).await?;
+        // The marked store's tables: the marker table too.
+        db.execute("DROP TABLE IF EXISTS uow_commits").await?;
+        db.marked.create_tables(&[Account::META]).await?;
         db.seed().await?;
         Ok(db)
+    }
+
+    /// Statements sent by the three uow stores.
+    pub fn statements_executed(&self) -> u64 {
+        self.store.statements_executed()
+            + self.marked.statements_executed()
+            + self.unmarked.statements_executed()
     }
 
     async fn seed(&self) -> Result<(), uow_core::Error> {

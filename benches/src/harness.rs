@@ -79,6 +79,11 @@ pub enum Imp {
     SeaOrm,
     /// uow on the in-memory store.
     InMemory,
+    /// uow with its commit markers on (`SqlxStore::with_commit_markers(true)`).
+    UowMarkers,
+    /// uow with its commit markers off: against [`Imp::UowMarkers`], what
+    /// the outcome check costs.
+    UowNoMarkers,
 }
 
 impl Imp {
@@ -89,6 +94,8 @@ impl Imp {
             Imp::SqlxRowByRow => "sqlx, one statement per row",
             Imp::SeaOrm => "SeaORM",
             Imp::InMemory => "uow in-memory store",
+            Imp::UowMarkers => "uow, commit markers on",
+            Imp::UowNoMarkers => "uow, commit markers off",
         }
     }
 
@@ -99,6 +106,8 @@ impl Imp {
             Imp::SqlxRowByRow => "sqlx-row",
             Imp::SeaOrm => "seaorm",
             Imp::InMemory => "memory",
+            Imp::UowMarkers => "uow-markers",
+            Imp::UowNoMarkers => "uow-nomarkers",
         }
     }
 
@@ -109,6 +118,8 @@ impl Imp {
             Imp::SqlxRowByRow,
             Imp::SeaOrm,
             Imp::InMemory,
+            Imp::UowMarkers,
+            Imp::UowNoMarkers,
         ]
         .into_iter()
         .find(|i| i.key() == key)
@@ -118,7 +129,15 @@ impl Imp {
 /// The implementations measured for a benchmark on a database.
 pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
     let mut imps = match bench {
-        Bench::Load | Bench::Deposit => vec![Imp::Uow, Imp::Sqlx, Imp::SeaOrm],
+        Bench::Load => vec![Imp::Uow, Imp::Sqlx, Imp::SeaOrm],
+        // (6): the same deposit with the commit markers off, interleaved.
+        Bench::Deposit => vec![
+            Imp::Uow,
+            Imp::Sqlx,
+            Imp::SeaOrm,
+            Imp::UowMarkers,
+            Imp::UowNoMarkers,
+        ],
         Bench::Insert(_) => vec![Imp::Uow, Imp::Sqlx, Imp::SqlxRowByRow, Imp::SeaOrm],
         Bench::Update(_) => vec![Imp::Uow, Imp::SqlxRowByRow, Imp::SeaOrm],
     };
@@ -225,12 +244,12 @@ impl Subject<'_> {
             for k in 0..imps.len() {
                 let i = (k + run) % imps.len();
                 let imp = imps[i];
-                let before = self.db.store.statements_executed();
+                let before = self.db.statements_executed();
                 let (per_second, ops) = self.run_once(bench, imp, plan).await?;
                 if run >= plan.warmup {
                     measurements[i].samples.push(per_second);
-                    if imp == Imp::Uow {
-                        let sent = self.db.store.statements_executed() - before;
+                    if matches!(imp, Imp::Uow | Imp::UowMarkers | Imp::UowNoMarkers) {
+                        let sent = self.db.statements_executed() - before;
                         measurements[i].statements = Some(sent as f64 / ops as f64);
                     }
                 }
@@ -286,6 +305,10 @@ impl Subject<'_> {
             (Imp::Uow, true) => uow::deposit(&db.store, id).await?,
             (Imp::InMemory, false) => drop(uow::load(memory, id).await?),
             (Imp::InMemory, true) => uow::deposit(memory, id).await?,
+            (Imp::UowMarkers, false) => drop(uow::load(&db.marked, id).await?),
+            (Imp::UowMarkers, true) => uow::deposit(&db.marked, id).await?,
+            (Imp::UowNoMarkers, false) => drop(uow::load(&db.unmarked, id).await?),
+            (Imp::UowNoMarkers, true) => uow::deposit(&db.unmarked, id).await?,
             (Imp::Sqlx | Imp::SqlxRowByRow, false) => drop(db.hand.load(id).await?),
             (Imp::Sqlx | Imp::SqlxRowByRow, true) => db.hand.deposit(id).await?,
             (Imp::SeaOrm, false) => drop(sea.load(id).await?),
@@ -325,6 +348,8 @@ impl Subject<'_> {
         let start = Instant::now();
         match imp {
             Imp::Uow => uow::insert(&self.db.store, accounts).await?,
+            Imp::UowMarkers => uow::insert(&self.db.marked, accounts).await?,
+            Imp::UowNoMarkers => uow::insert(&self.db.unmarked, accounts).await?,
             Imp::InMemory => uow::insert(&self.memory, accounts).await?,
             Imp::Sqlx => self.db.hand.insert(accounts, true).await?,
             Imp::SqlxRowByRow => self.db.hand.insert(accounts, false).await?,
@@ -343,9 +368,14 @@ impl Subject<'_> {
     /// then times the commit.
     async fn update(&mut self, imp: Imp, n: usize) -> Result<Duration, BoxError> {
         Ok(match imp {
-            Imp::Uow | Imp::InMemory => {
-                if imp == Imp::Uow {
-                    let uow = uow::load_first(&self.db.store, n as u64).await?;
+            Imp::Uow | Imp::UowMarkers | Imp::UowNoMarkers | Imp::InMemory => {
+                if imp != Imp::InMemory {
+                    let store = match imp {
+                        Imp::UowMarkers => &self.db.marked,
+                        Imp::UowNoMarkers => &self.db.unmarked,
+                        _ => &self.db.store,
+                    };
+                    let uow = uow::load_first(store, n as u64).await?;
                     let start = Instant::now();
                     uow.commit().await?;
                     start.elapsed()

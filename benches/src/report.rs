@@ -172,6 +172,7 @@ impl Report<'_> {
             self.update_table(&mut out, n);
         }
         self.memory_table(&mut out);
+        self.markers_table(&mut out);
 
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
@@ -335,6 +336,42 @@ impl Report<'_> {
              statement count includes the `SELECT` that loaded the aggregates (not timed). Hand-written\n\
              sqlx and SeaORM send one `UPDATE` per row.\n"
         );
+    }
+
+    fn markers_table(&self, out: &mut String) {
+        let groups =
+            self.groups(|g| g.bench == Bench::Deposit && g.get(Imp::UowNoMarkers).is_some());
+        if groups.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "### (6) the commit outcome check: (2) with commit markers on and off\n\n\
+             Each commit of uow writes its unit of work's id into `uow_commits` in its own transaction\n\
+             (the default), so that a commit whose connection fails during `COMMIT` is checked and\n\
+             reported truthfully: on by default for PostgreSQL and MariaDB, off for SQLite. The two\n\
+             columns are `SqlxStore::with_commit_markers(true / false)` on the same pool, interleaved\n\
+             with each other and with (2).\n\n\
+             | database | markers on | markers off | on ÷ off | statements/op on | statements/op off |\n\
+             |---|---|---|---|---|---|"
+        );
+        for g in groups {
+            let statements = |imp: Imp| match g.get(imp).and_then(|m| m.statements) {
+                Some(s) => format!("{s:.1}"),
+                None => "–".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                g.backend.name(),
+                cell(g.get(Imp::UowMarkers)),
+                cell(g.get(Imp::UowNoMarkers)),
+                ratio(g.ratio(Imp::UowMarkers, Imp::UowNoMarkers)),
+                statements(Imp::UowMarkers),
+                statements(Imp::UowNoMarkers),
+            );
+        }
+        let _ = writeln!(out);
     }
 
     fn memory_table(&self, out: &mut String) {

@@ -201,7 +201,11 @@ impl Postgres {
             .expect("create a test schema");
         let _ = admin.close().await;
         let separator = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+        // The application name is the schema's: a test finds (and kills)
+        // the sessions of its own pool by it, and no one else's.
+        let scoped = format!(
+            "{url}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"
+        );
         Some(
             SqlxStore::connect_with(&scoped, options)
                 .await

@@ -46,9 +46,18 @@ impl<S: Store> Store for CountingStore<S> {
             })
         }
     }
+    fn commit_outcome(
+        &self,
+        unit: &uow_core::UnitId,
+    ) -> impl Future<Output = Result<uow_core::CommitOutcome, Error>> + Send {
+        self.inner.commit_outcome(unit)
+    }
 }
 
 impl<T: Transaction> Transaction for CountingTransaction<T> {
+    fn unit_id(&self) -> &uow_core::UnitId {
+        self.inner.unit_id()
+    }
     fn fetch<A: Aggregate>(
         &self,
         query: Query,

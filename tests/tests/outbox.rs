@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use uow_core::{Backoff, Error, OutboxMessage, OutboxStore, Publisher, Relay, Store};
+use uow_sqlx::{SqlxStore, StoreOptions};
 use uow_tests::backends::Backend;
 use uow_tests::bank::{Account, AccountId, AuditedBank, LedgerEntry};
 
@@ -72,7 +73,7 @@ const IMMEDIATELY: Backoff = Backoff {
 async fn drain<O: OutboxStore>(relay: &Relay<O, Recorder>) {
     for _ in 0..1_000 {
         let report = relay.run_once().await.expect("relay");
-        if report.delivered + report.failed + report.held_back == 0 {
+        if report.delivered + report.failed + report.held_back + report.dead == 0 {
             return;
         }
     }
@@ -368,6 +369,121 @@ mod scenarios {
         ));
     }
 
+    /// A message that can never be delivered (a poison message) fails as
+    /// many times as the relay allows, then is set aside as dead with its
+    /// last error; the messages after it, of its aggregate too, are
+    /// delivered in order. Requeued, it is delivered.
+    pub async fn a_poison_message_is_set_aside_and_the_others_are_delivered<B: Backend>()
+    where
+        B::Store: OutboxStore + 'static,
+    {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        store_outbox(&store).await;
+        for id in ["acc-1", "acc-2"] {
+            open(&store, id).await;
+        }
+        for amount in 1..=4 {
+            deposit(&store, "acc-1", amount).await.expect("deposit");
+        }
+        deposit(&store, "acc-2", 10).await.expect("deposit");
+        let recorder = Recorder::default();
+        recorder.fail("acc-1", 2, u32::MAX);
+        let relay = Relay::new("relay", store.clone(), recorder.clone())
+            .backoff(IMMEDIATELY)
+            .max_attempts(3);
+        drain(&relay).await;
+
+        let amounts = |id: &str| -> Vec<i64> {
+            recorder
+                .delivered()
+                .iter()
+                .filter(|m| m.record.aggregate_id == id)
+                .map(|m| amount_of(&m.record.payload))
+                .collect()
+        };
+        assert_eq!(amounts("acc-1"), [1, 3, 4], "the others, in order");
+        assert_eq!(amounts("acc-2"), [10]);
+        let dead = store.dead_messages().await.expect("dead messages");
+        assert_eq!(dead.len(), 1, "{dead:?}");
+        assert_eq!(amount_of(&dead[0].message.record.payload), 2);
+        assert_eq!(
+            dead[0].message.attempts, 3,
+            "set aside after three attempts"
+        );
+        assert!(
+            dead[0].last_error.contains("the broker is unavailable"),
+            "its last error: {}",
+            dead[0].last_error
+        );
+
+        recorder.fail("acc-1", 2, 0);
+        assert!(store.requeue(dead[0].message.seq).await.expect("requeue"));
+        assert!(!store.requeue(dead[0].message.seq).await.expect("requeue"));
+        drain(&relay).await;
+        assert_eq!(amounts("acc-1"), [1, 3, 4, 2], "requeued, then delivered");
+        assert!(store.dead_messages().await.expect("dead").is_empty());
+    }
+
+    /// A publisher that panics on one message: the panic fails that message
+    /// only; `run_relay` goes on delivering the others, and the message is
+    /// set aside as dead.
+    pub async fn run_relay_survives_a_panicking_publisher<B: Backend>()
+    where
+        B::Store: OutboxStore + 'static,
+    {
+        let Some(store) = B::fresh().await else {
+            return;
+        };
+        store_outbox(&store).await;
+        open(&store, "acc-1").await;
+        for amount in 1..=5 {
+            deposit(&store, "acc-1", amount).await.expect("deposit");
+        }
+        let recorder = Recorder::default();
+        let publisher = Panicking {
+            recorder: recorder.clone(),
+            on_amount: 3,
+        };
+        let relay = Relay::new("relay", store.clone(), publisher)
+            .backoff(IMMEDIATELY)
+            .max_attempts(2);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let watcher = async {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let dead = store.dead_messages().await.expect("dead").len();
+                if recorder.delivered().len() == 4 && dead == 1 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "delivered {:?}, {dead} dead",
+                    recorder.delivered().len()
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let _ = stop.send(());
+        };
+        tokio::join!(
+            uow_sqlx::run_relay(&relay, Duration::from_millis(5), stopped),
+            watcher
+        );
+        let amounts: Vec<i64> = recorder
+            .delivered()
+            .iter()
+            .map(|m| amount_of(&m.record.payload))
+            .collect();
+        assert_eq!(amounts, [1, 2, 4, 5]);
+        let dead = store.dead_messages().await.expect("dead");
+        assert!(
+            dead[0].last_error.contains("panicked"),
+            "{}",
+            dead[0].last_error
+        );
+    }
+
     pub(super) fn amount_of(payload: &str) -> i64 {
         let json: serde_json::Value = serde_json::from_str(payload).expect("JSON");
         json["Account"]["Deposited"]["amount"]
@@ -383,6 +499,138 @@ mod scenarios {
     }
 }
 
+/// A publisher that panics on the deposits of one amount.
+struct Panicking {
+    recorder: Recorder,
+    on_amount: i64,
+}
+
+impl Publisher for Panicking {
+    async fn publish(
+        &self,
+        message: &OutboxMessage,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if amount_of(&message.record.payload) == self.on_amount {
+            panic!("a bug in the publisher");
+        }
+        self.recorder.publish(message).await
+    }
+}
+
+/// Two SQLite relays with a lease much shorter than one publication: the
+/// relay that holds the lease renews it while it publishes, so the other
+/// never takes it over, and no message is published by both at once or
+/// delivered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once() {
+    let store: SqlxStore = uow_tests::backends::Sqlite::empty_with(
+        StoreOptions::new().relay_lease(Duration::from_millis(300)),
+    )
+    .await
+    .expect("sqlite");
+    store
+        .create_tables(uow_tests::bank::TABLES)
+        .await
+        .expect("tables");
+    store.create_outbox().await.expect("outbox");
+    open(&store, "acc-1").await;
+    for amount in 1..=3 {
+        deposit(&store, "acc-1", amount).await.expect("deposit");
+    }
+    let recorder = Recorder {
+        pause: Duration::from_millis(900),
+        ..Recorder::default()
+    };
+    let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let overlaps = Arc::new(Mutex::new(0u32));
+    let relays: Vec<_> = ["relay-a", "relay-b"]
+        .into_iter()
+        .map(|name| {
+            let publisher = Watched {
+                recorder: recorder.clone(),
+                in_flight: Arc::clone(&in_flight),
+                overlaps: Arc::clone(&overlaps),
+            };
+            let relay = Relay::new(name, store.clone(), publisher).batch_size(3);
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                while recorder.delivered().len() < 3 && std::time::Instant::now() < deadline {
+                    match relay.run_once().await {
+                        Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                        // The other relay holds SQLite's write lock, or it
+                        // took the lease over.
+                        Err(e) if e.is_retryable() => {}
+                        Err(e) => panic!("relay failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for relay in relays {
+        relay.await.expect("no panic");
+    }
+    let delivered = recorder.delivered();
+    let ids: std::collections::HashSet<_> = delivered.iter().map(|m| &m.record.event_id).collect();
+    assert_eq!(
+        *overlaps.lock().expect("lock"),
+        0,
+        "published by two relays at once"
+    );
+    assert_eq!(
+        delivered.len(),
+        3,
+        "each message delivered once: {delivered:?}"
+    );
+    assert_eq!(ids.len(), 3);
+}
+
+/// One message being published.
+struct Publishing {
+    in_flight: Arc<Mutex<HashMap<String, u32>>>,
+    id: String,
+}
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            *in_flight.entry(self.id.clone()).or_default() -= 1;
+        }
+    }
+}
+
+/// A publisher that notes each message it is publishing, and counts the
+/// times a message was being published by two relays at once.
+struct Watched {
+    recorder: Recorder,
+    in_flight: Arc<Mutex<HashMap<String, u32>>>,
+    overlaps: Arc<Mutex<u32>>,
+}
+
+impl Publisher for Watched {
+    async fn publish(
+        &self,
+        message: &OutboxMessage,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let id = message.record.event_id.clone();
+        {
+            let mut in_flight = self.in_flight.lock().expect("lock");
+            let n = in_flight.entry(id.clone()).or_default();
+            *n += 1;
+            if *n > 1 {
+                *self.overlaps.lock().expect("lock") += 1;
+            }
+        }
+        // Ends the mark however the publication ends: returned, or dropped
+        // by a relay that lost its lease.
+        let _publishing = Publishing {
+            in_flight: Arc::clone(&self.in_flight),
+            id,
+        };
+        self.recorder.publish(message).await
+    }
+}
+
 mod contract {
     mod outbox {
         use super::super::scenarios;
@@ -393,6 +641,8 @@ mod contract {
             a_failing_publisher_still_gets_every_event_in_order_per_aggregate,
             a_restarted_relay_delivers_nothing_twice,
             two_relays_at_once_deliver_each_event_exactly_once,
+            a_poison_message_is_set_aside_and_the_others_are_delivered,
+            run_relay_survives_a_panicking_publisher,
         ]);
     }
 }

@@ -64,18 +64,18 @@ pub use aggregate::{
     Aggregate, AggregateMeta, ColumnMeta, ColumnRole, Entity, FieldError, RowSource, decode_row,
     encode_row, id_text,
 };
-pub use error::{BackendError, Error};
+pub use error::{BackendError, Error, TimeoutKind};
 pub use event::{AnyEvent, NoEvents};
 pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
 pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
 pub use outbox::{
-    Backoff, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay,
-    RelayReport, new_event_id, now_micros,
+    Backoff, DeadMessage, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore,
+    Publisher, Relay, RelayReport, new_event_id, now_micros,
 };
 pub use repository::Repository;
-pub use retry::{Retryable, retry};
+pub use retry::{RetryPolicy, Retryable, retry, retry_with};
 pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
-pub use unit_of_work::UnitOfWork;
+pub use unit_of_work::{CommitOutcome, UnitId, UnitOfWork};
 pub use value::{
     ColumnKind, ColumnValue, FIRST_DAY, FIRST_MICRO, Key, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH,
     MAX_KEY_LEN, Value, ValueError, check_storable, decimal_from_sort_key, decimal_sort_key,

@@ -5,9 +5,11 @@ use std::future::{Future, ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
+use crate::error::BackendError;
 use crate::error::Error;
-use crate::outbox::{OutboxClaim, OutboxMessage, OutboxStore, now_micros};
+use crate::outbox::{DeadMessage, OutboxClaim, OutboxMessage, OutboxStore, now_micros};
 use crate::store::{ChangeSet, Query, Store, Transaction};
+use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
 
 /// A store that keeps its tables in memory, for unit tests of services and
@@ -60,6 +62,7 @@ impl InMemoryStore {
 #[derive(Debug)]
 pub struct InMemoryTransaction {
     tables: Arc<Mutex<Tables>>,
+    unit: UnitId,
 }
 
 /// Messages of the in-memory outbox claimed by one relay.
@@ -67,8 +70,16 @@ pub struct InMemoryTransaction {
 pub struct InMemoryClaim {
     tables: Arc<Mutex<Tables>>,
     messages: Vec<OutboxMessage>,
-    marks: Vec<(i64, Option<(String, i64)>)>,
+    marks: Vec<(i64, Mark)>,
     finished: bool,
+}
+
+/// What became of a claimed message.
+#[derive(Debug)]
+enum Mark {
+    Delivered,
+    Failed { error: String, retry_at: i64 },
+    Dead { error: String },
 }
 
 impl OutboxStore for InMemoryStore {
@@ -87,6 +98,40 @@ impl OutboxStore for InMemoryStore {
             finished: false,
         }))
     }
+
+    fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
+        let tables = lock(&self.tables);
+        let dead = tables
+            .outbox
+            .iter()
+            .filter_map(|stored| {
+                Some(DeadMessage {
+                    message: stored.message.clone(),
+                    last_error: stored.last_error.clone().unwrap_or_default(),
+                    dead_at: stored.dead_at?,
+                })
+            })
+            .collect();
+        ready(Ok(dead))
+    }
+
+    fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
+        let mut tables = lock(&self.tables);
+        let found = tables
+            .outbox
+            .iter_mut()
+            .find(|stored| stored.message.seq == seq && stored.dead_at.is_some());
+        let requeued = match found {
+            Some(stored) => {
+                stored.dead_at = None;
+                stored.message.attempts = 0;
+                stored.next_attempt_at = 0;
+                true
+            }
+            None => false,
+        };
+        ready(Ok(requeued))
+    }
 }
 
 impl InMemoryClaim {
@@ -103,11 +148,16 @@ impl InMemoryClaim {
                 .iter()
                 .find(|(seq, _)| *seq == stored.message.seq)
             {
-                Some((_, None)) => stored.delivered_at = Some(now),
-                Some((_, Some((error, retry_at)))) => {
+                Some((_, Mark::Delivered)) => stored.delivered_at = Some(now),
+                Some((_, Mark::Failed { error, retry_at })) => {
                     stored.message.attempts += 1;
                     stored.last_error = Some(error.clone());
                     stored.next_attempt_at = *retry_at;
+                }
+                Some((_, Mark::Dead { error })) => {
+                    stored.message.attempts += 1;
+                    stored.last_error = Some(error.clone());
+                    stored.dead_at = Some(now);
                 }
                 None => {}
             }
@@ -122,11 +172,15 @@ impl OutboxClaim for InMemoryClaim {
     }
 
     fn delivered(&mut self, seq: i64) {
-        self.marks.push((seq, None));
+        self.marks.push((seq, Mark::Delivered));
     }
 
     fn failed(&mut self, seq: i64, error: String, retry_at: i64) {
-        self.marks.push((seq, Some((error, retry_at))));
+        self.marks.push((seq, Mark::Failed { error, retry_at }));
+    }
+
+    fn dead(&mut self, seq: i64, error: String) {
+        self.marks.push((seq, Mark::Dead { error }));
     }
 
     fn finish(mut self) -> impl Future<Output = Result<(), Error>> + Send {
@@ -152,11 +206,23 @@ impl Store for InMemoryStore {
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         ready(Ok(InMemoryTransaction {
             tables: Arc::clone(&self.tables),
+            unit: UnitId::new(),
         }))
+    }
+
+    fn commit_outcome(
+        &self,
+        unit: &UnitId,
+    ) -> impl Future<Output = Result<CommitOutcome, Error>> + Send {
+        ready(Ok(lock(&self.tables).markers.outcome(unit)))
     }
 }
 
 impl Transaction for InMemoryTransaction {
+    fn unit_id(&self) -> &UnitId {
+        &self.unit
+    }
+
     fn fetch<A: Aggregate>(
         &self,
         query: Query,
@@ -165,7 +231,30 @@ impl Transaction for InMemoryTransaction {
     }
 
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
-        ready(lock(&self.tables).apply(&changes))
+        // All under one lock and before the first poll: a commit whose
+        // future is dropped has either happened whole or not at all.
+        let mut tables = lock(&self.tables);
+        if changes.is_empty() {
+            return ready(Ok(()));
+        }
+        if tables.markers.is_fenced(&self.unit) {
+            return ready(Err(Error::Backend(
+                BackendError::new(
+                    "commit",
+                    format!(
+                        "the outcome of unit of work `{}` was asked for and answered `not committed`",
+                        self.unit
+                    ),
+                )
+                .rolled_back()
+                .retryable(),
+            )));
+        }
+        let outcome = tables.apply(&changes);
+        if outcome.is_ok() {
+            tables.markers.committed(&self.unit);
+        }
+        ready(outcome)
     }
 }
 
@@ -179,6 +268,50 @@ fn lock(tables: &Mutex<Tables>) -> MutexGuard<'_, Tables> {
 struct Tables {
     by_name: HashMap<&'static str, Table>,
     outbox: Vec<StoredMessage>,
+    markers: Markers,
+}
+
+/// The commit markers of the in-memory store, as the SQL stores keep them:
+/// which units of work committed, and which were answered "not committed"
+/// (fenced: they can no longer commit). Kept for an hour.
+#[derive(Debug, Default)]
+struct Markers {
+    /// Unit id → (fenced, when, in microseconds since the epoch).
+    by_unit: HashMap<UnitId, (bool, i64)>,
+    written: u64,
+}
+
+impl Markers {
+    const KEPT_MICROS: i64 = 3_600_000_000;
+
+    fn is_fenced(&self, unit: &UnitId) -> bool {
+        self.by_unit.get(unit).is_some_and(|(fenced, _)| *fenced)
+    }
+
+    fn committed(&mut self, unit: &UnitId) {
+        self.write(unit, false);
+    }
+
+    fn outcome(&mut self, unit: &UnitId) -> CommitOutcome {
+        match self.by_unit.get(unit) {
+            Some((false, _)) => CommitOutcome::Committed,
+            Some((true, _)) => CommitOutcome::NotCommitted,
+            None => {
+                self.write(unit, true);
+                CommitOutcome::NotCommitted
+            }
+        }
+    }
+
+    fn write(&mut self, unit: &UnitId, fenced: bool) {
+        let now = now_micros();
+        self.by_unit.insert(unit.clone(), (fenced, now));
+        self.written += 1;
+        if self.written.is_multiple_of(1024) {
+            self.by_unit
+                .retain(|_, (_, at)| *at >= now - Self::KEPT_MICROS);
+        }
+    }
 }
 
 /// An outbox row with its delivery state.
@@ -189,6 +322,9 @@ struct StoredMessage {
     delivered_at: Option<i64>,
     last_error: Option<String>,
     claimed_by: Option<String>,
+    /// Set aside after too many failed attempts: not delivered, and not
+    /// holding back its aggregate's later messages.
+    dead_at: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -256,6 +392,7 @@ impl Tables {
                 delivered_at: None,
                 last_error: None,
                 claimed_by: None,
+                dead_at: None,
             });
         }
         Ok(())
@@ -268,7 +405,7 @@ impl Tables {
         let mut blocked: HashSet<(String, String)> = HashSet::new();
         let mut claimed = Vec::new();
         for stored in &mut self.outbox {
-            if stored.delivered_at.is_some() {
+            if stored.delivered_at.is_some() || stored.dead_at.is_some() {
                 continue;
             }
             let aggregate = (

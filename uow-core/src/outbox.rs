@@ -123,6 +123,27 @@ pub trait OutboxStore: Send + Sync {
         relay: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Self::Claim, Error>> + Send;
+
+    /// The messages set aside as dead (failed as many times as the relay
+    /// allows), oldest first, with their last error. Dead messages are not
+    /// delivered, and do not hold back the later messages of their aggregate.
+    fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send;
+
+    /// Puts dead message `seq` back in the queue, with its attempts reset:
+    /// the next claim delivers it. `false` if no dead message has that
+    /// sequence number.
+    fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// A message set aside after too many failed deliveries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadMessage {
+    /// The message, with the attempts it failed.
+    pub message: OutboxMessage,
+    /// The error of its last attempt.
+    pub last_error: String,
+    /// When it was set aside, in microseconds since the epoch.
+    pub dead_at: i64,
 }
 
 /// Messages claimed by one relay, and what became of them. Nothing is marked
@@ -136,6 +157,17 @@ pub trait OutboxClaim: Send {
     /// Records a failed attempt of message `seq`, due again at `retry_at`
     /// (microseconds since the epoch).
     fn failed(&mut self, seq: i64, error: String, retry_at: i64);
+    /// Records a last failed attempt of message `seq`, and sets it aside as
+    /// dead (see [`OutboxStore::dead_messages`]).
+    fn dead(&mut self, seq: i64, error: String);
+    /// Keeps the claim alive while its messages are being published (on
+    /// SQLite, renews the relay lease), and completes only if the claim is
+    /// lost (another relay took the lease over): the relay then stops
+    /// publishing, so no message is published by two relays at once. Claims
+    /// held by row locks never expire: the default never completes.
+    fn keep_alive(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
     /// Stores the marks and releases the claim.
     fn finish(self) -> impl Future<Output = Result<(), Error>> + Send;
 }
@@ -188,21 +220,36 @@ pub struct RelayReport {
     /// Messages held back because an earlier message of the same aggregate
     /// failed in the same batch.
     pub held_back: usize,
+    /// Messages set aside as dead in this batch.
+    pub dead: usize,
+    /// Whether the batch stopped because its claim was lost (another relay
+    /// took the lease over).
+    pub lost_claim: bool,
 }
 
 impl fmt::Display for RelayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} delivered, {} failed, {} held back",
-            self.delivered, self.failed, self.held_back
-        )
+            "{} delivered, {} failed, {} held back, {} set aside as dead",
+            self.delivered, self.failed, self.held_back, self.dead
+        )?;
+        if self.lost_claim {
+            f.write_str(", claim lost")?;
+        }
+        Ok(())
     }
 }
 
 /// Delivers outbox messages to a publisher: at least once, in order per
 /// aggregate, retrying failures with backoff. Several relays may run at once
 /// on one store; no message is delivered by two of them concurrently.
+///
+/// A publisher that panics fails that message (the panic is caught, the
+/// relay goes on). A message that fails [`max_attempts`](Relay::max_attempts)
+/// times is set aside as dead, with its last error
+/// ([`OutboxStore::dead_messages`], [`OutboxStore::requeue`]), and the
+/// later messages of its aggregate are delivered after it, in order.
 ///
 /// `run_once` handles one batch; `uow_sqlx::run_relay` (or any loop of your
 /// own) calls it repeatedly, pausing when there is nothing to do.
@@ -213,6 +260,7 @@ pub struct Relay<O, P> {
     name: String,
     batch: usize,
     backoff: Backoff,
+    max_attempts: u32,
 }
 
 impl<O: OutboxStore, P: Publisher> Relay<O, P> {
@@ -224,7 +272,16 @@ impl<O: OutboxStore, P: Publisher> Relay<O, P> {
             name: name.into(),
             batch: 100,
             backoff: Backoff::default(),
+            max_attempts: 10,
         }
+    }
+
+    /// After this many failed attempts (default 10) a message is set aside
+    /// as dead instead of being retried, so a message that can never be
+    /// delivered (a poison message) does not stop its aggregate's others.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
     }
 
     /// At most `size` messages per batch (default 100).
@@ -246,7 +303,8 @@ impl<O: OutboxStore, P: Publisher> Relay<O, P> {
 
     /// Claims a batch, publishes its messages in order, and stores what
     /// became of them. After a failure, later messages of the same aggregate
-    /// in the batch are held back, to keep each aggregate's events in order.
+    /// in the batch are held back, to keep each aggregate's events in order
+    /// (unless the failed message was set aside as dead).
     pub async fn run_once(&self) -> Result<RelayReport, Error> {
         let mut claim = self.outbox.claim(&self.name, self.batch).await?;
         let mut report = RelayReport::default();
@@ -261,13 +319,39 @@ impl<O: OutboxStore, P: Publisher> Relay<O, P> {
                 report.held_back += 1;
                 continue;
             }
-            match self.publisher.publish(message).await {
+            let published = race(
+                catch_panic(self.publisher.publish(message)),
+                claim.keep_alive(),
+            )
+            .await;
+            let Some(published) = published else {
+                tracing::warn!(
+                    relay = %self.name,
+                    event_id = %message.record.event_id,
+                    "outbox claim lost while publishing; stopping this batch"
+                );
+                report.lost_claim = true;
+                break;
+            };
+            match published {
                 Ok(()) => {
                     claim.delivered(message.seq);
                     report.delivered += 1;
                 }
                 Err(error) => {
                     let attempts = message.attempts + 1;
+                    if attempts >= self.max_attempts {
+                        tracing::error!(
+                            relay = %self.name,
+                            event_id = %message.record.event_id,
+                            attempts,
+                            error = %error,
+                            "outbox delivery failed too often; message set aside as dead"
+                        );
+                        claim.dead(message.seq, error.to_string());
+                        report.dead += 1;
+                        continue;
+                    }
                     let wait = self.backoff.after(attempts);
                     let retry_at = now_micros()
                         .saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX));
@@ -287,6 +371,45 @@ impl<O: OutboxStore, P: Publisher> Relay<O, P> {
         claim.finish().await?;
         Ok(report)
     }
+}
+
+type PublishError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs a publication, turning a panic into its error.
+async fn catch_panic(
+    publish: impl Future<Output = Result<(), PublishError>>,
+) -> Result<(), PublishError> {
+    let mut publish = std::pin::pin!(publish);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| publish.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned());
+                std::task::Poll::Ready(Err(format!("the publisher panicked: {text}").into()))
+            }
+        }
+    })
+    .await
+}
+
+/// `work`'s output, or `None` if `lost` completes first.
+async fn race<T>(work: impl Future<Output = T>, lost: impl Future<Output = ()>) -> Option<T> {
+    let mut work = std::pin::pin!(work);
+    let mut lost = std::pin::pin!(lost);
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(output) = work.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(output));
+        }
+        if lost.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::aggregate::{Aggregate, encode_row, id_text};
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
+use crate::unit_of_work::UnitId;
 use crate::value::{ColumnValue, Key, Value};
 
 /// The repository of aggregate `A` in one unit of work on store `S`.
@@ -34,9 +35,35 @@ pub struct Repository<A: Aggregate, S: Store> {
     entries: BTreeMap<A::Id, Entry<A>>,
 }
 
-struct Entry<A> {
+struct Entry<A: Aggregate> {
     aggregate: A,
     state: State,
+    /// Events taken from the aggregate at commit and not yet handed out.
+    events: Vec<A::Event>,
+    /// Whether the aggregate recorded an event in this unit of work: a
+    /// decision taken on its state, so its version is checked and bumped
+    /// at commit even when its stored form did not change.
+    recorded: bool,
+}
+
+impl<A: Aggregate> Entry<A> {
+    fn new(aggregate: A, state: State) -> Self {
+        Entry {
+            aggregate,
+            state,
+            events: Vec::new(),
+            recorded: false,
+        }
+    }
+
+    /// Moves the aggregate's new events into the entry.
+    fn take_events(&mut self) {
+        let events = self.aggregate.take_events();
+        if !events.is_empty() {
+            self.recorded = true;
+            self.events.extend(events);
+        }
+    }
 }
 
 enum State {
@@ -46,6 +73,9 @@ enum State {
     Added,
     /// Loaded, then removed: deleted at commit with a version check.
     Removed { version: u64 },
+    /// Loaded, removed, then added again with the same id: the stored row
+    /// is replaced at commit, checked against the version loaded.
+    Replaced { version: u64 },
 }
 
 impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
@@ -64,6 +94,31 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             tx,
             entries: BTreeMap::new(),
         }
+    }
+
+    /// The id of the unit of work this repository belongs to (the same for
+    /// every repository of the unit). Take it before `commit()` to ask
+    /// [`Store::commit_outcome`] about a commit whose future you drop:
+    ///
+    /// ```
+    /// # use uow_core::{CommitOutcome, InMemoryStore, Store};
+    /// # #[derive(uow_core::Aggregate, Clone, Debug)]
+    /// # #[aggregate(table = "notes")]
+    /// # struct Note { #[aggregate(id)] id: String, #[aggregate(version)] version: u64, text: String }
+    /// # #[uow_core::unit_of_work]
+    /// # struct Notes { notes: Note }
+    /// # async fn run() -> Result<(), uow_core::Error> {
+    /// let store = InMemoryStore::new();
+    /// let mut uow = Notes::begin(&store).await?;
+    /// uow.notes.add(Note { id: "n-1".into(), version: 0, text: "hello".into() })?;
+    /// let unit = uow.notes.unit_id().clone();
+    /// let _gave_up = tokio::time::timeout(std::time::Duration::from_secs(1), uow.commit()).await;
+    /// assert_eq!(store.commit_outcome(&unit).await?, CommitOutcome::Committed);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn unit_id(&self) -> &UnitId {
+        self.tx.unit_id()
     }
 
     /// The aggregate with this id, or `None` if none is stored (or it was
@@ -88,19 +143,30 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// Fails at once with [`Error::Duplicate`] if this unit of work already
     /// holds an aggregate with the same id; an id taken in the store is
     /// reported by `commit()`, the way a database reports it.
+    ///
+    /// Adding an aggregate whose id this unit of work removed replaces the
+    /// stored one: the commit writes the new aggregate over it, checked
+    /// against the version the removed one was loaded with (a conflict if
+    /// another unit of work changed it since), with that version + 1.
     pub fn add(&mut self, aggregate: A) -> Result<(), Error> {
         // One search of the map, not two: `add` runs once per new aggregate.
         match self.entries.entry(aggregate.id().clone()) {
+            btree_map::Entry::Occupied(mut removed)
+                if matches!(removed.get().state, State::Removed { .. }) =>
+            {
+                let State::Removed { version } = removed.get().state else {
+                    return Ok(());
+                };
+                removed.insert(Entry::new(aggregate, State::Replaced { version }));
+                Ok(())
+            }
             btree_map::Entry::Occupied(taken) => Err(Error::Duplicate {
                 aggregate: A::META.name,
                 id: id_text::<A>(taken.key()),
                 column: A::META.id_column().name.to_owned(),
             }),
             btree_map::Entry::Vacant(free) => {
-                free.insert(Entry {
-                    aggregate,
-                    state: State::Added,
-                });
+                free.insert(Entry::new(aggregate, State::Added));
                 Ok(())
             }
         }
@@ -120,7 +186,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             return Ok(());
         };
         match entry.state {
-            State::Loaded { version, .. } => entry.state = State::Removed { version },
+            State::Loaded { version, .. } | State::Replaced { version } => {
+                entry.state = State::Removed { version }
+            }
             State::Added => {
                 self.entries.remove(id);
             }
@@ -182,10 +250,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
             let snapshot = encode_row(&aggregate)?;
             let version = aggregate.version();
-            free.insert(Entry {
-                aggregate,
-                state: State::Loaded { snapshot, version },
-            });
+            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
         }
         Ok(())
     }
@@ -200,11 +265,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// The writes this repository contributes to the commit: changed loaded
     /// aggregates (version + 1), added ones (version 1), removed ones.
+    ///
+    /// A loaded aggregate that recorded an event is a write too, even if its
+    /// stored form did not change: the event is a decision taken on the
+    /// state this unit of work loaded, so the commit checks that version
+    /// (and bumps it), and of two units of work deciding on the same version
+    /// only one commits.
     #[doc(hidden)]
     pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
         let meta = A::META;
         let mut changes = TableChanges::new(meta);
         for (id, entry) in &mut self.entries {
+            entry.take_events();
             match &entry.state {
                 State::Loaded { snapshot, version } => {
                     let mut row = encode_row(&entry.aggregate)?;
@@ -217,7 +289,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                     // The version column is the framework's: whatever the
                     // domain did to the field, compare and write our own.
                     row[meta.version] = snapshot[meta.version].clone();
-                    if row != *snapshot {
+                    if row != *snapshot || entry.recorded {
                         let next = version + 1;
                         row[meta.version] = version_value::<A>(next, id)?;
                         entry.aggregate.set_version(next);
@@ -230,6 +302,16 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 State::Added => {
                     entry.aggregate.set_version(1);
                     changes.inserts.push(encode_row(&entry.aggregate)?);
+                }
+                State::Replaced { version } => {
+                    let next = version + 1;
+                    entry.aggregate.set_version(next);
+                    let mut row = encode_row(&entry.aggregate)?;
+                    row[meta.version] = version_value::<A>(next, id)?;
+                    changes.updates.push(Update {
+                        row,
+                        expected: *version,
+                    });
                 }
                 State::Removed { version } => changes.deletes.push(Delete {
                     id: snapshot_id::<A>(id)?,
@@ -249,7 +331,8 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         mut convert: impl FnMut(A::Event) -> E,
     ) {
         for (id, entry) in &mut self.entries {
-            let events = entry.aggregate.take_events();
+            entry.take_events();
+            let events = std::mem::take(&mut entry.events);
             if events.is_empty() {
                 continue;
             }

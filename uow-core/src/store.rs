@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::aggregate::{Aggregate, AggregateMeta};
 use crate::error::Error;
 use crate::outbox::OutboxRecord;
+use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
 
 /// A place aggregates are stored: the in-memory store, or a database.
@@ -25,6 +26,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Begins a transaction for one unit of work.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send;
+
+    /// Whether the commit of unit of work `unit` was stored: for a caller
+    /// whose own timeout dropped a `commit()` future, or that got
+    /// [`Error::CommitOutcomeUnknown`], before it runs the unit again.
+    ///
+    /// A commit still in flight is waited for. The answer is final: once it
+    /// says [`CommitOutcome::NotCommitted`], that commit can no longer be
+    /// stored (its commit fails), so running the unit of work again applies
+    /// it once. Markers are kept for a limited time (uow-sqlx's
+    /// `StoreOptions::commit_markers_kept`, one hour by default): ask within it.
+    fn commit_outcome(
+        &self,
+        unit: &UnitId,
+    ) -> impl Future<Output = Result<CommitOutcome, Error>> + Send;
 }
 
 /// One unit of work's view of a store. Shared (behind an `Arc`) by the
@@ -33,6 +48,10 @@ pub trait Store: Send + Sync + 'static {
 /// Dropping a transaction without a successful [`commit`](Transaction::commit)
 /// discards it: nothing of it is stored.
 pub trait Transaction: Send + Sync + 'static {
+    /// The id of the unit of work this transaction belongs to, made at
+    /// [`Store::begin`] and written with its commit.
+    fn unit_id(&self) -> &UnitId;
+
     /// Loads the aggregates matching `query`, ordered by id.
     fn fetch<A: Aggregate>(
         &self,
@@ -198,6 +217,13 @@ impl<S: Store> Store for std::sync::Arc<S> {
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         S::begin(self)
     }
+
+    fn commit_outcome(
+        &self,
+        unit: &UnitId,
+    ) -> impl Future<Output = Result<CommitOutcome, Error>> + Send {
+        S::commit_outcome(self, unit)
+    }
 }
 
 /// A `'static` reference to a store (a leaked or `static` one) is a store.
@@ -206,5 +232,12 @@ impl<S: Store> Store for &'static S {
 
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         S::begin(self)
+    }
+
+    fn commit_outcome(
+        &self,
+        unit: &UnitId,
+    ) -> impl Future<Output = Result<CommitOutcome, Error>> + Send {
+        S::commit_outcome(self, unit)
     }
 }

@@ -5,6 +5,7 @@
 //! `commit()` and rollback by default. The behaviour lives here and in the
 //! repository; the macro only wires the fields.
 
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -42,6 +43,57 @@ pub trait UnitOfWork: Sized + Send {
     /// Writes every change atomically, checking versions, and returns the
     /// domain events recorded by the aggregates it loaded or added.
     fn commit(self) -> impl Future<Output = Result<Vec<Self::Event>, Error>> + Send;
+}
+
+/// The id of one unit of work, made when it begins (a UUID version 7, as
+/// text).
+///
+/// A SQL store writes it as a commit marker in the commit's own transaction,
+/// which is how it finds out whether a commit whose connection failed was
+/// stored. A caller that gives up waiting for a commit (its own timeout drops
+/// the `commit()` future; the commit then runs to its end in the background)
+/// takes the id before committing, from any repository of the unit
+/// (`uow.products.unit_id()`), and asks
+/// [`Store::commit_outcome`](crate::Store::commit_outcome) before running the
+/// unit of work again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitId(String);
+
+impl UnitId {
+    /// A new, unique id.
+    pub fn new() -> Self {
+        UnitId(crate::outbox::new_event_id())
+    }
+
+    /// The id as text, as stored in the commit marker.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for UnitId {
+    fn default() -> Self {
+        UnitId::new()
+    }
+}
+
+impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether the commit of a unit of work was stored, as
+/// [`Store::commit_outcome`](crate::Store::commit_outcome) finds out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The commit was stored, whole.
+    Committed,
+    /// Nothing of the unit of work was stored, and the store has made sure it
+    /// never will be (a commit still in flight fails): running the unit of
+    /// work again applies it once. A unit of work that had nothing to write
+    /// leaves no marker and reads as not committed.
+    NotCommitted,
 }
 
 /// The state of one unit of work behind its repositories: the store
@@ -100,10 +152,13 @@ pub async fn commit<S: Store, E>(
     state.finished = true;
     match &outcome {
         Ok(()) => tracing::debug!(parent: &state.span, writes, events = events.len(), "committed"),
-        Err(error) if error.is_conflict() => {
-            tracing::debug!(parent: &state.span, %error, "conflict: rolled back")
+        Err(error @ Error::CommitOutcomeUnknown { .. }) => {
+            tracing::warn!(parent: &state.span, %error, "commit outcome unknown")
         }
-        Err(error) => tracing::debug!(parent: &state.span, %error, "rolled back"),
+        Err(error) if error.is_retryable() => {
+            tracing::debug!(parent: &state.span, %error, "not committed (retryable)")
+        }
+        Err(error) => tracing::debug!(parent: &state.span, %error, "not committed"),
     }
     outcome?;
     Ok(events.into_iter().map(|(_, event)| event).collect())

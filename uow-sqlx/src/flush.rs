@@ -28,7 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Value};
 
 use crate::dialect::Dialect;
-use crate::driver::{Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy};
+use crate::driver::{
+    Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
+};
 use crate::outbox::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
@@ -74,7 +76,13 @@ impl<D: Driver> Writer<'_, D> {
             } else {
                 self.delete_many(meta, table.deletes).await?;
             }
-            if table.updates.len() <= ROW_BY_ROW {
+            // A table with `unique` columns is updated one row at a time, in
+            // id order: two updates that hand a unique value from one row to
+            // another then pass or fail as they do one after the other (and
+            // on the in-memory store). One batched statement would check
+            // them in whatever order its plan visits the rows.
+            let unique = meta.columns.iter().any(|c| c.is_unique());
+            if table.updates.len() <= ROW_BY_ROW || unique {
                 for update in table.updates {
                     self.update_one(meta, update).await?;
                 }
@@ -295,8 +303,9 @@ impl<D: Driver> Writer<'_, D> {
                     return Err(conflict(meta, first, expected_first));
                 }
                 Ok(_) => return Err(conflict(meta, first, expected_first)),
-                Err(e) if D::classify(&e) == Failure::Unique => {
-                    // Find which aggregate took a unique value.
+                Err(e) if pinned_row_by_row::<D>(&e) => {
+                    // Find which aggregate took a unique value, or holds
+                    // the value the database rejected.
                     self.rollback_to(savepoint).await?;
                     for update in chunk {
                         self.update_one(meta, update).await?;
@@ -350,7 +359,7 @@ impl<D: Driver> Writer<'_, D> {
             }
             match self.execute(stmt).await {
                 Ok(_) => {}
-                Err(e) if D::classify(&e) == Failure::Unique => {
+                Err(e) if pinned_row_by_row::<D>(&e) => {
                     self.rollback_to(savepoint).await?;
                     for row in chunk {
                         self.insert_one(meta, row).await?;
@@ -386,7 +395,7 @@ impl<D: Driver> Writer<'_, D> {
             let savepoint = self.savepoint().await?;
             match self.execute(stmt).await {
                 Ok(_) => {}
-                Err(e) if D::classify(&e) == Failure::Unique => {
+                Err(e) if pinned_row_by_row::<D>(&e) => {
                     self.rollback_to(savepoint).await?;
                     for row in chunk {
                         self.insert_one(meta, row.clone()).await?;
@@ -628,6 +637,20 @@ fn lock_decode(meta: &AggregateMeta, e: uow_core::ValueError) -> Error {
 
 /// A unique violation is a duplicate id or `unique` value of that aggregate;
 /// anything else is a backend failure.
+/// Whether a failed batch is re-run row by row, so that its error names the
+/// row at fault: a duplicate, or a value the database rejected. Not after a
+/// lost connection, a timeout or contention, which no row caused.
+fn pinned_row_by_row<D: Driver>(e: &sqlx::Error) -> bool {
+    match failure::<D>(e) {
+        Failure::Unique | Failure::Other => true,
+        Failure::Contention
+        | Failure::LockTimeout
+        | Failure::StatementTimeout
+        | Failure::Connection
+        | Failure::CachedPlan => false,
+    }
+}
+
 fn write_error<D: Driver>(
     meta: &'static AggregateMeta,
     id: &str,

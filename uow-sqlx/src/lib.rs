@@ -34,6 +34,7 @@
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
 #![warn(missing_docs)]
 
+mod commit_marker;
 mod dialect;
 mod driver;
 mod flush;
@@ -44,6 +45,7 @@ mod statements;
 mod store;
 mod temporal;
 
+pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
 pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
 pub use schema::{create_table, ddl};

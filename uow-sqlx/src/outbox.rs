@@ -17,8 +17,8 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, MySql, Postgres, Sqlite};
 use uow_core::{
-    AggregateMeta, BackendError, ColumnKind, ColumnMeta, ColumnRole, Error, OutboxClaim,
-    OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay, Value, now_micros,
+    AggregateMeta, BackendError, ColumnKind, ColumnMeta, ColumnRole, DeadMessage, Error,
+    OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay, Value, now_micros,
 };
 
 use crate::dialect::Dialect;
@@ -32,7 +32,7 @@ use crate::store::{Pool, SqlxStore};
 pub const OUTBOX_TABLE: &str = "uow_outbox";
 const LEASE_TABLE: &str = "uow_outbox_lease";
 /// How long a SQLite relay's lease lasts without renewal.
-const LEASE: Duration = Duration::from_secs(30);
+pub(crate) const LEASE: Duration = Duration::from_secs(30);
 
 const fn column(name: &'static str, kind: ColumnKind, role: ColumnRole) -> ColumnMeta {
     ColumnMeta {
@@ -113,7 +113,7 @@ pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
         "IF NOT EXISTS "
     };
     let mut statements = vec![format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    {seq_col} {seq},\n    {event_id} {key} NOT NULL UNIQUE,\n    {aggregate_type} {key} NOT NULL,\n    {aggregate_id} {key} NOT NULL,\n    {event_type} {key} NOT NULL,\n    {payload} {json} NOT NULL,\n    {created_at} {big} NOT NULL,\n    {attempts} {int} NOT NULL DEFAULT 0,\n    {next_attempt_at} {big} NOT NULL DEFAULT 0,\n    {delivered_at} {big},\n    {last_error} {text}\n){strict}",
+        "CREATE TABLE IF NOT EXISTS {table} (\n    {seq_col} {seq},\n    {event_id} {key} NOT NULL UNIQUE,\n    {aggregate_type} {key} NOT NULL,\n    {aggregate_id} {key} NOT NULL,\n    {event_type} {key} NOT NULL,\n    {payload} {json} NOT NULL,\n    {created_at} {big} NOT NULL,\n    {attempts} {int} NOT NULL DEFAULT 0,\n    {next_attempt_at} {big} NOT NULL DEFAULT 0,\n    {delivered_at} {big},\n    {last_error} {text},\n    {dead_at} {big}\n){strict}",
         table = q(OUTBOX_TABLE),
         seq_col = q("seq"),
         event_id = q("event_id"),
@@ -126,6 +126,7 @@ pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
         next_attempt_at = q("next_attempt_at"),
         delivered_at = q("delivered_at"),
         last_error = q("last_error"),
+        dead_at = q("dead_at"),
     )];
     statements.push(format!(
         "CREATE INDEX {if_not_exists}{} ON {} ({}, {}, {})",
@@ -157,7 +158,7 @@ fn claim_sql(dialect: Dialect) -> String {
     format!(
         "SELECT o.seq, o.event_id, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at, o.attempts \
          FROM {table} o \
-         WHERE o.delivered_at IS NULL AND o.next_attempt_at <= {now} \
+         WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= {now} \
          ORDER BY o.seq LIMIT {limit}{lock}",
         table = OUTBOX_TABLE,
         now = p(1),
@@ -171,6 +172,31 @@ fn delivered_sql(dialect: Dialect) -> String {
         "UPDATE {OUTBOX_TABLE} SET delivered_at = {} WHERE seq = {}",
         p(1),
         p(2)
+    )
+}
+
+fn dead_sql(dialect: Dialect) -> String {
+    let p = |n| dialect.placeholder(n);
+    format!(
+        "UPDATE {OUTBOX_TABLE} SET attempts = attempts + 1, dead_at = {}, last_error = {} WHERE seq = {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+fn dead_messages_sql() -> String {
+    format!(
+        "SELECT seq, event_id, aggregate_type, aggregate_id, event_type, payload, created_at, attempts, \
+         last_error, dead_at FROM {OUTBOX_TABLE} WHERE dead_at IS NOT NULL ORDER BY seq"
+    )
+}
+
+fn requeue_sql(dialect: Dialect) -> String {
+    format!(
+        "UPDATE {OUTBOX_TABLE} SET dead_at = NULL, attempts = 0, next_attempt_at = 0 \
+         WHERE seq = {} AND dead_at IS NOT NULL",
+        dialect.placeholder(1)
     )
 }
 
@@ -242,7 +268,8 @@ fn pending_sql(dialect: Dialect, aggregates: usize) -> String {
         .collect();
     format!(
         "SELECT seq, aggregate_type, aggregate_id FROM {OUTBOX_TABLE} \
-         WHERE delivered_at IS NULL AND seq <= {} AND (aggregate_type, aggregate_id) IN ({}) \
+         WHERE delivered_at IS NULL AND dead_at IS NULL AND seq <= {} \
+         AND (aggregate_type, aggregate_id) IN ({}) \
          ORDER BY seq",
         dialect.placeholder(1),
         pairs.join(", ")
@@ -364,6 +391,12 @@ async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Err
                 let stmt = bind_other::<D>(stmt, Value::Text(error), ColumnKind::Text, "an error")?;
                 bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
             }
+            Mark::Dead { seq, error } => {
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(dead_sql(D::DIALECT)));
+                let stmt = bind_other::<D>(stmt, Value::Int(now), ColumnKind::BigInt, "the time")?;
+                let stmt = bind_other::<D>(stmt, Value::Text(error), ColumnKind::Text, "an error")?;
+                bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
+            }
         };
         D::execute(conn, stmt)
             .await
@@ -380,6 +413,10 @@ enum Mark {
         error: String,
         retry_at: i64,
     },
+    Dead {
+        seq: i64,
+        error: String,
+    },
 }
 
 /// Messages claimed by one relay from a database outbox.
@@ -388,6 +425,9 @@ pub struct SqlxClaim {
     session: ClaimSession,
     messages: Vec<OutboxMessage>,
     marks: Vec<Mark>,
+    /// The relay's name and the SQLite lease's length.
+    relay: String,
+    lease: Duration,
 }
 
 #[derive(Debug)]
@@ -409,6 +449,7 @@ impl OutboxStore for SqlxStore {
     ) -> impl Future<Output = Result<SqlxClaim, Error>> + Send {
         let store = self.clone();
         let relay = relay.to_owned();
+        let lease = self.inner().relay_lease;
         async move {
             store.inner().executed.fetch_add(1, Ordering::Relaxed);
             let context = "begin an outbox claim";
@@ -434,7 +475,7 @@ impl OutboxStore for SqlxStore {
                         .acquire()
                         .await
                         .map_err(|e| connection_error(context, e))?;
-                    if take_lease(&mut conn, &relay).await? {
+                    if take_lease(&mut conn, &relay, lease).await? {
                         let messages = select_messages::<SqliteDriver>(&mut conn, limit).await?;
                         (ClaimSession::Sqlite(conn), messages)
                     } else {
@@ -446,16 +487,98 @@ impl OutboxStore for SqlxStore {
                 session,
                 messages,
                 marks: Vec::new(),
+                relay,
+                lease,
             })
+        }
+    }
+
+    fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
+        let store = self.clone();
+        async move {
+            match store.pool() {
+                Pool::Sqlite(pool) => dead::<SqliteDriver>(&mut *acquire(pool).await?).await,
+                Pool::Postgres(pool) => dead::<PostgresDriver>(&mut *acquire(pool).await?).await,
+                Pool::MySql(pool) => dead::<MySqlDriver>(&mut *acquire(pool).await?).await,
+            }
+        }
+    }
+
+    fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
+        let store = self.clone();
+        async move {
+            match store.pool() {
+                Pool::Sqlite(pool) => {
+                    requeue::<SqliteDriver>(&mut *acquire(pool).await?, seq).await
+                }
+                Pool::Postgres(pool) => {
+                    requeue::<PostgresDriver>(&mut *acquire(pool).await?, seq).await
+                }
+                Pool::MySql(pool) => requeue::<MySqlDriver>(&mut *acquire(pool).await?, seq).await,
+            }
         }
     }
 }
 
+async fn acquire<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Result<PoolConnection<DB>, Error> {
+    pool.acquire()
+        .await
+        .map_err(|e| connection_error("read the dead messages of the outbox", e))
+}
+
+async fn dead<D: Driver>(conn: &mut Conn<D>) -> Result<Vec<DeadMessage>, Error> {
+    let rows = D::fetch_all(conn, sqlx::query(sqlx::AssertSqlSafe(dead_messages_sql())))
+        .await
+        .map_err(|e| backend::<D>(format!("read the dead messages of {OUTBOX_TABLE}"), e))?;
+    rows.iter()
+        .map(|row| {
+            let read = |i, kind| {
+                D::get(row, i, kind).map_err(|e| {
+                    Error::Backend(BackendError::new(
+                        format!("read the {OUTBOX_TABLE} table"),
+                        e,
+                    ))
+                })
+            };
+            let last_error = match read(8, ColumnKind::Text)? {
+                Value::Text(text) => text,
+                _ => String::new(),
+            };
+            let dead_at = match read(9, ColumnKind::BigInt)? {
+                Value::Int(at) => at,
+                _ => 0,
+            };
+            Ok(DeadMessage {
+                message: message::<D>(row)?,
+                last_error,
+                dead_at,
+            })
+        })
+        .collect()
+}
+
+async fn requeue<D: Driver>(conn: &mut Conn<D>, seq: i64) -> Result<bool, Error> {
+    let stmt = bind_other::<D>(
+        sqlx::query(sqlx::AssertSqlSafe(requeue_sql(D::DIALECT))),
+        Value::Int(seq),
+        ColumnKind::BigInt,
+        "a sequence",
+    )?;
+    D::execute(conn, stmt)
+        .await
+        .map(|n| n == 1)
+        .map_err(|e| backend::<D>(format!("requeue message {seq} of {OUTBOX_TABLE}"), e))
+}
+
 /// Takes or renews the SQLite relay lease for `relay`; `false` when another
 /// relay holds it.
-async fn take_lease(conn: &mut sqlx::SqliteConnection, relay: &str) -> Result<bool, Error> {
+async fn take_lease(
+    conn: &mut sqlx::SqliteConnection,
+    relay: &str,
+    lease: Duration,
+) -> Result<bool, Error> {
     let now = now_micros();
-    let expires = now.saturating_add(LEASE.as_micros() as i64);
+    let expires = now.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
     let error = |e| backend::<SqliteDriver>("take the outbox relay lease", e);
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
     sqlx::query(
@@ -498,6 +621,30 @@ impl OutboxClaim for SqlxClaim {
         });
     }
 
+    fn dead(&mut self, seq: i64, error: String) {
+        self.marks.push(Mark::Dead { seq, error });
+    }
+
+    /// SQLite: renews the relay lease every third of its length while the
+    /// relay publishes; completes when the lease could not be renewed
+    /// (another relay holds it, or the database failed).
+    async fn keep_alive(&mut self) {
+        let ClaimSession::Sqlite(conn) = &mut self.session else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(self.lease / 3).await;
+            match take_lease(conn, &self.relay, self.lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "the outbox relay lease could not be renewed");
+                    return;
+                }
+            }
+        }
+    }
+
     async fn finish(self) -> Result<(), Error> {
         let marks = self.marks;
         match self.session {
@@ -515,6 +662,17 @@ impl OutboxClaim for SqlxClaim {
                     .map_err(|e| backend::<MySqlDriver>("finish an outbox claim", e))
             }
             ClaimSession::Sqlite(mut conn) => {
+                // Fenced: a relay that lost its lease stores nothing (its
+                // messages are delivered again by the lease's holder).
+                if !take_lease(&mut conn, &self.relay, self.lease).await? {
+                    return Err(Error::Backend(BackendError::new(
+                        "finish an outbox claim",
+                        format!(
+                            "relay `{}` lost the outbox lease to another relay; its marks were not stored",
+                            self.relay
+                        ),
+                    )));
+                }
                 let error = |e| backend::<SqliteDriver>("finish an outbox claim", e);
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
                 mark::<SqliteDriver>(&mut tx, marks).await?;
@@ -545,7 +703,7 @@ where
 {
     let work = async {
         loop {
-            match relay.run_once().await {
+            match catch_panic(relay.run_once()).await {
                 Ok(report) if report.delivered + report.failed > 0 => {
                     tracing::debug!(%report, "outbox batch relayed");
                 }
@@ -561,4 +719,22 @@ where
         () = work => {}
         _ = stop => {}
     }
+}
+
+/// Runs a batch, turning a panic (of a store, or of a publisher outside
+/// `publish`) into an error, so `run_relay` goes on.
+async fn catch_panic(
+    batch: impl Future<Output = Result<uow_core::RelayReport, Error>>,
+) -> Result<uow_core::RelayReport, Error> {
+    let mut batch = std::pin::pin!(batch);
+    std::future::poll_fn(|cx| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.as_mut().poll(cx)))
+            .unwrap_or_else(|_| {
+                std::task::Poll::Ready(Err(Error::Backend(BackendError::new(
+                    "relay an outbox batch",
+                    "a panic in the relay's batch (caught; the batch's claim is released)",
+                ))))
+            })
+    })
+    .await
 }

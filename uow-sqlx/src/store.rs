@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::pool::PoolConnection;
@@ -14,17 +14,20 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Executor, MySql, Postgres, Sqlite};
-use tokio::sync::Mutex;
+use sqlx::{Connection, Executor, MySql, MySqlConnection, PgConnection, Postgres, Sqlite};
+use std::collections::HashMap;
+use tokio::sync::{Mutex, watch};
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ChangeSet, Error, Query, Store, Transaction, UnitOfWork,
+    Aggregate, AggregateMeta, BackendError, ChangeSet, CommitOutcome, Error, Query, Store,
+    Transaction, UnitId, UnitOfWork,
 };
 
+use crate::commit_marker::{self, COMMITS_META};
 use crate::dialect::Dialect;
 use crate::driver::mysql::MySqlDriver;
 use crate::driver::postgres::PostgresDriver;
 use crate::driver::sqlite::SqliteDriver;
-use crate::driver::{self, Driver, connection_error};
+use crate::driver::{self, Driver, Failure, connection_error, failure};
 use crate::flush::Writer;
 use crate::schema;
 use crate::statements::Statements;
@@ -86,6 +89,11 @@ pub struct StoreOptions {
     acquire_timeout: Duration,
     busy_timeout: Duration,
     isolation: Isolation,
+    commit_markers: Option<bool>,
+    commit_markers_kept: Duration,
+    lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
+    relay_lease: Duration,
 }
 
 impl Default for StoreOptions {
@@ -95,15 +103,85 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
             isolation: Isolation::ReadCommitted,
+            commit_markers: None,
+            commit_markers_kept: Duration::from_secs(3_600),
+            lock_timeout: None,
+            statement_timeout: None,
+            relay_lease: crate::outbox::LEASE,
         }
     }
 }
 
 impl StoreOptions {
     /// The defaults: 10 connections, 10 s to acquire one, 5 s SQLite busy
-    /// timeout, READ COMMITTED.
+    /// timeout, READ COMMITTED, commit markers on PostgreSQL and MySQL (not
+    /// SQLite) kept for an hour, no lock or statement timeout of uow's own
+    /// (the server's apply).
     pub fn new() -> Self {
         StoreOptions::default()
+    }
+
+    /// Whether commits write a commit marker: on by default for PostgreSQL
+    /// and MySQL/MariaDB, off for SQLite.
+    ///
+    /// With markers, a commit whose connection fails after `COMMIT` may have
+    /// reached the server is checked on a new connection and reported
+    /// truthfully: success if it was stored, a retryable error if it was not,
+    /// [`Error::CommitOutcomeUnknown`] only when the database cannot be
+    /// reached to check; and [`Store::commit_outcome`] can answer for any
+    /// unit of work. The price is one `INSERT` per commit that writes
+    /// something (one round trip on a server; BENCHMARKS.md (6) has the
+    /// figures), and the `uow_commits` table
+    /// ([`create_tables`](SqlxStore::create_tables) creates it,
+    /// [`ddl`](SqlxStore::ddl) prints it). Without markers a connection that
+    /// fails during `COMMIT` is reported as [`Error::CommitOutcomeUnknown`].
+    ///
+    /// SQLite runs in the process, with no connection to lose between `COMMIT`
+    /// and its answer, and the marker costs a third of its commit rate: off by
+    /// default there. A commit whose future is dropped runs on in the
+    /// background on every backend, and [`Store::commit_outcome`] answers for
+    /// it from what the store saw, markers or not.
+    pub fn commit_markers(mut self, on: bool) -> Self {
+        self.commit_markers = Some(on);
+        self
+    }
+
+    /// How long commit markers are kept before they are pruned (one hour by
+    /// default): the time within which [`Store::commit_outcome`] can answer.
+    pub fn commit_markers_kept(mut self, kept: Duration) -> Self {
+        self.commit_markers_kept = kept;
+        self
+    }
+
+    /// The longest a statement of a unit of work waits for a row lock
+    /// before it fails with the retryable [`Error::Timeout`]. PostgreSQL:
+    /// `SET LOCAL lock_timeout`, sent with each unit of work's `BEGIN` (no
+    /// extra round trip; queries of your own on the pool are not limited).
+    /// MySQL/MariaDB: the session's `innodb_lock_wait_timeout` (whole
+    /// seconds, at least one), set on every connection of the pool when it
+    /// opens. SQLite's equivalent is the [`busy_timeout`](Self::busy_timeout).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a SQLite outbox relay's lease lasts (30 s by default). A
+    /// relay renews it every third of that while it publishes, so a slow
+    /// publisher keeps it; a relay that stopped (crashed) loses it after
+    /// this long, and another relay takes over.
+    pub fn relay_lease(mut self, lease: Duration) -> Self {
+        self.relay_lease = lease.max(Duration::from_millis(3));
+        self
+    }
+
+    /// The longest one statement may run before it fails with the retryable
+    /// [`Error::Timeout`]: PostgreSQL `SET LOCAL statement_timeout` with each
+    /// unit of work's `BEGIN`; MariaDB `max_statement_time` (MySQL
+    /// `max_execution_time`, which covers reads only) on every connection of
+    /// the pool. No effect on SQLite.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
     }
 
     /// The most connections the pool opens. Each unit of work holds one for
@@ -172,9 +250,61 @@ pub(crate) struct Inner {
     statements: Statements,
     isolation: Isolation,
     pub(crate) executed: AtomicU64,
+    /// Whether commits write markers, and for how long they are kept.
+    markers: bool,
+    markers_kept: Duration,
+    /// Marked commits so far, to prune markers every `PRUNE_EVERY`.
+    marked: AtomicU64,
+    /// Outcome checks run so far.
+    checks: AtomicU64,
+    /// Commits that ran on after their futures were dropped.
+    background: Arc<Background>,
+    /// The SQLite outbox relay lease's length.
+    pub(crate) relay_lease: Duration,
+    /// PostgreSQL: `SET LOCAL` of the lock and statement timeouts, sent with
+    /// each unit of work's `BEGIN` (one message, no extra round trip).
+    pg_timeouts: Option<String>,
+    /// When PostgreSQL last reported a stale cached plan.
+    stale_plans: Arc<StalePlans>,
 }
 
+/// PostgreSQL's `cached plan must not change result type` means a table
+/// changed under the prepared statements of a connection; every connection
+/// opened before the change holds such statements. The first one to fail
+/// records when, and connections older than that are closed when next
+/// acquired (`before_acquire`), so the next unit of work runs on a fresh one.
 #[derive(Debug)]
+struct StalePlans {
+    since: Instant,
+    /// Microseconds after `since` of the last report; 0 for none.
+    reported_at: AtomicU64,
+}
+
+impl StalePlans {
+    fn new() -> Self {
+        StalePlans {
+            since: Instant::now(),
+            reported_at: AtomicU64::new(0),
+        }
+    }
+
+    fn report(&self) {
+        let at = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.reported_at.fetch_max(at.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether a connection `age` old was opened before the last report.
+    fn is_stale(&self, age: Duration) -> bool {
+        let reported = self.reported_at.load(Ordering::Relaxed);
+        if reported == 0 {
+            return false;
+        }
+        let opened = self.since.elapsed().saturating_sub(age);
+        opened <= Duration::from_micros(reported)
+    }
+}
+
+#[derive(Clone, Debug)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -196,6 +326,7 @@ impl SqlxStore {
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, Error> {
         let scheme = url.split(':').next().unwrap_or_default();
         let context = || format!("connect to `{}`", redact(url));
+        let stale_plans = Arc::new(StalePlans::new());
         let pool = match scheme {
             "sqlite" => {
                 let connect = SqliteConnectOptions::from_str(url)
@@ -218,11 +349,16 @@ impl SqlxStore {
             "postgres" | "postgresql" => {
                 let connect =
                     PgConnectOptions::from_str(url).map_err(|e| connection_error(context(), e))?;
+                let plans = Arc::clone(&stale_plans);
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(options.max_connections)
                         .acquire_timeout(options.acquire_timeout)
                         .test_before_acquire(false)
+                        .before_acquire(move |_, meta| {
+                            let fresh = !plans.is_stale(meta.age);
+                            Box::pin(async move { Ok(fresh) })
+                        })
                         .connect_with(connect)
                         .await
                         .map_err(|e| connection_error(context(), e))?,
@@ -233,14 +369,28 @@ impl SqlxStore {
                 let connect = MySqlConnectOptions::from_str(&url)
                     .map_err(|e| connection_error(context(), e))?;
                 let isolation = options.isolation.set_mysql_session();
+                let lock_timeout = options.lock_timeout.map(|t| {
+                    format!(
+                        "SET SESSION innodb_lock_wait_timeout = {}",
+                        t.as_secs_f64().ceil().max(1.0) as u64
+                    )
+                });
+                let statement_timeout = options.statement_timeout;
                 Pool::MySql(
                     MySqlPoolOptions::new()
                         .max_connections(options.max_connections)
                         .acquire_timeout(options.acquire_timeout)
                         .test_before_acquire(false)
                         .after_connect(move |conn, _| {
+                            let lock_timeout = lock_timeout.clone();
                             Box::pin(async move {
                                 conn.execute(isolation).await?;
+                                if let Some(sql) = lock_timeout {
+                                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                                }
+                                if let Some(t) = statement_timeout {
+                                    set_mysql_statement_timeout(conn, t).await?;
+                                }
                                 Ok(())
                             })
                         })
@@ -258,10 +408,10 @@ impl SqlxStore {
                 )));
             }
         };
-        Ok(SqlxStore::new(pool, options.isolation))
+        Ok(SqlxStore::new(pool, &options, stale_plans))
     }
 
-    fn new(pool: Pool, isolation: Isolation) -> Self {
+    fn new(pool: Pool, options: &StoreOptions, stale_plans: Arc<StalePlans>) -> Self {
         let dialect = match pool {
             Pool::Sqlite(_) => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
@@ -271,10 +421,39 @@ impl SqlxStore {
             inner: Arc::new(Inner {
                 pool,
                 statements: Statements::new(dialect),
-                isolation,
+                isolation: options.isolation,
                 executed: AtomicU64::new(0),
+                markers: options.commit_markers.unwrap_or(dialect != Dialect::Sqlite),
+                markers_kept: options.commit_markers_kept,
+                marked: AtomicU64::new(0),
+                checks: AtomicU64::new(0),
+                background: Arc::default(),
+                relay_lease: options.relay_lease,
+                pg_timeouts: postgres_timeouts(options),
+                stale_plans,
             }),
         }
+    }
+
+    /// Another store over the same pool, with commit markers on or off (see
+    /// [`StoreOptions::commit_markers`]): for a pool made outside uow
+    /// (`SqlxStore::from(pool)`), or to measure what the markers cost.
+    pub fn with_commit_markers(&self, on: bool) -> SqlxStore {
+        let options = StoreOptions {
+            isolation: self.inner.isolation,
+            commit_markers: Some(on),
+            commit_markers_kept: self.inner.markers_kept,
+            ..StoreOptions::default()
+        };
+        SqlxStore::new(
+            self.inner.pool.clone(),
+            &options,
+            Arc::clone(&self.inner.stale_plans),
+        )
+    }
+
+    fn from_pool(pool: Pool) -> Self {
+        SqlxStore::new(pool, &StoreOptions::default(), Arc::new(StalePlans::new()))
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -326,10 +505,25 @@ impl SqlxStore {
         self.inner.executed.load(Ordering::Relaxed)
     }
 
+    /// How many times this store has checked a commit marker to find out
+    /// whether a commit was stored (a connection that failed during
+    /// `COMMIT`, [`Store::commit_outcome`]). For tests and diagnostics.
+    pub fn outcome_checks(&self) -> u64 {
+        self.inner.checks.load(Ordering::Relaxed)
+    }
+
     /// The DDL that creates the tables of `aggregates` in this store's
     /// dialect, to seed a migration file.
+    ///
+    /// With commit markers on (the default), the script creates the marker
+    /// table (`uow_commits`) too.
     pub fn ddl(&self, aggregates: &[&AggregateMeta]) -> String {
-        schema::ddl(self.dialect(), aggregates)
+        let mut ddl = schema::ddl(self.dialect(), aggregates);
+        if self.inner.markers {
+            ddl.push_str(&commit_marker::ddl(self.dialect()));
+            ddl.push_str(";\n");
+        }
+        ddl
     }
 
     /// The DDL of the tables of unit of work `U`
@@ -348,11 +542,21 @@ impl SqlxStore {
     /// Creates the tables (and indexes) of `aggregates` that do not exist
     /// yet. Meant for development and tests; production schemas belong in
     /// migrations (see [`ddl`](Self::ddl)).
+    ///
+    /// With commit markers on (the default), the marker table
+    /// (`uow_commits`) too.
     pub async fn create_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
             for statement in schema::create_table(self.dialect(), meta) {
                 self.execute_ddl(statement, meta.table).await?;
             }
+        }
+        if self.inner.markers {
+            self.execute_ddl(
+                commit_marker::ddl(self.dialect()),
+                commit_marker::COMMITS_TABLE,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -421,9 +625,14 @@ impl SqlxStore {
         Ok(())
     }
 
-    /// Checks the tables of unit of work `U` (see [`verify_tables`](Self::verify_tables)).
+    /// Checks the tables of unit of work `U` (see
+    /// [`verify_tables`](Self::verify_tables)), and the marker table when
+    /// commit markers are on.
     pub async fn verify_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
         self.verify_tables(U::AGGREGATES).await?;
+        if self.inner.markers {
+            self.verify_tables(&[&COMMITS_META]).await?;
+        }
         if U::OUTBOX {
             self.verify_tables(&[&crate::outbox::OUTBOX_META]).await?;
         }
@@ -449,7 +658,7 @@ impl From<SqlitePool> for SqlxStore {
     /// A store over an existing SQLite pool. Configure it with a busy timeout
     /// (and WAL mode for files) as [`SqlxStore::connect`] does.
     fn from(pool: SqlitePool) -> Self {
-        SqlxStore::new(Pool::Sqlite(pool), Isolation::default())
+        SqlxStore::from_pool(Pool::Sqlite(pool))
     }
 }
 
@@ -457,7 +666,7 @@ impl From<PgPool> for SqlxStore {
     /// A store over an existing PostgreSQL pool; units of work run at READ
     /// COMMITTED.
     fn from(pool: PgPool) -> Self {
-        SqlxStore::new(Pool::Postgres(pool), Isolation::default())
+        SqlxStore::from_pool(Pool::Postgres(pool))
     }
 }
 
@@ -466,7 +675,7 @@ impl From<MySqlPool> for SqlxStore {
     /// pool's session isolation level (InnoDB's default is REPEATABLE READ;
     /// the version check prevents lost updates at any level).
     fn from(pool: MySqlPool) -> Self {
-        SqlxStore::new(Pool::MySql(pool), Isolation::default())
+        SqlxStore::from_pool(Pool::MySql(pool))
     }
 }
 
@@ -474,6 +683,7 @@ impl From<MySqlPool> for SqlxStore {
 #[derive(Debug)]
 pub struct SqlxTransaction {
     inner: Arc<Inner>,
+    unit: UnitId,
     session: Mutex<Session>,
 }
 
@@ -487,35 +697,187 @@ enum Session {
     MySql(Option<sqlx::Transaction<'static, MySql>>),
 }
 
+/// Why `begin` failed: the error, and whether the pooled connection was
+/// found dead (nothing was sent on it that could be stored).
+fn begin_failure<D: Driver>(error: sqlx::Error) -> (bool, Error) {
+    const CONTEXT: &str = "begin a unit of work";
+    let lost = failure::<D>(&error) == Failure::Connection;
+    let error = match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => connection_error(CONTEXT, error),
+        error => driver::backend::<D>(CONTEXT, error),
+    };
+    (lost, error)
+}
+
 impl Store for SqlxStore {
     type Tx = SqlxTransaction;
 
+    /// Begins a unit of work on a pooled connection. A pooled connection
+    /// the server has closed since (a restart, a kill, an idle timeout)
+    /// fails its `BEGIN`; nothing was sent on it that could be stored, so
+    /// `begin` tries the next one, and after as many attempts as the pool
+    /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
-        let context = "begin a unit of work";
-        let session = match &inner.pool {
-            Pool::Sqlite(pool) => Session::Sqlite(Some(
-                pool.acquire()
+        let attempts = match &inner.pool {
+            Pool::Sqlite(_) => 1,
+            Pool::Postgres(pool) => pool.options().get_max_connections() + 1,
+            Pool::MySql(pool) => pool.options().get_max_connections() + 1,
+        };
+        let mut attempt = 0;
+        let session = loop {
+            attempt += 1;
+            let outcome = match &inner.pool {
+                Pool::Sqlite(pool) => pool
+                    .acquire()
                     .await
-                    .map_err(|e| connection_error(context, e))?,
-            )),
-            Pool::Postgres(pool) => Session::Postgres(Some(
-                pool.begin_with(inner.isolation.begin_postgres())
+                    .map(|c| Session::Sqlite(Some(c)))
+                    .map_err(begin_failure::<SqliteDriver>),
+                Pool::Postgres(pool) => match &inner.pg_timeouts {
+                    None => pool.begin_with(inner.isolation.begin_postgres()).await,
+                    Some(set) => {
+                        let begin = format!("{}; {set}", inner.isolation.begin_postgres());
+                        pool.begin_with(sqlx::AssertSqlSafe(begin)).await
+                    }
+                }
+                .map(|tx| Session::Postgres(Some(tx)))
+                .map_err(begin_failure::<PostgresDriver>),
+                Pool::MySql(pool) => pool
+                    .begin()
                     .await
-                    .map_err(|e| connection_error(context, e))?,
-            )),
-            Pool::MySql(pool) => Session::MySql(Some(
-                pool.begin()
-                    .await
-                    .map_err(|e| connection_error(context, e))?,
-            )),
+                    .map(|tx| Session::MySql(Some(tx)))
+                    .map_err(begin_failure::<MySqlDriver>),
+            };
+            match outcome {
+                Ok(session) => break session,
+                Err((true, error)) if attempt < attempts => {
+                    tracing::debug!(%error, attempt, "a pooled connection was dead; beginning on another");
+                }
+                Err((_, error)) => return Err(error),
+            }
         };
         Ok(SqlxTransaction {
             inner,
+            unit: UnitId::new(),
             session: Mutex::new(session),
         })
     }
+
+    /// Whether the commit of unit of work `unit` was stored, from its commit
+    /// marker, on a new connection; a commit of it still in flight is waited
+    /// for, and one that has not written its marker yet can no longer commit
+    /// (see [`uow_core::Store::commit_outcome`]). Fails when commit markers
+    /// are off.
+    async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+        if let Some(outcome) = self.inner.background.outcome(unit).await {
+            return Ok(outcome);
+        }
+        if !self.inner.markers {
+            // No commit of it ran on in the background. On SQLite (one
+            // process, no network between it and its database) the commit
+            // then never began, or its caller saw how it ended.
+            if self.dialect() == Dialect::Sqlite {
+                return Ok(CommitOutcome::NotCommitted);
+            }
+            return Err(Error::Backend(BackendError::new(
+                format!("find out whether unit of work `{unit}` was committed"),
+                "commit markers are off for this store (StoreOptions::commit_markers)",
+            )));
+        }
+        self.inner.check_outcome(unit).await.map_err(|e| {
+            connection_error(
+                format!("find out whether unit of work `{unit}` was committed"),
+                e,
+            )
+        })
+    }
 }
+
+impl Inner {
+    /// One outcome check, on a new connection (PostgreSQL, MySQL: the pool
+    /// may hold dead ones) or a pooled one (SQLite: in-process, and a new
+    /// connection to `sqlite::memory:` would open another database).
+    async fn outcome_once(&self, unit: &UnitId) -> Result<CommitOutcome, sqlx::Error> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                commit_marker::check::<SqliteDriver>(&mut conn, unit).await
+            }
+            Pool::Postgres(pool) => {
+                let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+                let outcome = commit_marker::check::<PostgresDriver>(&mut conn, unit).await;
+                let _ = conn.close().await;
+                outcome
+            }
+            Pool::MySql(pool) => {
+                let mut conn = MySqlConnection::connect_with(&pool.connect_options()).await?;
+                let outcome = commit_marker::check::<MySqlDriver>(&mut conn, unit).await;
+                let _ = conn.close().await;
+                outcome
+            }
+        }
+    }
+
+    /// The outcome check, tried [`CHECK_ATTEMPTS`] times over about two
+    /// seconds (a server that is restarting comes back), then given up with
+    /// the last error.
+    async fn check_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, sqlx::Error> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        let mut pause = Duration::from_millis(50);
+        let mut attempt = 1;
+        loop {
+            match self.outcome_once(unit).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(e) if attempt >= CHECK_ATTEMPTS => return Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "commit outcome check failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Deletes expired markers every `PRUNE_EVERY` marked commits, in a task
+    /// of its own on a pooled connection.
+    fn count_marked_commit(&self) {
+        let marked = self.marked.fetch_add(1, Ordering::Relaxed) + 1;
+        if !marked.is_multiple_of(commit_marker::PRUNE_EVERY) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let kept = i64::try_from(self.markers_kept.as_micros()).unwrap_or(i64::MAX);
+        let before = uow_core::now_micros().saturating_sub(kept);
+        let pool = self.pool.clone();
+        runtime.spawn(async move {
+            let outcome = match pool {
+                Pool::Sqlite(pool) => match pool.acquire().await {
+                    Ok(mut c) => commit_marker::prune::<SqliteDriver>(&mut c, before).await,
+                    Err(e) => Err(e),
+                },
+                Pool::Postgres(pool) => match pool.acquire().await {
+                    Ok(mut c) => commit_marker::prune::<PostgresDriver>(&mut c, before).await,
+                    Err(e) => Err(e),
+                },
+                Pool::MySql(pool) => match pool.acquire().await {
+                    Ok(mut c) => commit_marker::prune::<MySqlDriver>(&mut c, before).await,
+                    Err(e) => Err(e),
+                },
+            };
+            match outcome {
+                Ok(deleted) => tracing::debug!(deleted, "commit markers pruned"),
+                Err(error) => tracing::debug!(%error, "commit markers not pruned"),
+            }
+        });
+    }
+}
+
+/// How many times a commit's outcome is checked before it is reported
+/// unknown.
+const CHECK_ATTEMPTS: u32 = 5;
 
 fn finished() -> Error {
     Error::Backend(BackendError::new(
@@ -524,12 +886,31 @@ fn finished() -> Error {
     ))
 }
 
+/// A failure of a commit that ended before `COMMIT` was sent: rolled back.
+fn rolled_back(error: Error) -> Error {
+    match error {
+        Error::Backend(e) => Error::Backend(e.rolled_back()),
+        other => other,
+    }
+}
+
+/// Whether a failed read is PostgreSQL's `cached plan must not change
+/// result type`.
+fn is_stale_plan(error: &Error) -> bool {
+    matches!(error, Error::Backend(b)
+        if b.source.to_string().contains("cached plan must not change result type"))
+}
+
 impl Transaction for SqlxTransaction {
+    fn unit_id(&self) -> &UnitId {
+        &self.unit
+    }
+
     async fn fetch<A: Aggregate>(&self, query: Query) -> Result<Vec<A>, Error> {
         let sql = self.inner.statements.get(A::META);
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
-        match &mut *session {
+        let outcome = match &mut *session {
             Session::Sqlite(Some(conn)) => {
                 driver::fetch::<SqliteDriver, A>(conn, &sql, query).await
             }
@@ -540,13 +921,28 @@ impl Transaction for SqlxTransaction {
             Session::Sqlite(None) | Session::Postgres(None) | Session::MySql(None) => {
                 Err(finished())
             }
+        };
+        let Err(error) = outcome else {
+            return outcome;
+        };
+        if let (Session::Postgres(Some(tx)), true) = (&mut *session, is_stale_plan(&error)) {
+            // The pool replaces the connections opened before the change
+            // (`before_acquire`, for stores made by `connect`); this one's
+            // statements are dropped at once, for a pool made elsewhere.
+            self.inner.stale_plans.report();
+            if let Err(e) = tx.clear_cached_statements().await {
+                tracing::debug!(error = %e, "could not clear the statement cache");
+            }
         }
+        Err(error)
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
         let writes = changes.len();
         let mut session = self.session.lock().await;
         let inner = Arc::clone(&self.inner);
+        let unit = self.unit.clone();
+        let (this, this_unit) = (&self.inner, &self.unit);
         // A commit whose future is dropped half-way (a timeout, a cancelled
         // request) still runs to its end — all of the unit of work or
         // nothing, as an in-memory commit — instead of leaving its
@@ -560,63 +956,198 @@ impl Transaction for SqlxTransaction {
                     return Ok(());
                 }
                 let mut conn = conn.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
-                    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
-                        driver::backend::<SqliteDriver>("begin the commit transaction", e)
+                RunToEnd::new(this, this_unit, async move {
+                    let tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
+                        rolled_back(driver::backend::<SqliteDriver>(
+                            "begin the commit transaction",
+                            e,
+                        ))
                     })?;
-                    writer::<SqliteDriver>(&inner, &mut tx)
-                        .flush(changes)
-                        .await?;
-                    tx.commit()
-                        .await
-                        .map_err(|e| driver::backend::<SqliteDriver>("commit", e))
+                    write_and_commit::<SqliteDriver>(&inner, tx, &unit, changes).await
                 })
             }
             Session::Postgres(tx) => {
-                let mut tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
-                    writer::<PostgresDriver>(&inner, &mut tx)
-                        .flush(changes)
-                        .await?;
-                    tx.commit()
-                        .await
-                        .map_err(|e| driver::backend::<PostgresDriver>("commit", e))
+                let tx = tx.take().ok_or_else(finished)?;
+                RunToEnd::new(this, this_unit, async move {
+                    write_and_commit::<PostgresDriver>(&inner, tx, &unit, changes).await
                 })
             }
             Session::MySql(tx) => {
-                let mut tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(async move {
-                    writer::<MySqlDriver>(&inner, &mut tx)
-                        .flush(changes)
-                        .await?;
-                    tx.commit()
-                        .await
-                        .map_err(|e| driver::backend::<MySqlDriver>("commit", e))
+                let tx = tx.take().ok_or_else(finished)?;
+                RunToEnd::new(this, this_unit, async move {
+                    write_and_commit::<MySqlDriver>(&inner, tx, &unit, changes).await
                 })
             }
         };
         let outcome = task.await;
         match &outcome {
-            Ok(()) => tracing::debug!(writes, "unit of work committed"),
-            Err(e) => tracing::debug!(writes, error = %e, "unit of work rolled back"),
+            Ok(()) => tracing::debug!(writes, unit = %self.unit, "unit of work committed"),
+            Err(e) => {
+                tracing::debug!(writes, unit = %self.unit, error = %e, "unit of work not committed")
+            }
         }
         outcome
     }
+}
+
+/// Writes the commit marker (first, so that an outcome check waits for this
+/// commit's end), the changes, and commits; when the connection fails during
+/// `COMMIT`, finds out from the marker whether the commit was stored.
+async fn write_and_commit<D: Driver>(
+    inner: &Inner,
+    mut tx: sqlx::Transaction<'_, D::Db>,
+    unit: &UnitId,
+    changes: ChangeSet,
+) -> Result<(), Error> {
+    let writes = !changes.is_empty();
+    let marked = inner.markers && writes;
+    if marked {
+        inner.executed.fetch_add(1, Ordering::Relaxed);
+        commit_marker::write::<D>(&mut tx, unit)
+            .await
+            .map_err(|e| marker_error::<D>(unit, e))?;
+    }
+    writer::<D>(inner, &mut tx)
+        .flush(changes)
+        .await
+        .map_err(rolled_back)?;
+    match tx.commit().await {
+        Ok(()) => {
+            if marked {
+                inner.count_marked_commit();
+            }
+            Ok(())
+        }
+        Err(e) if failure::<D>(&e) == Failure::Connection => {
+            if !writes {
+                // Nothing was to be stored.
+                Err(rolled_back(driver::backend::<D>("commit", e)))
+            } else if marked {
+                resolve(inner, unit, e).await
+            } else {
+                Err(Error::CommitOutcomeUnknown {
+                    unit_id: unit.to_string(),
+                    source: BackendError::new("commit (commit markers are off)", e),
+                })
+            }
+        }
+        Err(e) => Err(rolled_back(driver::backend::<D>("commit", e))),
+    }
+}
+
+/// The outcome of a commit whose connection failed during `COMMIT`.
+async fn resolve(inner: &Inner, unit: &UnitId, error: sqlx::Error) -> Result<(), Error> {
+    match inner.check_outcome(unit).await {
+        Ok(CommitOutcome::Committed) => {
+            tracing::debug!(%unit, %error, "the connection failed during COMMIT; the commit was stored");
+            Ok(())
+        }
+        Ok(CommitOutcome::NotCommitted) => Err(Error::Backend(
+            BackendError::new("commit (checked on a new connection: not stored)", error)
+                .rolled_back()
+                .retryable(),
+        )),
+        Err(check) => {
+            tracing::debug!(%unit, %error, %check, "the outcome of a commit could not be checked");
+            Err(Error::CommitOutcomeUnknown {
+                unit_id: unit.to_string(),
+                source: BackendError::new("commit", error),
+            })
+        }
+    }
+}
+
+/// A failed insert of a commit's marker.
+fn marker_error<D: Driver>(unit: &UnitId, error: sqlx::Error) -> Error {
+    if failure::<D>(&error) == Failure::Unique {
+        return Error::Backend(
+            BackendError::new(
+                "commit",
+                format!(
+                    "the outcome of unit of work `{unit}` was asked for before its commit began, and answered `not committed`"
+                ),
+            )
+            .rolled_back()
+            .retryable(),
+        );
+    }
+    rolled_back(driver::backend::<D>(
+        format!(
+            "write the commit marker (table `{}`: SqlxStore::create_tables or ddl make it)",
+            commit_marker::COMMITS_TABLE
+        ),
+        error,
+    ))
 }
 
 /// The writes of a commit, run where they are awaited; dropped before their
 /// end, they are spawned to run to it.
 struct RunToEnd {
     writes: Option<Writes>,
+    /// Where the outcome of writes that run on after their future was
+    /// dropped is kept for `commit_outcome`.
+    background: Arc<Background>,
+    unit: UnitId,
+}
+
+/// The commits that ran on in a task of their own after the caller dropped
+/// their futures, by unit id: what `commit_outcome` answers from in this
+/// process (waiting for one still running) before it looks at the markers.
+#[derive(Debug, Default)]
+pub(crate) struct Background {
+    commits: std::sync::Mutex<BackgroundCommits>,
+}
+
+/// Unit id → (when its commit went to the background, whether it was
+/// stored once it has ended).
+type BackgroundCommits = HashMap<UnitId, (Instant, watch::Receiver<Option<bool>>)>;
+
+impl Background {
+    /// How long an outcome is kept.
+    const KEPT: Duration = Duration::from_secs(3_600);
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BackgroundCommits> {
+        self.commits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn started(&self, unit: UnitId) -> watch::Sender<Option<bool>> {
+        let (sender, receiver) = watch::channel(None);
+        let mut commits = self.lock();
+        if commits.len() >= 1_024 {
+            commits.retain(|_, (at, _)| at.elapsed() < Self::KEPT);
+        }
+        commits.insert(unit, (Instant::now(), receiver));
+        sender
+    }
+
+    /// Whether the background commit of `unit` was stored, once it has
+    /// ended; `None` when none ran in this process (or its task died).
+    async fn outcome(&self, unit: &UnitId) -> Option<CommitOutcome> {
+        let mut receiver = self.lock().get(unit).map(|(_, r)| r.clone())?;
+        let stored = *receiver.wait_for(Option::is_some).await.ok()?;
+        Some(if stored == Some(true) {
+            CommitOutcome::Committed
+        } else {
+            CommitOutcome::NotCommitted
+        })
+    }
 }
 
 /// The writes and the commit of a unit of work, on its connection.
 type Writes = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 impl RunToEnd {
-    fn new(writes: impl Future<Output = Result<(), Error>> + Send + 'static) -> Self {
+    fn new(
+        inner: &Inner,
+        unit: &UnitId,
+        writes: impl Future<Output = Result<(), Error>> + Send + 'static,
+    ) -> Self {
         RunToEnd {
             writes: Some(Box::pin(writes)),
+            background: Arc::clone(&inner.background),
+            unit: unit.clone(),
         }
     }
 }
@@ -639,7 +1170,11 @@ impl Drop for RunToEnd {
         if let (Some(writes), Ok(runtime)) =
             (self.writes.take(), tokio::runtime::Handle::try_current())
         {
-            runtime.spawn(writes);
+            let outcome = self.background.started(self.unit.clone());
+            runtime.spawn(async move {
+                let stored = writes.await.is_ok();
+                let _ = outcome.send(Some(stored));
+            });
         }
     }
 }
@@ -650,4 +1185,36 @@ fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Wri
         statements: &inner.statements,
         counter: &inner.executed,
     }
+}
+
+/// The `SET LOCAL` statements of a PostgreSQL unit of work's timeouts.
+fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
+    let settings: Vec<String> = [
+        ("lock_timeout", options.lock_timeout),
+        ("statement_timeout", options.statement_timeout),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit)| {
+        limit.map(|t| format!("SET LOCAL {name} = '{}ms'", t.as_millis().max(1)))
+    })
+    .collect();
+    (!settings.is_empty()).then(|| settings.join("; "))
+}
+
+/// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
+/// `max_statement_time` (seconds, any statement), else MySQL's
+/// `max_execution_time` (milliseconds, reads only).
+async fn set_mysql_statement_timeout(
+    conn: &mut MySqlConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
+    if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_ok() {
+        return Ok(());
+    }
+    let mysql = format!(
+        "SET SESSION max_execution_time = {}",
+        timeout.as_millis().max(1)
+    );
+    conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
 }

@@ -10,8 +10,8 @@ use std::future::Future;
 
 use sqlx::Database;
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, Value, ValueError,
-    decode_row,
+    Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, TimeoutKind,
+    Value, ValueError, decode_row,
 };
 
 use crate::dialect::Dialect;
@@ -28,10 +28,32 @@ pub(crate) type DbRow<D> = <<D as Driver>::Db as Database>::Row;
 pub(crate) enum Failure {
     /// A unique constraint (the primary key or a `unique` column) was violated.
     Unique,
-    /// Transient contention: serialization failure, deadlock, lock timeout, busy.
+    /// Transient contention: serialization failure, deadlock, busy.
     Contention,
+    /// A lock wait took longer than the lock timeout.
+    LockTimeout,
+    /// A statement took longer than the statement timeout.
+    StatementTimeout,
+    /// The connection is gone (killed, reset, server shut down): a
+    /// statement sent on it did not run, or its outcome is not known.
+    Connection,
+    /// PostgreSQL's `cached plan must not change result type`: a table
+    /// changed under a prepared statement of the connection.
+    CachedPlan,
     /// Anything else.
     Other,
+}
+
+/// What an error means, with the failures every driver shares (the
+/// connection's I/O) looked at before the driver's own codes.
+pub(crate) fn failure<D: Driver>(error: &sqlx::Error) -> Failure {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => Failure::Connection,
+        _ => D::classify(error),
+    }
 }
 
 /// A database as uow drives it.
@@ -220,16 +242,42 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
         .collect()
 }
 
-/// Wraps a driver error in [`Error::Backend`], marking contention retryable.
+/// Wraps a driver error in [`Error::Backend`] (or [`Error::Timeout`]),
+/// marking retryable what a new attempt may clear: contention, a lost
+/// connection (nothing sent on it after the failure is stored; a commit's
+/// own outcome is checked before it is reported), a stale cached plan.
 pub(crate) fn backend<D: Driver>(operation: impl Into<String>, error: sqlx::Error) -> Error {
-    let retryable = D::classify(&error) == Failure::Contention;
-    let error = BackendError::new(operation, error);
-    Error::Backend(if retryable { error.retryable() } else { error })
+    let kind = match failure::<D>(&error) {
+        Failure::LockTimeout => Some(TimeoutKind::LockWait),
+        Failure::StatementTimeout => Some(TimeoutKind::Statement),
+        Failure::Contention | Failure::Connection | Failure::CachedPlan => None,
+        Failure::Unique | Failure::Other => {
+            return Error::Backend(BackendError::new(operation, error));
+        }
+    };
+    match kind {
+        Some(kind) => Error::Timeout {
+            operation: operation.into(),
+            kind,
+            source: Box::new(error),
+        },
+        None => Error::Backend(BackendError::new(operation, error).retryable()),
+    }
 }
 
-/// An error outside any aggregate (connecting, beginning).
+/// An error outside any aggregate (connecting, beginning): retryable when
+/// the connection failed or the pool had none free in time.
 pub(crate) fn connection_error(operation: impl Into<String>, error: sqlx::Error) -> Error {
-    Error::Backend(BackendError::new(operation, error))
+    let transient = matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::PoolTimedOut
+    );
+    let error = BackendError::new(operation, error);
+    Error::Backend(if transient { error.retryable() } else { error })
 }
 
 /// Conversions between uow's neutral date/time values and chrono, for the

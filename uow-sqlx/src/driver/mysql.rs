@@ -136,8 +136,13 @@ impl Driver for MySqlDriver {
     fn classify(error: &sqlx::Error) -> Failure {
         match mysql_error(error).map(MySqlDatabaseError::number) {
             Some(1062) => Failure::Unique,
-            // Deadlock, lock wait timeout, MariaDB's "record has changed".
-            Some(1213 | 1205 | 1020) => Failure::Contention,
+            // Deadlock, MariaDB's "record has changed".
+            Some(1213 | 1020) => Failure::Contention,
+            Some(1205) => Failure::LockTimeout,
+            // MariaDB's max_statement_time, MySQL's max_execution_time.
+            Some(1969 | 3024) => Failure::StatementTimeout,
+            // Connection killed (MariaDB), server shutdown, server gone, lost.
+            Some(1927 | 1053 | 2006 | 2013) => Failure::Connection,
             _ => Failure::Other,
         }
     }

@@ -269,8 +269,22 @@ impl Driver for PostgresDriver {
         };
         match db.code().as_deref() {
             Some("23505") => Failure::Unique,
-            // serialization_failure, deadlock_detected, lock_not_available.
-            Some("40001" | "40P01" | "55P03") => Failure::Contention,
+            // serialization_failure, deadlock_detected.
+            Some("40001" | "40P01") => Failure::Contention,
+            // lock_not_available (lock_timeout), query_canceled (statement_timeout).
+            Some("55P03") => Failure::LockTimeout,
+            Some("57014") => Failure::StatementTimeout,
+            // admin_shutdown (pg_terminate_backend, a restart), crash_shutdown,
+            // cannot_connect_now, and class 08: connection exceptions.
+            Some("57P01" | "57P02" | "57P03") => Failure::Connection,
+            Some(code) if code.starts_with("08") => Failure::Connection,
+            Some("0A000")
+                if db
+                    .message()
+                    .contains("cached plan must not change result type") =>
+            {
+                Failure::CachedPlan
+            }
             _ => Failure::Other,
         }
     }

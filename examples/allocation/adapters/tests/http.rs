@@ -273,9 +273,13 @@ mod scenarios {
 
         assert_eq!(service.get("/products/NOPE").await.status, 404);
         assert_eq!(service.get("/no/such/route").await.status, 404);
-        // Nothing above changed the product.
+        // Only the out-of-stock decision was a write: it recorded an event,
+        // so it checked and bumped the product's version (1 -> 2), and a
+        // concurrent allocation decided on version 1 cannot also commit.
+        // Nothing else above changed the product.
         let product = service.get("/products/SMALL-TABLE").await;
-        assert_eq!(product.json()["version"], 1);
+        assert_eq!(product.json()["version"], 2);
+        assert_eq!(product.json()["batches"][0]["available"], 5);
     }
 
     pub async fn a_stale_if_match_is_refused<B: Backend>()

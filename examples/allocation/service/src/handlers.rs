@@ -3,16 +3,24 @@
 use allocation_domain::{
     Batch, BatchLocation, BatchRef, Event, OrderId, OrderLine, OutOfStock, Product, Sku,
 };
-use uow_core::{Store, retry};
+use std::time::Duration;
+
+use uow_core::{RetryPolicy, Store, retry_with};
 
 use crate::commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
 use crate::errors::ServiceError;
 use crate::notifications::Notifications;
 use crate::unit_of_work::Allocation;
 
-/// How many times a handler runs when it keeps losing races with other
-/// units of work on the same product.
-const ATTEMPTS: u32 = 10;
+/// How a handler that keeps losing races with other units of work on the
+/// same product retries: up to 10 attempts, pausing a random 0–2 ms after
+/// the first loss, doubling up to 0–200 ms, so contenders spread out instead
+/// of colliding again at once. The whole handler runs again each time: it
+/// has no side effect besides its unit of work (events are handed out only
+/// after the commit).
+fn retries() -> RetryPolicy {
+    RetryPolicy::new(10).backoff(Duration::from_millis(2), Duration::from_millis(200))
+}
 
 type Handled<T> = Result<(T, Vec<Event>), ServiceError>;
 
@@ -20,7 +28,7 @@ type Handled<T> = Result<(T, Vec<Event>), ServiceError>;
 pub async fn add_batch<S: Store>(store: S, command: CreateBatch) -> Handled<()> {
     let store = &store;
     let command = &command;
-    retry(ATTEMPTS, || async move {
+    retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
         let batch = Batch::new(&command.reference, &command.sku, command.qty, command.eta);
         if uow.locations.get(&batch.reference).await?.is_some() {
@@ -51,7 +59,7 @@ pub async fn allocate<S: Store>(
 ) -> Handled<Result<BatchRef, OutOfStock>> {
     let store = &store;
     let line = &OrderLine::new(&command.orderid, &command.sku, command.qty);
-    retry(ATTEMPTS, || async move {
+    retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
         let product = uow
             .products
@@ -69,7 +77,7 @@ pub async fn deallocate<S: Store>(store: S, command: Deallocate) -> Handled<usiz
     let store = &store;
     let sku = &Sku::new(&command.sku);
     let orderid = &OrderId::new(&command.orderid);
-    retry(ATTEMPTS, || async move {
+    retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
         let product = uow
             .products
@@ -90,7 +98,7 @@ pub async fn change_batch_quantity<S: Store>(
 ) -> Handled<()> {
     let store = &store;
     let reference = &BatchRef::new(&command.reference);
-    retry(ATTEMPTS, || async move {
+    retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
         let sku = uow
             .locations

@@ -139,7 +139,7 @@ mod scenarios {
         assert_eq!(err.to_string(), "invalid sku NONEXISTENTSKU");
     }
 
-    pub async fn running_out_of_stock_changes_nothing_and_notifies_the_stock_team<B: Backend>()
+    pub async fn running_out_of_stock_allocates_nothing_and_notifies_the_stock_team<B: Backend>()
     where
         B::Store: 'static,
     {
@@ -163,7 +163,14 @@ mod scenarios {
             .await
             .expect("read")
             .expect("stored");
-        assert_eq!(stored.version, 1, "nothing changed, so nothing was written");
+        // Deciding "out of stock" is a decision on this version of the
+        // product: the event it recorded makes the product a write of the
+        // unit of work, version-checked and bumped, so an allocation that
+        // decided on the same version concurrently cannot also commit.
+        assert_eq!(
+            stored.version, 2,
+            "the out-of-stock decision bumped the version"
+        );
         assert_eq!(
             notifications.sent(),
             [(
@@ -447,7 +454,7 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     adding_a_batch_for_an_existing_product_keeps_one_product,
     allocating_returns_the_batch_and_commits,
     allocating_an_unknown_sku_is_rejected,
-    running_out_of_stock_changes_nothing_and_notifies_the_stock_team,
+    running_out_of_stock_allocates_nothing_and_notifies_the_stock_team,
     warehouse_stock_is_preferred_to_shipments,
     deallocating_frees_the_stock,
     a_batch_shrinking_below_its_allocations_leads_to_reallocation,
