@@ -612,7 +612,20 @@ impl SqlxStore {
     /// at start-up to fail fast with [`Error::Schema`] naming the table, the
     /// column and what is wrong, instead of failing (or diverging from the
     /// in-memory store) on the first unit of work that needs them.
+    ///
+    /// With commit markers on (the default on PostgreSQL and MySQL), the
+    /// marker table (`uow_commits`) is checked too, as [`ddl`](Self::ddl)
+    /// and [`create_tables`](Self::create_tables) include it: every commit
+    /// writes to it.
     pub async fn verify_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
+        self.verify_metas(aggregates).await?;
+        if self.inner.markers {
+            self.verify_metas(&[&COMMITS_META]).await?;
+        }
+        Ok(())
+    }
+
+    async fn verify_metas(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
             let table = match &self.inner.pool {
                 Pool::Sqlite(pool) => schema::sqlite_table(pool, meta.table).await,
@@ -626,15 +639,13 @@ impl SqlxStore {
     }
 
     /// Checks the tables of unit of work `U` (see
-    /// [`verify_tables`](Self::verify_tables)), and the marker table when
-    /// commit markers are on.
+    /// [`verify_tables`](Self::verify_tables)): its aggregates' tables, the
+    /// marker table when commit markers are on, and the outbox table when
+    /// `U` stores its events there.
     pub async fn verify_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
         self.verify_tables(U::AGGREGATES).await?;
-        if self.inner.markers {
-            self.verify_tables(&[&COMMITS_META]).await?;
-        }
         if U::OUTBOX {
-            self.verify_tables(&[&crate::outbox::OUTBOX_META]).await?;
+            self.verify_metas(&[&crate::outbox::OUTBOX_META]).await?;
         }
         Ok(())
     }
