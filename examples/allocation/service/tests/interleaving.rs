@@ -112,7 +112,7 @@ fn a_seed_interleaves_two_allocations_into_a_lost_update_that_the_version_check_
         .find(|(_, race)| race.both_read_before_a_commit())
         .expect("some seed of 100 lets both units read before either commits");
     let schedule: Vec<String> = lost.schedule.iter().map(ToString::to_string).collect();
-    uow_tests::report(&format!("seed {seed}: {}", schedule.join(", ")));
+    uow_testing::report(&format!("seed {seed}: {}", schedule.join(", ")));
 
     // The version check caught it: one unit committed, the other got the
     // conflict, and exactly one allocation is stored, one version higher.
@@ -187,7 +187,7 @@ fn exploring_two_hundred_seeds_of_two_allocations_finds_the_race_and_never_loses
             serial += 1;
         }
     }
-    uow_tests::report(&format!(
+    uow_testing::report(&format!(
         "{SEEDS} seeds of two allocations: {} distinct schedules; {conflicts} conflicts \
          ({raced} seeds raced, {serial} ran one unit's read and commit before the other's read)",
         schedules.len()
