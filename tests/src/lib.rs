@@ -4,43 +4,10 @@
 
 pub mod backends;
 
-/// Prints a line of figures (conflicts retried, statements sent) where a
-/// test run shows it: past the test harness's output capture.
-pub fn report(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+pub use uow_testing::{on_backends, report};
 pub mod bank;
 pub mod counting;
 pub mod raw_sql;
-
-/// Instantiates generic scenarios (`async fn name<B: Backend>()`, in scope as
-/// `scenarios::name`) once per backend, as `#[tokio::test]`s named
-/// `<backend>::<name>`.
-///
-/// `on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [a, b, c]);`
-#[macro_export]
-macro_rules! on_backends {
-    ([$($backend:ident),* $(,)?] $module:ident: $scenarios:tt) => {
-        $(
-            $crate::on_backends!(@backend $backend $module: $scenarios);
-        )*
-    };
-    (@backend $backend:ident $module:ident: [$($scenario:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$module::$scenario::<$crate::on_backends!(@type $backend)>().await;
-                }
-            )*
-        }
-    };
-    (@type in_memory) => { $crate::backends::InMemory };
-    (@type sqlite) => { $crate::backends::Sqlite };
-    (@type postgres) => { $crate::backends::Postgres };
-    (@type mysql) => { $crate::backends::MySql };
-}
 
 /// The README's code, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -50,6 +50,7 @@
 mod aggregate;
 mod error;
 mod event;
+mod interleaving;
 mod memory;
 mod message_bus;
 mod outbox;
@@ -66,6 +67,7 @@ pub use aggregate::{
 };
 pub use error::{BackendError, Error, TimeoutKind};
 pub use event::{AnyEvent, NoEvents};
+pub use interleaving::{Interleaving, InterleavingStore, InterleavingTransaction, Operation, Step};
 pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
 pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
 pub use outbox::{

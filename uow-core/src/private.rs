@@ -28,6 +28,29 @@ use crate::value::{ColumnValue, Value, from_json, to_json};
 use crate::version::VersionNumber;
 use core::marker::PhantomData;
 
+/// The text stored for an enum deriving `ColumnValue`.
+pub fn variant_text(type_name: &str, value: Value) -> Result<String, crate::ValueError> {
+    match value {
+        Value::Text(text) => Ok(text),
+        other => Err(crate::ValueError::unexpected(
+            &format!("the text of a `{type_name}` variant"),
+            &other,
+        )),
+    }
+}
+
+/// A stored text that names no variant of an enum deriving `ColumnValue`.
+pub fn unknown_variant(type_name: &str, found: &str, expected: &[&str]) -> crate::ValueError {
+    let expected = expected
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    crate::ValueError::new(format!(
+        "\"{found}\" is not a variant of `{type_name}`; expected one of {expected}"
+    ))
+}
+
 /// Encodes one field into its column.
 #[inline]
 pub fn encode<T: ColumnValue>(

@@ -52,8 +52,7 @@ pub trait UnitOfWork: Sized + Send {
 /// which is how it finds out whether a commit whose connection failed was
 /// stored. A caller that gives up waiting for a commit (its own timeout drops
 /// the `commit()` future; the commit then runs to its end in the background)
-/// takes the id before committing, from any repository of the unit
-/// (`uow.products.unit_id()`), and asks
+/// takes the id before committing (`uow.unit_id()`), and asks
 /// [`Store::commit_outcome`](crate::Store::commit_outcome) before running the
 /// unit of work again.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,6 +126,11 @@ impl<S: Store> UnitState<S> {
     /// The transaction, for a repository.
     pub fn transaction(&self) -> Arc<S::Tx> {
         Arc::clone(&self.tx)
+    }
+
+    /// The id of the unit of work.
+    pub fn unit_id(&self) -> &UnitId {
+        self.tx.unit_id()
     }
 }
 

@@ -594,7 +594,7 @@ impl std::error::Error for ValueError {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no column mapping",
     label = "this type cannot be stored in one column",
-    note = "store it as one JSON document with `#[aggregate(json)]` on the field (the type must implement serde's `Serialize` and `Deserialize`); or, for a newtype value object, add `#[derive(ColumnValue)]` to it; or implement `uow_core::ColumnValue` for it"
+    note = "store it as one JSON document with `#[aggregate(json)]` on the field (the type must implement serde's `Serialize` and `Deserialize`); or, for a newtype value object or a fieldless enum, add `#[derive(ColumnValue)]` to it; or implement `uow_core::ColumnValue` for it"
 )]
 pub trait ColumnValue: Sized {
     /// The storage kind of the column.

@@ -261,24 +261,67 @@ pub struct ColumnValue<'a> {
     pub fields: Vec<(Member, &'a Type)>,
     /// Whether the fields are named (`struct Sku { value: String }`).
     pub named: bool,
+    /// The variants, when the type is an enum stored by variant name.
+    pub variants: Option<Vec<ColumnVariant<'a>>>,
+}
+
+/// A variant of an enum deriving `ColumnValue`.
+pub struct ColumnVariant<'a> {
+    pub ident: &'a Ident,
+    /// The variant's fields (none when valid).
+    pub fields: &'a Fields,
+    /// `#[column_value(rename = "...")]`, if given.
+    pub rename: Option<syn::LitStr>,
+}
+
+impl ColumnVariant<'_> {
+    /// The text stored for this variant: its name, or the `rename`.
+    pub fn stored_name(&self) -> String {
+        match &self.rename {
+            Some(lit) => lit.value(),
+            None => self.ident.unraw().to_string(),
+        }
+    }
 }
 
 impl<'a> ColumnValue<'a> {
     pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let attrs = attr::column_value_struct(cx, &input.attrs);
-        let Data::Struct(data) = &input.data else {
-            not_a_struct(cx, input, "ColumnValue");
-            return None;
+        let (fields, named, variants) = match &input.data {
+            Data::Struct(data) => {
+                for field in &data.fields {
+                    attr::column_value_field(cx, &field.attrs);
+                }
+                let fields = data
+                    .fields
+                    .members()
+                    .zip(&data.fields)
+                    .map(|(member, field)| (member, &field.ty))
+                    .collect();
+                (fields, matches!(data.fields, Fields::Named(_)), None)
+            }
+            Data::Enum(data) => {
+                let variants = data
+                    .variants
+                    .iter()
+                    .map(|variant| {
+                        for field in &variant.fields {
+                            attr::column_value_field(cx, &field.attrs);
+                        }
+                        ColumnVariant {
+                            ident: &variant.ident,
+                            fields: &variant.fields,
+                            rename: attr::column_value_variant(cx, &variant.attrs).rename,
+                        }
+                    })
+                    .collect();
+                (Vec::new(), false, Some(variants))
+            }
+            Data::Union(_) => {
+                not_a_struct(cx, input, "ColumnValue");
+                return None;
+            }
         };
-        for field in &data.fields {
-            attr::column_value_field(cx, &field.attrs);
-        }
-        let fields = data
-            .fields
-            .members()
-            .zip(&data.fields)
-            .map(|(member, field)| (member, &field.ty))
-            .collect();
         let (krate, krate_found, krate_use) = krate(
             cx,
             attrs.krate.into_inner(),
@@ -292,7 +335,8 @@ impl<'a> ColumnValue<'a> {
             krate_found,
             krate_use,
             fields,
-            named: matches!(data.fields, Fields::Named(_)),
+            named,
+            variants,
         })
     }
 }
@@ -406,7 +450,7 @@ fn not_a_struct(cx: &Ctxt, input: &DeriveInput, derive: &str) {
         }
     };
     let needs = if derive == "ColumnValue" {
-        "a struct with exactly one field (a newtype such as `struct Sku(String);`)"
+        "a struct with exactly one field (a newtype such as `struct Sku(String);`) or an enum whose variants have no fields"
     } else {
         "a struct with named fields"
     };

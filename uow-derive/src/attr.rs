@@ -122,6 +122,12 @@ pub struct ColumnValueStruct {
     pub krate: Setting<Path>,
 }
 
+/// `#[column_value(...)]` on an enum's variant.
+#[derive(Default)]
+pub struct ColumnValueVariant {
+    pub rename: Option<LitStr>,
+}
+
 /// The arguments of `#[unit_of_work(...)]`.
 #[derive(Default)]
 pub struct UnitOfWorkArgs {
@@ -145,6 +151,7 @@ struct Scope {
 enum Place {
     Struct,
     Field,
+    Variant,
     Arguments,
 }
 
@@ -279,6 +286,27 @@ pub fn column_value_field(cx: &Ctxt, attrs: &[Attribute]) {
         elsewhere: symbol::COLUMN_VALUE_STRUCT_KEYS,
     };
     read_attrs(cx, attrs, scope, |_, _| Ok(()));
+}
+
+/// Reads `#[column_value(rename = "...")]` on an enum's variant.
+pub fn column_value_variant(cx: &Ctxt, attrs: &[Attribute]) -> ColumnValueVariant {
+    let scope = Scope {
+        attr: symbol::COLUMN_VALUE,
+        place: Place::Variant,
+        keys: symbol::COLUMN_VALUE_VARIANT_KEYS,
+        elsewhere: symbol::COLUMN_VALUE_STRUCT_KEYS,
+    };
+    let mut rename = Setting::default();
+    read_attrs(cx, attrs, scope, |key, meta| {
+        if key == symbol::RENAME {
+            let value = value(cx, scope, key, meta, "a string", parse_string)?;
+            rename.set(cx, scope, key, meta, value);
+        }
+        Ok(())
+    });
+    ColumnValueVariant {
+        rename: rename.into_inner(),
+    }
 }
 
 pub fn unit_of_work_args(cx: &Ctxt, args: TokenStream) -> UnitOfWorkArgs {
@@ -625,6 +653,10 @@ fn unknown_key_message(scope: Scope, typed: &str) -> String {
                 "`{key}` is set on the struct, not on a field: write `#[{attr}({})]` above the struct",
                 example_of(scope, *key)
             ),
+            Place::Variant => format!(
+                "`{key}` is set on the enum, not on a variant: write `#[{attr}({})]` above the enum",
+                example_of(scope, *key)
+            ),
             Place::Struct | Place::Arguments => format!(
                 "`{key}` is set on a field, not on the struct: write `#[{attr}({})]` on the field it applies to",
                 example_of(scope, *key)
@@ -638,12 +670,16 @@ fn unknown_key_message(scope: Scope, typed: &str) -> String {
                 one_of(scope.elsewhere)
             ),
             Place::Field => format!("`#[{attr}(...)]` takes no keys on a field"),
-            Place::Struct | Place::Arguments => format!("`#[{attr}(...)]` takes no keys"),
+            Place::Struct | Place::Variant | Place::Arguments => {
+                format!("`#[{attr}(...)]` takes no keys")
+            }
         };
     }
     let what = match scope.place {
         Place::Arguments => format!("unknown argument `{typed}` of `#[{attr}]`"),
-        Place::Struct | Place::Field => format!("unknown key `{typed}` in `#[{attr}(...)]`"),
+        Place::Struct | Place::Field | Place::Variant => {
+            format!("unknown key `{typed}` in `#[{attr}(...)]`")
+        }
     };
     match did_you_mean(typed, scope.keys) {
         Some(key) => format!("{what}; did you mean `{key}`?"),
@@ -725,6 +761,8 @@ fn example_of(scope: Scope, key: Symbol) -> String {
         "column = \"name\"".to_owned()
     } else if key == symbol::CRATE {
         "crate = \"::uow_core\"".to_owned()
+    } else if key == symbol::RENAME {
+        "rename = \"in_progress\"".to_owned()
     } else if key == symbol::DECIMAL {
         "decimal(precision = 19, scale = 4)".to_owned()
     } else if key == symbol::EVENTS && scope.place == Place::Arguments {

@@ -123,6 +123,21 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// The struct has exactly one field, named or not; a value object of several
 /// fields is stored with `#[aggregate(json)]` instead. `#[column_value(crate =
 /// "path")]` says where `uow_core` is.
+///
+/// On an enum whose variants have no fields, the column holds the name of the
+/// variant as text, or the text given with `#[column_value(rename = "...")]`
+/// on the variant; such a column works with `find_by` and `unique`, and a
+/// stored text that names no variant is a decode error. An enum with data is
+/// stored with `#[aggregate(json)]` instead.
+///
+/// ```ignore
+/// #[derive(ColumnValue, Clone, Copy, Debug, PartialEq, Eq)]
+/// pub enum PaymentStatus {
+///     Pending,                                // stored as "Pending"
+///     #[column_value(rename = "settled_in_full")]
+///     Settled,                                // stored as "settled_in_full"
+/// }
+/// ```
 #[proc_macro_derive(ColumnValue, attributes(column_value))]
 pub fn derive_column_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -49,6 +49,8 @@ pub const UNIQUE: Symbol = Symbol("unique");
 /// `#[unit_of_work]`: the event type `commit()` returns.
 pub const EVENTS: Symbol = Symbol("events");
 pub const OUTBOX: Symbol = Symbol("outbox");
+/// Variant key of `#[column_value(...)]`: the text stored for the variant.
+pub const RENAME: Symbol = Symbol("rename");
 
 /// The keys each attribute accepts, by where it is written.
 pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, REPOSITORY, CRATE, EQ_BY_ID];
@@ -58,6 +60,7 @@ pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];
 pub const ENTITY_FIELD_KEYS: &[Symbol] = &[ID];
 pub const COLUMN_VALUE_STRUCT_KEYS: &[Symbol] = &[CRATE];
 pub const COLUMN_VALUE_FIELD_KEYS: &[Symbol] = &[];
+pub const COLUMN_VALUE_VARIANT_KEYS: &[Symbol] = &[RENAME];
 pub const UNIT_OF_WORK_KEYS: &[Symbol] = &[EVENTS, OUTBOX, CRATE];
 
 /// Names people reach for that mean one of our keys.
@@ -75,6 +78,8 @@ pub const SYNONYMS: &[(&str, Symbol)] = &[
     ("jsonb", JSON),
     ("event", EVENTS),
     ("table_name", TABLE),
+    ("name", RENAME),
+    ("value", RENAME),
 ];
 
 impl PartialEq<Symbol> for Ident {

@@ -581,6 +581,10 @@ pub fn check_column_value(cx: &Ctxt, value: &ColumnValue) {
         "a column value",
     );
     let ident = value.ident;
+    if let Some(variants) = &value.variants {
+        enum_variants(cx, ident, variants);
+        return;
+    }
     match value.fields.as_slice() {
         [_] => {}
         [] => cx.error_spanned_by(
@@ -595,6 +599,57 @@ pub fn check_column_value(cx: &Ctxt, value: &ColumnValue) {
                     "a column value wraps exactly one field, and `{ident}` has more: store a value object of several fields as one JSON document, with `#[aggregate(json)]` on the aggregate's field, and drop `#[derive(ColumnValue)]`"
                 ),
             );
+        }
+    }
+}
+
+/// An enum stored by variant name: at least one variant, none with fields,
+/// and no two stored under the same text.
+fn enum_variants(cx: &Ctxt, ident: &syn::Ident, variants: &[ast::ColumnVariant]) {
+    if variants.is_empty() {
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "an enum stored as a column needs at least one variant, and `{ident}` has none"
+            ),
+        );
+    }
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    for variant in variants {
+        if !matches!(variant.fields, syn::Fields::Unit) {
+            let name = variant.ident;
+            cx.error_spanned_by(
+                variant.fields,
+                format!(
+                    "an enum stored as a column stores the name of its variant, and `{ident}::{name}` has fields: store an enum with data as one JSON document, with `#[aggregate(json)]` on the aggregate's field, and drop `#[derive(ColumnValue)]`"
+                ),
+            );
+        }
+        let stored = variant.stored_name();
+        if let Some(rename) = &variant.rename
+            && stored.is_empty()
+        {
+            cx.error_spanned_by(
+                rename,
+                "`rename` needs a non-empty text, such as `rename = \"in_progress\"`",
+            );
+            continue;
+        }
+        let at: &dyn quote::ToTokens = match &variant.rename {
+            Some(rename) => rename,
+            None => variant.ident,
+        };
+        match seen.get(&stored) {
+            Some(first) => cx.error_spanned_by(
+                at,
+                format!(
+                    "`{ident}::{}` is stored as \"{stored}\", as `{ident}::{first}` is: give each variant its own text with `#[column_value(rename = \"...\")]`",
+                    variant.ident
+                ),
+            ),
+            None => {
+                seen.insert(stored, variant.ident);
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `#[derive(ColumnValue)]`: a newtype value object stored as the one value
-//! it wraps.
+//! it wraps, or a fieldless enum stored as the name of its variant.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -7,7 +7,7 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use super::{Mode, unimplemented};
-use crate::ast::ColumnValue;
+use crate::ast::{ColumnValue, ColumnVariant};
 use crate::ctxt::Ctxt;
 use crate::valid;
 
@@ -35,6 +35,9 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
     let ident = value.ident;
     let result = quote!(#krate::__private::Result);
     let body = match value.fields.as_slice() {
+        _ if value.variants.is_some() && mode == Mode::Complete => {
+            enum_body(value, value.variants.as_deref().unwrap_or_default())
+        }
         [(member, ty)] if mode == Mode::Complete => {
             let inner = quote_spanned!(ty.span()=> <#ty as #krate::ColumnValue>);
             let wrap = if value.named {
@@ -81,5 +84,36 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
                 #body
             }
         };
+    }
+}
+
+/// The methods of an enum stored as the text of its variant.
+fn enum_body(value: &ColumnValue, variants: &[ColumnVariant]) -> TokenStream {
+    let krate = &value.krate;
+    let result = quote!(#krate::__private::Result);
+    let idents: Vec<_> = variants.iter().map(|variant| variant.ident).collect();
+    let names: Vec<_> = variants.iter().map(ColumnVariant::stored_name).collect();
+    let type_name = value.ident.to_string();
+    quote! {
+        const KIND: #krate::ColumnKind = #krate::ColumnKind::Text;
+
+        fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+            let __uow_name = match self {
+                #(Self::#idents => #names,)*
+            };
+            #result::Ok(#krate::Value::Text(#krate::__private::String::from(__uow_name)))
+        }
+
+        fn from_value(value: #krate::Value) -> #result<Self, #krate::ValueError> {
+            let __uow_text = #krate::__private::variant_text(#type_name, value)?;
+            match __uow_text.as_str() {
+                #(#names => #result::Ok(Self::#idents),)*
+                _ => #result::Err(#krate::__private::unknown_variant(
+                    #type_name,
+                    &__uow_text,
+                    &[#(#names),*],
+                )),
+            }
+        }
     }
 }

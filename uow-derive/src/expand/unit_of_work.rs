@@ -322,6 +322,13 @@ impl<'a> Generator<'a> {
         let (begin_doc, commit_doc) = (self.begin_doc(), self.commit_doc());
         let rollback_doc =
             doc("Ends the unit of work without storing anything (the same as dropping it).");
+        let unit_id_doc = doc(
+            "The id of this unit of work, made at `begin` and written with its commit.\n\
+             \n\
+             Take it before `commit` to ask `Store::commit_outcome` whether a commit whose\n\
+             outcome you did not see (your own timeout dropped it, or it failed with\n\
+             `Error::CommitOutcomeUnknown`) was stored.",
+        );
         // `(&&EventConversion..).converter()` picks the conversion by autoref.
         let commit_lints = match &self.uow.events {
             Some(_) => quote!(#[allow(clippy::needless_borrow)]),
@@ -358,6 +365,11 @@ impl<'a> Generator<'a> {
                         events,
                     )
                     .await
+                }
+
+                #unit_id_doc
+                #vis fn unit_id(&self) -> &#krate::UnitId {
+                    #krate::__private::UnitState::unit_id(&self.#state)
                 }
 
                 #rollback_doc

@@ -89,6 +89,21 @@ fn column_value_newtypes() {
 }
 
 #[test]
+fn column_value_enum() {
+    let input: DeriveInput = parse_quote! {
+        #[derive(ColumnValue)]
+        pub enum PaymentStatus {
+            Pending,
+            #[column_value(rename = "settled_in_full")]
+            Settled,
+        }
+    };
+    insta::assert_snapshot!(pretty(
+        expand::derive_column_value(&input).expect("expands")
+    ));
+}
+
+#[test]
 fn unit_of_work_with_events() {
     let args = quote!(events = AllocationEvent);
     let item = quote! {

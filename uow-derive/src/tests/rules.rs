@@ -416,11 +416,26 @@ fn a_column_value_wraps_exactly_one_field() {
     assert_one(&errors, "wraps exactly one field", "String");
     let errors = column_value_errors("struct Nothing;");
     assert_one(&errors, "`Nothing` has none", "Nothing");
-    let errors = column_value_errors("enum Colour { Red, Green }");
+    let colour = syn::parse_str("enum Colour { Red, Green }").expect("parses");
+    assert!(crate::expand::derive_column_value(&colour).is_ok());
+    let errors = column_value_errors("enum Card { Cash, Card(String) }");
     assert_one(
         &errors,
-        "`#[derive(ColumnValue)]` needs a struct with exactly one field (a newtype such as `struct Sku(String);`), not an enum",
-        "enum Colour",
+        "`Card::Card` has fields: store an enum with data as one JSON document, with `#[aggregate(json)]`",
+        "(String)",
+    );
+    let errors =
+        column_value_errors("enum Status { Open, #[column_value(rename = \"Open\")] Reopened }");
+    assert_one(
+        &errors,
+        "is stored as \"Open\", as `Status::Open` is",
+        "\"Open\"",
+    );
+    let errors = column_value_errors("union Bits { a: u32 }");
+    assert_one(
+        &errors,
+        "or an enum whose variants have no fields, not a union",
+        "union Bits",
     );
     let errors = column_value_errors("struct Id<T>(T);");
     assert_one(&errors, "does not support generic parameters", "<T>");

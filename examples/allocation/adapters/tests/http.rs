@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use uow_core::Store;
-use uow_tests::backends::Backend;
+use uow_testing::Backend;
 
 /// A response as the tests see it.
 #[derive(Debug)]
@@ -430,14 +430,14 @@ mod scenarios {
         assert_eq!(allocated, created, "every 201 is stored, nothing else");
         assert!(allocated <= 100, "never above the batches' 100 units");
         assert_eq!(created + out_of_stock + conflicts, 200);
-        uow_tests::report(&format!(
+        uow_testing::report(&format!(
             "{}: 200 concurrent allocations: {created} allocated, {out_of_stock} out of stock, {conflicts} gave up after retries; {allocated} units allocated",
             B::NAME
         ));
     }
 }
 
-uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
+uow_testing::on_backends!([sqlite, postgres, mysql] scenarios: [
     the_happy_path,
     unhappy_paths_are_client_errors_naming_the_problem,
     a_stale_if_match_is_refused,

@@ -12,7 +12,7 @@ mod scenarios {
     use allocation_service::{Allocation, CreateBatch, RecordedNotifications, bootstrap, product};
     use tokio::sync::Barrier;
     use uow_core::Error;
-    use uow_tests::backends::Backend;
+    use uow_testing::Backend;
 
     const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
 
@@ -128,7 +128,7 @@ mod scenarios {
     }
 }
 
-uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
+uow_testing::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     two_allocations_at_the_same_version_let_exactly_one_commit,
     two_concurrent_tasks_allocating_let_exactly_one_commit,
 ]);

@@ -42,7 +42,7 @@ async fn available<S: Store>(store: &S, sku: &str, reference: &str) -> i64 {
 
 mod scenarios {
     use super::*;
-    use uow_tests::backends::Backend;
+    use uow_testing::Backend;
 
     const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
 
@@ -449,7 +449,7 @@ mod scenarios {
     }
 }
 
-uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
+uow_testing::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     adding_a_batch_creates_the_product,
     adding_a_batch_for_an_existing_product_keeps_one_product,
     allocating_returns_the_batch_and_commits,
@@ -462,3 +462,55 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     a_change_against_a_stale_version_is_refused,
     concurrent_allocations_never_overbook,
 ]);
+
+/// A morning of allocations — warehouse stock first, then the shipment, then
+/// out of stock — told once and run on every backend by `uow_testing`,
+/// which checks each database against the in-memory store.
+struct AMorningOfAllocations;
+
+impl uow_testing::Scenario for AMorningOfAllocations {
+    /// The batch each order went to (or `None`, out of stock), and what is
+    /// left of each batch.
+    type Outcome = (Vec<Option<String>>, i64, i64);
+
+    async fn run<S: Store + Clone>(&self, store: S) -> Self::Outcome {
+        let bus = bootstrap(store.clone(), RecordedNotifications::default());
+        bus.handle(batch("in-stock", "LAMP", 10, None))
+            .await
+            .expect("add");
+        bus.handle(batch("shipment", "LAMP", 10, tomorrow()))
+            .await
+            .expect("add");
+        let mut placed = Vec::new();
+        for (order, qty) in [("o1", 8), ("o2", 8), ("o3", 8)] {
+            let (outcome, _) = bus
+                .handle(line(order, "LAMP", qty))
+                .await
+                .expect("allocate");
+            placed.push(outcome.ok().map(|batch| batch.0));
+        }
+        (
+            placed,
+            available(&store, "LAMP", "in-stock").await,
+            available(&store, "LAMP", "shipment").await,
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_morning_of_allocations_ends_alike_on_every_backend() {
+    let outcomes =
+        uow_testing::on_every_backend(allocation_service::AGGREGATES, &AMorningOfAllocations).await;
+    assert_eq!(
+        outcomes[0].1,
+        (
+            vec![Some("in-stock".into()), Some("shipment".into()), None],
+            2,
+            2
+        )
+    );
+    uow_testing::report(&format!(
+        "a morning of allocations compared on: {:?}",
+        outcomes.iter().map(|(name, _)| *name).collect::<Vec<_>>()
+    ));
+}

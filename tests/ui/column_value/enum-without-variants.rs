@@ -1,9 +1,6 @@
 use uow_core::ColumnValue;
 
 #[derive(ColumnValue)]
-pub enum Colour {
-    Red,
-    Green,
-}
+pub enum Never {}
 
 fn main() {}

@@ -1,0 +1,10 @@
+use uow_core::ColumnValue;
+
+#[derive(ColumnValue)]
+pub enum Status {
+    Open,
+    #[column_value(renmae = "closed")]
+    Closed,
+}
+
+fn main() {}
