@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::OnceCell;
-use uow_core::{AggregateMeta, InMemoryStore, Store};
+use uow_core::{InMemoryStore, Store, backend::AggregateMeta};
 use uow_sqlx::{SqlxStore, StoreOptions};
 
 use crate::bank::TABLES;

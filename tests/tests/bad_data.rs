@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
-use uow_core::{Aggregate, AggregateMeta, Error, unit_of_work};
+use uow_core::{Aggregate, Error, backend::AggregateMeta, unit_of_work};
 use uow_sqlx::{Dialect, SqlxStore};
 use uow_tests::backends::Backend;
 use uow_tests::bank::Account;

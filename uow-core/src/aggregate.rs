@@ -214,12 +214,12 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
 }
 
 /// A decimal of a `decimal(precision, scale)` column at the column's scale
-/// (see [`fixed_scale`](crate::fixed_scale)); any other value as it is.
+/// (see [`fixed_scale`](crate::backend::fixed_scale)); any other value as it is.
 fn at_column_scale(column: &ColumnMeta, value: &mut Value) -> Result<(), ValueError> {
     if let (ColumnKind::FixedDecimal { precision, scale }, Value::Decimal(text)) =
         (column.kind, &*value)
     {
-        *value = Value::Decimal(crate::fixed_scale(text, precision, scale)?);
+        *value = Value::Decimal(crate::backend::fixed_scale(text, precision, scale)?);
     }
     Ok(())
 }
@@ -237,7 +237,7 @@ pub fn key_in_column(column: &ColumnMeta, mut value: Value) -> Value {
 }
 
 /// The id of an aggregate as it appears in error messages.
-pub fn id_text<A: Aggregate>(id: &A::Id) -> String {
+pub(crate) fn id_text<A: Aggregate>(id: &A::Id) -> String {
     match id.to_value() {
         Ok(v) => v.to_string(),
         Err(_) => format!("{id:?}"),

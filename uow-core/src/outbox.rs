@@ -15,6 +15,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
+pub use crate::memory::InMemoryClaim;
 
 /// One event as the outbox stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +47,9 @@ pub struct OutboxMessage {
     pub attempts: u32,
 }
 
-/// Where the event of an outbox record came from.
+/// Where the event of an outbox record came from (the commit path of
+/// generated code; not a public API).
+#[doc(hidden)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventSource {
     /// The aggregate's type name.
@@ -55,7 +58,9 @@ pub struct EventSource {
     pub aggregate_id: String,
 }
 
-/// Microseconds since the Unix epoch, now.
+/// Microseconds since the Unix epoch, now (the stores' clock for outbox
+/// and marker timestamps; not a public API).
+#[doc(hidden)]
 pub fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -66,11 +71,12 @@ pub fn now_micros() -> i64 {
 /// milliseconds, then a counter and random bits, so ids made by one process
 /// sort in the order they were made and ids of different processes do not
 /// collide.
-pub fn new_event_id() -> String {
+pub(crate) fn new_event_id() -> String {
     uuid::Uuid::now_v7().hyphenated().to_string()
 }
 
 /// Builds the outbox records of a commit's events.
+#[doc(hidden)]
 pub fn outbox_records<E: serde::Serialize>(
     events: &[(EventSource, E)],
 ) -> Result<Vec<OutboxRecord>, Error> {

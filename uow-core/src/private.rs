@@ -62,7 +62,7 @@ pub fn encode_version(version: u64, column: usize, row: &mut Vec<Value>) -> Resu
 
 /// Decodes one field from its column.
 #[inline]
-pub fn decode<T: ColumnValue, R: crate::RowSource + ?Sized>(
+pub fn decode<T: ColumnValue, R: crate::backend::RowSource + ?Sized>(
     row: &R,
     column: usize,
 ) -> Result<T, FieldError> {
@@ -73,7 +73,7 @@ pub fn decode<T: ColumnValue, R: crate::RowSource + ?Sized>(
 
 /// Decodes one `#[aggregate(json)]` field from its column.
 #[inline]
-pub fn decode_json<T: serde::de::DeserializeOwned, R: crate::RowSource + ?Sized>(
+pub fn decode_json<T: serde::de::DeserializeOwned, R: crate::backend::RowSource + ?Sized>(
     row: &R,
     column: usize,
 ) -> Result<T, FieldError> {
@@ -89,7 +89,7 @@ pub fn take_events<E>(events: &mut Vec<E>) -> Vec<E> {
 }
 
 /// The storage kind of a field type; spans errors at the field's type.
-pub const fn kind_of<T: ColumnValue>() -> crate::ColumnKind {
+pub const fn kind_of<T: ColumnValue>() -> crate::backend::ColumnKind {
     T::KIND
 }
 
@@ -99,13 +99,13 @@ pub const fn kind_of<T: ColumnValue>() -> crate::ColumnKind {
 /// (every value then fits a `Decimal`) and `scale` at most `precision`.
 /// Evaluated in the `META` constant, so a mistake is a compile error.
 ///
-/// [`ColumnKind::Decimal`]: crate::ColumnKind::Decimal
+/// [`ColumnKind::Decimal`]: crate::backend::ColumnKind::Decimal
 pub const fn fixed_decimal(
-    kind: crate::ColumnKind,
+    kind: crate::backend::ColumnKind,
     precision: u32,
     scale: u32,
-) -> crate::ColumnKind {
-    if !matches!(kind, crate::ColumnKind::Decimal) {
+) -> crate::backend::ColumnKind {
+    if !matches!(kind, crate::backend::ColumnKind::Decimal) {
         panic!(
             "`decimal(precision = .., scale = ..)` is for a `rust_decimal::Decimal` field (or an `Option` of one)"
         );
@@ -116,7 +116,7 @@ pub const fn fixed_decimal(
     if scale > precision {
         panic!("the `scale` of `decimal(..)` is at most its `precision`");
     }
-    crate::ColumnKind::FixedDecimal {
+    crate::backend::ColumnKind::FixedDecimal {
         precision: precision as u8,
         scale: scale as u8,
     }
@@ -128,7 +128,7 @@ pub const fn nullable<T: ColumnValue>() -> bool {
 }
 
 /// The storage kind of an aggregate's id.
-pub const fn id_kind<A: crate::Aggregate>() -> crate::ColumnKind {
+pub const fn id_kind<A: crate::Aggregate>() -> crate::backend::ColumnKind {
     kind_of::<<A as crate::Entity>::Id>()
 }
 
@@ -159,7 +159,7 @@ pub trait MappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Decodes the field from its column.
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -178,7 +178,7 @@ impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
     }
 
     #[inline]
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -198,7 +198,7 @@ pub trait UnmappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -210,7 +210,7 @@ impl<T> UnmappedColumn<T> for Column<T> {
         unimplemented!("the derive reported an error")
     }
 
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         _: &R,
         _: usize,
@@ -240,7 +240,7 @@ pub trait MappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Decodes the field from its column.
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -259,7 +259,7 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> MappedJson<T> for &Json<
     }
 
     #[inline]
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -279,7 +279,7 @@ pub trait UnmappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -291,7 +291,7 @@ impl<T> UnmappedJson<T> for Json<T> {
         unimplemented!("the derive reported an error")
     }
 
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         _: &R,
         _: usize,

@@ -389,7 +389,7 @@ fn negative_zero(number: &[u8]) -> bool {
 /// rounded) or more than `precision - scale` before the point.
 ///
 /// ```
-/// use uow_core::fixed_scale;
+/// use uow_core::backend::fixed_scale;
 /// assert_eq!(fixed_scale("1.5", 19, 4).unwrap(), "1.5000");
 /// assert_eq!(fixed_scale("-2.10000", 19, 4).unwrap(), "-2.1000");
 /// assert!(fixed_scale("1.23456", 19, 4).is_err());
@@ -452,7 +452,7 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str)> {
 /// exponent or scale exceed three digits.
 ///
 /// ```
-/// use uow_core::{decimal_from_sort_key, decimal_sort_key};
+/// use uow_core::backend::{decimal_from_sort_key, decimal_sort_key};
 /// let key = decimal_sort_key("1234.50").unwrap();
 /// assert_eq!(key, "P50412345,002");
 /// assert!(decimal_sort_key("9.00").unwrap() < decimal_sort_key("10.00").unwrap());
@@ -586,7 +586,7 @@ impl std::error::Error for ValueError {}
 /// structure is stored as a JSON document with `#[aggregate(json)]` instead.
 ///
 /// ```
-/// use uow_core::{ColumnValue, ColumnKind, Value};
+/// use uow_core::{ColumnValue, backend::{ColumnKind, Value}};
 /// assert_eq!(<String as ColumnValue>::KIND, ColumnKind::Text);
 /// assert_eq!(7u32.to_value().unwrap(), Value::Int(7));
 /// assert_eq!(<Option<i32>>::from_value(Value::Null).unwrap(), None);

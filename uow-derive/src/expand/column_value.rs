@@ -43,16 +43,16 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
                 quote!(#ident)
             };
             quote! {
-                const KIND: #krate::ColumnKind = #inner::KIND;
+                const KIND: #krate::backend::ColumnKind = #inner::KIND;
                 const NULLABLE: bool = #inner::NULLABLE;
 
                 #[inline]
-                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                fn to_value(&self) -> #result<#krate::backend::Value, #krate::ValueError> {
                     #inner::to_value(&self.#member)
                 }
 
                 #[inline]
-                fn from_value(value: #krate::Value) -> #result<Self, #krate::ValueError> {
+                fn from_value(value: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
                     #inner::from_value(value).map(#wrap)
                 }
             }
@@ -60,13 +60,13 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
         _ => {
             let unimplemented = unimplemented();
             quote! {
-                const KIND: #krate::ColumnKind = #krate::ColumnKind::Text;
+                const KIND: #krate::backend::ColumnKind = #krate::backend::ColumnKind::Text;
 
-                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                fn to_value(&self) -> #result<#krate::backend::Value, #krate::ValueError> {
                     #unimplemented
                 }
 
-                fn from_value(_: #krate::Value) -> #result<Self, #krate::ValueError> {
+                fn from_value(_: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
                     #unimplemented
                 }
             }

@@ -348,7 +348,7 @@ impl<'a> Generator<'a> {
                 #commit_doc
                 #commit_lints
                 #vis async fn commit(mut self) -> #result<#vec<#event_ty>, #krate::Error> {
-                    let mut changes = #krate::ChangeSet::new();
+                    let mut changes = #krate::backend::ChangeSet::new();
                     #(#collect_changes)*
                     let mut events = #vec::new();
                     #(#drains)*
@@ -469,7 +469,7 @@ impl<'a> Generator<'a> {
                 type Store = #store;
                 type Event = #event_ty;
 
-                const AGGREGATES: &'static [&'static #krate::AggregateMeta] = &[#(#metas),*];
+                const AGGREGATES: &'static [&'static #krate::backend::AggregateMeta] = &[#(#metas),*];
                 const OUTBOX: bool = #outbox;
 
                 #[inline]

@@ -10,8 +10,8 @@ use std::future::Future;
 
 use sqlx::Database;
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, TimeoutKind,
-    Value, ValueError, decode_row,
+    Aggregate, BackendError, Error, TimeoutKind, ValueError,
+    backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
 };
 
 use crate::dialect::Dialect;

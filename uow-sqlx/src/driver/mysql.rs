@@ -1,6 +1,6 @@
 //! MySQL 8 and MariaDB 10.6+: DATETIME(6) in UTC for timestamps, BINARY(16)
 //! for UUIDs, binary no-pad collation for text so comparisons are exact,
-//! decimals as their sort key ([`uow_core::decimal_sort_key`]) since
+//! decimals as their sort key ([`uow_core::backend::decimal_sort_key`]) since
 //! `DECIMAL(p, s)` drops a value's scale.
 
 use sqlx::error::{DatabaseError, ErrorKind};
@@ -8,7 +8,10 @@ use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
+use uow_core::{
+    ValueError,
+    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
+};
 
 use super::chrono_values as cv;
 use super::sqlite::decimal_key;

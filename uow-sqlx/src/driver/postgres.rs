@@ -5,7 +5,10 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Executor, Postgres, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
+use uow_core::{
+    ValueError,
+    backend::{AggregateMeta, ColumnKind, Value},
+};
 
 use super::chrono_values as cv;
 use super::{Driver, Failure, Stmt};

@@ -22,7 +22,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// ```
 /// struct Allocate { orderid: String, sku: String, qty: u32 }
 ///
-/// impl uow_core::Command for Allocate {
+/// impl uow_core::bus::Command for Allocate {
 ///     type Output = String;           // the batch reference
 ///     type Error = std::io::Error;    // the service's error type
 /// }
@@ -74,7 +74,7 @@ pub struct HandlerFailure {
 
 /// What happened to the events a command produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
+pub struct DispatchReport {
     /// Events dispatched (the command's and those of event handlers).
     pub events: usize,
     /// Event handlers that failed. The other events were still handled.
@@ -98,7 +98,7 @@ struct EventHandler<S, E> {
 /// Routes commands to their handler and events to theirs, over one store.
 ///
 /// ```
-/// use uow_core::{Command, InMemoryStore, MessageBus};
+/// use uow_core::{InMemoryStore, bus::{Command, MessageBus}};
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// enum Event { Greeted(String), Answered(String) }
@@ -220,7 +220,7 @@ where
     pub async fn handle<C: Command>(
         &self,
         command: C,
-    ) -> Result<(C::Output, Report), BusError<C::Error>> {
+    ) -> Result<(C::Output, DispatchReport), BusError<C::Error>> {
         let handler = self
             .commands
             .get(&TypeId::of::<C>())
@@ -238,9 +238,9 @@ where
     /// Dispatches events (and the events their handlers produce) to every
     /// handler that wants them, in order. A failing handler is logged and
     /// reported; the other events are still handled.
-    pub async fn dispatch(&self, events: Vec<E>) -> Report {
+    pub async fn dispatch(&self, events: Vec<E>) -> DispatchReport {
         let mut queue: VecDeque<E> = events.into();
-        let mut report = Report::default();
+        let mut report = DispatchReport::default();
         while let Some(event) = queue.pop_front() {
             report.events += 1;
             if report.events > self.budget {
