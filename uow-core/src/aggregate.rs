@@ -88,6 +88,19 @@ pub struct FieldError {
     pub error: ValueError,
 }
 
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {}: {}", self.column, self.error)
+    }
+}
+
+/// Prints the [`ValueError`]'s message; its source is the value error's.
+impl std::error::Error for FieldError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 /// Backend-neutral description of an aggregate's storage.
 #[derive(Debug)]
 pub struct AggregateMeta {
@@ -186,7 +199,7 @@ pub fn decode_row<A: Aggregate, R: RowSource + ?Sized>(row: &R) -> Result<A, Err
             table: meta.table,
             column: meta.columns.get(e.column).map_or("?", |c| c.name),
             id,
-            reason: e.error.to_string(),
+            reason: e.error,
         }
     })
 }
@@ -202,7 +215,7 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
         aggregate: meta.name,
         field: meta.columns.get(e.column).map_or("?", |c| c.field),
         id: short_id_text::<A>(aggregate.id()),
-        reason: e.error.to_string(),
+        reason: e.error,
     };
     aggregate.encode(&mut row).map_err(failed)?;
     for (column, (value, meta)) in row.iter_mut().zip(meta.columns).enumerate() {

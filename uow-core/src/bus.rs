@@ -59,7 +59,16 @@ impl<E: fmt::Display> fmt::Display for BusError<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for BusError<E> {}
+/// [`BusError::Command`] is transparent: its message and its source are the
+/// command error's.
+impl<E: std::error::Error + 'static> std::error::Error for BusError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BusError::NoHandler { .. } => None,
+            BusError::Command(e) => e.source(),
+        }
+    }
+}
 
 /// An event handler that failed, after its retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -324,6 +333,19 @@ mod tests {
     impl Command for Start {
         type Output = &'static str;
         type Error = String;
+    }
+
+    #[test]
+    fn a_command_error_is_transparent_with_its_source() {
+        let failed: BusError<Error> = BusError::Command(Error::from(crate::BackendError::new(
+            "commit",
+            std::io::Error::other("connection reset"),
+        )));
+        assert_eq!(failed.to_string(), "database error during commit");
+        let source = std::error::Error::source(&failed).expect("the driver's error");
+        assert_eq!(source.to_string(), "connection reset");
+        let missing: BusError<Error> = BusError::NoHandler { command: "Start" };
+        assert!(std::error::Error::source(&missing).is_none());
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {

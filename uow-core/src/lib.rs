@@ -53,7 +53,7 @@
 //! [`VersionNumber`]), [`unit_of_work`] and [`UnitOfWork`], [`Repository`],
 //! [`Store`] and the [`InMemoryStore`], the events vocabulary ([`NoEvents`],
 //! [`AnyEvent`]), the [`Error`] with its reasons ([`BackendError`],
-//! [`ValueError`], [`TimeoutKind`]), retrying ([`retry`], [`retry_with`],
+//! [`ValueError`], [`ValueErrorKind`], [`TimeoutKind`]), retrying ([`retry`], [`retry_with`],
 //! [`RetryPolicy`], [`Retryable`]) and a commit's outcome ([`UnitId`],
 //! [`CommitOutcome`]). The rest is in modules by audience:
 //!
@@ -93,7 +93,7 @@ pub use repository::Repository;
 pub use retry::{RetryPolicy, Retryable, retry, retry_with};
 pub use store::Store;
 pub use unit_of_work::{CommitOutcome, UnitId, UnitOfWork};
-pub use value::{ColumnValue, Key, ValueError};
+pub use value::{ColumnValue, Key, ValueError, ValueErrorKind};
 pub use version::VersionNumber;
 
 #[cfg(feature = "derive")]

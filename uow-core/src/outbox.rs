@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
 pub use crate::memory::InMemoryClaim;
+use crate::value::{ValueError, ValueErrorKind};
 
 /// One event as the outbox stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +89,11 @@ pub fn outbox_records<E: serde::Serialize>(
                 aggregate: source.aggregate_type,
                 field: "events",
                 id: source.aggregate_id.clone(),
-                reason: format!("the event cannot be serialized for the outbox: {e}"),
+                reason: ValueError::with_kind(
+                    ValueErrorKind::Json,
+                    "the event cannot be serialized for the outbox",
+                )
+                .caused_by(e),
             })?;
             let event_type = match &json {
                 serde_json::Value::Object(map) if map.len() == 1 => {

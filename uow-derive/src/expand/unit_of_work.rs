@@ -308,7 +308,7 @@ impl<'a> Generator<'a> {
         let repositories = self.fields.iter().map(|field| {
             let (cfg, member, span) = (&field.cfg, field.member, field.span());
             let krate = respan_tokens(krate, span);
-            quote_spanned!(span=> #cfg #member: #krate::Repository::new(#krate::__private::UnitState::transaction(&#state)))
+            quote_spanned!(span=> #cfg #member: #krate::__private::UnitState::repository(&#state))
         });
         let collect_changes = self.fields.iter().map(|field| {
             let (cfg, span) = (&field.cfg, field.span());

@@ -185,7 +185,7 @@ pub(crate) fn unbindable(meta: &'static AggregateMeta, column: usize, e: ValueEr
         aggregate: meta.name,
         field: meta.columns.get(column).map_or("?", |c| c.field),
         id: "?".to_owned(),
-        reason: format!("the value cannot be bound as a parameter: {e}"),
+        reason: e,
     }
 }
 

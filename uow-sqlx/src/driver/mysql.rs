@@ -9,7 +9,7 @@ use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
 use uow_core::{
-    ValueError,
+    ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
 };
 
@@ -265,5 +265,5 @@ async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }

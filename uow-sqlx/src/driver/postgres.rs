@@ -6,7 +6,7 @@ use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Executor, Postgres, Row, ValueRef};
 use uow_core::{
-    ValueError,
+    ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value},
 };
 
@@ -322,5 +322,5 @@ impl Driver for PostgresDriver {
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }

@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::types::Uuid;
 use sqlx::{Executor, Row, Sqlite, ValueRef};
 use uow_core::{
-    ValueError,
+    ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key, decimal_sort_key},
 };
 
@@ -163,7 +163,7 @@ fn unique_column_of(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String>
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }
 
 fn malformed(what: &str, text: &str) -> ValueError {
