@@ -97,6 +97,7 @@ pub use value::{ColumnValue, Key, ValueError, ValueErrorKind};
 pub use version::VersionNumber;
 
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};
 
 /// The runtime of the code the macros generate. Not a public API: it may

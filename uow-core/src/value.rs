@@ -807,7 +807,9 @@ impl ColumnValue for f32 {
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
-            // Every f32 is exactly representable as f64, so this round-trips.
+            // What an f32 field wrote round-trips (every f32 is exactly an
+            // f64); a double written by something else is rounded to the
+            // nearest f32.
             Value::Float(v) => Ok(v as f32),
             other => Err(ValueError::unexpected("float", &other)),
         }
@@ -884,6 +886,7 @@ pub fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Valu
 }
 
 #[cfg(feature = "uuid")]
+#[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
 impl ColumnValue for uuid::Uuid {
     const KIND: ColumnKind = ColumnKind::Uuid;
     fn to_value(&self) -> Result<Value, ValueError> {
@@ -898,6 +901,7 @@ impl ColumnValue for uuid::Uuid {
 }
 
 #[cfg(feature = "decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "decimal")))]
 impl ColumnValue for rust_decimal::Decimal {
     const KIND: ColumnKind = ColumnKind::Decimal;
     /// The decimal with its scale (`1234.50`); a negative zero is stored as
@@ -957,6 +961,7 @@ mod chrono_impls {
             })
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for DateTime<Utc> {
         const KIND: ColumnKind = ColumnKind::TimestampTz;
         /// Stored with microsecond precision: nanoseconds are truncated, on
@@ -974,6 +979,7 @@ mod chrono_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveDateTime {
         const KIND: ColumnKind = ColumnKind::Timestamp;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -988,6 +994,7 @@ mod chrono_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveDate {
         const KIND: ColumnKind = ColumnKind::Date;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -1014,6 +1021,7 @@ mod chrono_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveTime {
         const KIND: ColumnKind = ColumnKind::Time;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -1065,6 +1073,7 @@ mod time_impls {
         })
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for OffsetDateTime {
         const KIND: ColumnKind = ColumnKind::TimestampTz;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -1078,6 +1087,7 @@ mod time_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for PrimitiveDateTime {
         const KIND: ColumnKind = ColumnKind::Timestamp;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -1094,6 +1104,7 @@ mod time_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for Date {
         const KIND: ColumnKind = ColumnKind::Date;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -1112,6 +1123,7 @@ mod time_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for Time {
         const KIND: ColumnKind = ColumnKind::Time;
         fn to_value(&self) -> Result<Value, ValueError> {
