@@ -171,7 +171,7 @@ impl ColumnMeta {
     }
 
     /// Whether the column is a key: the id, a `unique` or a `find_by`
-    /// column (limited to [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) characters).
+    /// column (limited to [`MAX_KEY_LEN`](crate::backend::MAX_KEY_LEN) characters).
     pub fn is_key(&self) -> bool {
         matches!(
             self.role,
