@@ -10,6 +10,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::error::Error;
 use crate::retry::{Retryable, retry};
 use crate::store::Store;
@@ -77,7 +79,7 @@ pub struct HandlerFailure {
     pub handler: &'static str,
     /// The event, as `Debug` shows it.
     pub event: String,
-    /// The error's message.
+    /// The error's message, followed by its sources' (`": "` between them).
     pub error: String,
 }
 
@@ -238,6 +240,7 @@ where
                 command: type_name::<C>(),
             })?;
         let (output, events) = handler(self.store.clone(), command)
+            .instrument(tracing::debug_span!("command", command = type_name::<C>()))
             .await
             .map_err(BusError::Command)?;
         let report = self.dispatch(events).await;
@@ -269,10 +272,15 @@ where
                         .await
                         .map_err(HandlerError)
                 })
+                .instrument(tracing::debug_span!(
+                    "event_handler",
+                    handler = handler.name
+                ))
                 .await;
                 match outcome {
                     Ok(more) => queue.extend(more),
                     Err(HandlerError(error)) => {
+                        let error = messages(&*error);
                         tracing::warn!(
                             handler = handler.name,
                             event = ?event,
@@ -282,7 +290,7 @@ where
                         report.failures.push(HandlerFailure {
                             handler: handler.name,
                             event: format!("{event:?}"),
-                            error: error.to_string(),
+                            error,
                         });
                     }
                 }
@@ -290,6 +298,15 @@ where
         }
         report
     }
+}
+
+/// The messages of `error` and of its sources, joined by `": "` (each
+/// error's message leaves its source's out).
+fn messages(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| (*e).source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// An event handler's error, retryable when it is a uow conflict.
@@ -408,6 +425,27 @@ mod tests {
         assert_eq!(report.failures[0].handler, "broken");
         assert_eq!(report.failures[0].event, "Ping(1)");
         assert_eq!(report.failures[0].error, "the mail server is down");
+    }
+
+    #[test]
+    fn a_handler_failure_keeps_the_messages_of_the_whole_chain() {
+        let bus = MessageBus::new(InMemoryStore::new())
+            .command(|_, Start(n): Start| async move { Ok(("started", vec![Event::Ping(n)])) })
+            .on_event(
+                "storing",
+                |_| true,
+                |_, _| async {
+                    Err::<Vec<Event>, _>(Error::from(crate::BackendError::new(
+                        "commit",
+                        std::io::Error::other("disk full"),
+                    )))
+                },
+            );
+        let (_, report) = block_on(bus.handle(Start(1))).expect("handled");
+        assert_eq!(
+            report.failures[0].error,
+            "database error during commit: disk full"
+        );
     }
 
     #[test]
