@@ -210,5 +210,5 @@ pub struct AuditedBank {
 }
 
 /// The tables of [`Bank`].
-pub const TABLES: &[&uow_core::AggregateMeta] =
+pub const TABLES: &[&uow_core::backend::AggregateMeta] =
     <Bank<uow_core::InMemoryStore> as uow_core::UnitOfWork>::AGGREGATES;

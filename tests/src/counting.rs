@@ -4,7 +4,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use uow_core::{Aggregate, ChangeSet, Error, Query, Store, Transaction};
+use uow_core::{
+    Aggregate, Error, Store,
+    backend::{ChangeSet, Query, Transaction},
+};
 
 /// Wraps a store and counts the fetches its transactions make.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
-use uow_core::{Aggregate, AggregateMeta, Error, unit_of_work};
+use uow_core::{Aggregate, Error, backend::AggregateMeta, unit_of_work};
 use uow_sqlx::{Dialect, SqlxStore};
 use uow_tests::backends::Backend;
 use uow_tests::bank::Account;
@@ -141,7 +141,7 @@ fn assert_decode(error: &Error, column: &str, id: &str, reason: &str) {
         }
         other => panic!("expected a decode error of parcels.{column}, got {other:?}"),
     }
-    let text = error.to_string();
+    let text = uow_tests::error_chain(error);
     assert!(
         text.contains(&format!("parcels.{column}")) && text.contains(&format!("`{id}`")),
         "the message names table, column and id: {text}"
@@ -158,10 +158,28 @@ fn assert_backend_naming(error: &Error, names: &[&str]) {
         matches!(error, Error::Backend(_)),
         "expected a backend error, got {error:?}"
     );
-    let text = error.to_string();
+    let text = uow_tests::error_chain(error);
     for name in names {
         assert!(text.contains(name), "the message names `{name}`: {text}");
     }
+    assert_each_message_once(error);
+}
+
+/// No message of `error`'s chain repeats the one of its source: a reporter
+/// printing the chain prints the driver's message once.
+fn assert_each_message_once(error: &Error) {
+    let messages = uow_tests::error_messages(error);
+    let chain = messages.join(": ");
+    let driver = messages.last().expect("at least the error's own message");
+    assert!(
+        messages.len() >= 2,
+        "the driver's error is a source of {error:?}"
+    );
+    assert_eq!(
+        chain.matches(driver.as_str()).count(),
+        1,
+        "the driver's message `{driver}` is printed once down the chain: {chain}"
+    );
 }
 
 /// Lets every column of `parcels` hold NULL (and, on SQLite, values of any
@@ -383,7 +401,7 @@ mod text_forms {
                     ..
                 }) => {
                     assert_eq!(found, column, "{corruption}");
-                    assert!(reason.contains(says), "{corruption}: {reason}");
+                    assert!(reason.message().contains(says), "{corruption}: {reason}");
                 }
                 other => panic!("{corruption}: expected a decode error, got {other:?}"),
             }

@@ -333,5 +333,6 @@ async fn postgres_serialization_failures_are_retryable_conflicts() {
         matches!(&err, Error::Backend(e) if e.retryable),
         "reported by PostgreSQL as a serialization failure: {err:?}"
     );
-    assert!(err.to_string().contains("could not serialize"), "{err}");
+    let chain = uow_tests::error_chain(&err);
+    assert!(chain.contains("could not serialize"), "{chain}");
 }

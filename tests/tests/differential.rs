@@ -213,7 +213,7 @@ fn day() -> impl Strategy<Value = chrono::NaiveDate> {
             ymd(2000, 2, 29),
             ymd(1900, 3, 1),
         ]),
-        3 => (uow_core::FIRST_DAY..=uow_core::LAST_DAY).prop_map(move |d| {
+        3 => (uow_core::backend::FIRST_DAY..=uow_core::backend::LAST_DAY).prop_map(move |d| {
             ymd(1970, 1, 1) + chrono::TimeDelta::days(i64::from(d))
         }),
         1 => prop::sample::select(vec![ymd(0, 12, 31), ymd(10_000, 1, 1)]),
@@ -235,13 +235,17 @@ fn alarm() -> impl Strategy<Value = chrono::NaiveTime> {
 
 /// Timestamps: the first and last stored microsecond, any between.
 fn at() -> impl Strategy<Value = chrono::DateTime<chrono::Utc>> {
-    (uow_core::FIRST_MICRO..=uow_core::LAST_MICRO)
+    (uow_core::backend::FIRST_MICRO..=uow_core::backend::LAST_MICRO)
         .prop_map(|t| chrono::DateTime::from_timestamp_micros(t).expect("in range"))
         .boxed()
         .prop_union(
-            prop::sample::select(vec![uow_core::FIRST_MICRO, 0, uow_core::LAST_MICRO])
-                .prop_map(|t| chrono::DateTime::from_timestamp_micros(t).expect("in range"))
-                .boxed(),
+            prop::sample::select(vec![
+                uow_core::backend::FIRST_MICRO,
+                0,
+                uow_core::backend::LAST_MICRO,
+            ])
+            .prop_map(|t| chrono::DateTime::from_timestamp_micros(t).expect("in range"))
+            .boxed(),
         )
 }
 
@@ -997,7 +1001,8 @@ mod regressions {
     /// which of two taken columns it named changed from run to run; the
     /// databases name the first (fixed in uow-core's in-memory store).
     pub async fn of_two_taken_unique_values_the_first_column_is_reported<B: Backend>() {
-        const TABLES: &[&uow_core::AggregateMeta] = &[<Member as uow_core::Aggregate>::META];
+        const TABLES: &[&uow_core::backend::AggregateMeta] =
+            &[<Member as uow_core::Aggregate>::META];
         let Some(store) = B::fresh_with(TABLES).await else {
             return;
         };

@@ -42,7 +42,7 @@ pub struct Payments {
     pub payments: Payment,
 }
 
-const TABLES: &[&uow_core::AggregateMeta] = &[Payment::META];
+const TABLES: &[&uow_core::backend::AggregateMeta] = &[Payment::META];
 
 fn payment(id: &str, status: PaymentStatus, channel: Channel) -> Payment {
     Payment {
@@ -181,7 +181,9 @@ mod stored_text {
             Error::Decode { column, reason, .. } => {
                 assert_eq!(*column, "status");
                 assert!(
-                    reason.contains("\"Settled\" is not a variant of `PaymentStatus`"),
+                    reason
+                        .to_string()
+                        .contains("\"Settled\" is not a variant of `PaymentStatus`"),
                     "{reason}"
                 );
             }

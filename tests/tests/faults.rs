@@ -621,10 +621,10 @@ mod scenarios {
         let waited = started.elapsed();
         let error = outcome.expect_err("no connection is free");
         assert_backend_error(&error, "begin on an exhausted pool");
+        let chain = uow_tests::error_chain(&error);
         assert!(
-            error.to_string().contains("begin a unit of work")
-                && error.to_string().contains("timed out"),
-            "the error says what timed out: {error}"
+            chain.contains("begin a unit of work") && chain.contains("timed out"),
+            "the error says what timed out: {chain}"
         );
         assert!(
             waited >= timeout - Duration::from_millis(50) && waited < timeout * 6,
@@ -881,7 +881,8 @@ mod outcomes {
         );
         let error = uow.commit().await.expect_err("fenced");
         assert!(error.is_retryable(), "{error}");
-        assert!(error.to_string().contains("not committed"), "{error}");
+        let chain = uow_tests::error_chain(&error);
+        assert!(chain.contains("not committed"), "{chain}");
         assert_eq!(load(&store, "acc-1").await.expect("stored").balance, 0);
         assert_eq!(
             store.commit_outcome(&unit).await.expect("ask"),

@@ -15,7 +15,11 @@ use std::any::Any;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use uow_core::{Aggregate, Error, InMemoryStore, OutboxClaim, OutboxStore, Store, unit_of_work};
+use uow_core::{
+    Aggregate, Error, InMemoryStore, Store,
+    outbox::{OutboxClaim, OutboxStore},
+    unit_of_work,
+};
 use uow_sqlx::SqlxStore;
 use uow_tests::backends::Backend;
 
@@ -91,7 +95,7 @@ pub struct Records {
     pub prices: Price,
 }
 
-const TABLES: &[&uow_core::AggregateMeta] = &[Record::META, Price::META];
+const TABLES: &[&uow_core::backend::AggregateMeta] = &[Record::META, Price::META];
 
 fn dec(text: &str) -> Decimal {
     text.parse().expect("a decimal")
@@ -462,10 +466,10 @@ mod scenarios {
         }
         run_cases::<B>(vec![
             case("json-depth-max", Exact, |r| {
-                r.doc = nested(uow_core::MAX_JSON_DEPTH)
+                r.doc = nested(uow_core::backend::MAX_JSON_DEPTH)
             }),
             case("json-depth-above-max", Refused("doc"), |r| {
-                r.doc = nested(uow_core::MAX_JSON_DEPTH + 1)
+                r.doc = nested(uow_core::backend::MAX_JSON_DEPTH + 1)
             }),
             case("json-depth-200", Refused("doc"), |r| r.doc = nested(200)),
             case("json-numbers", Exact, |r| {
@@ -497,8 +501,8 @@ mod scenarios {
     /// Text: trailing spaces, case and Unicode forms are kept; NUL and keys
     /// longer than the common limit are refused.
     pub async fn fidelity_text<B: Backend>() {
-        let long_key = "é".repeat(uow_core::MAX_KEY_LEN);
-        let too_long_key = "é".repeat(uow_core::MAX_KEY_LEN + 1);
+        let long_key = "é".repeat(uow_core::backend::MAX_KEY_LEN);
+        let too_long_key = "é".repeat(uow_core::backend::MAX_KEY_LEN + 1);
         run_cases::<B>(vec![
             case("text-trailing-spaces", Exact, |r| {
                 r.text = "pad   ".to_owned()
@@ -610,7 +614,7 @@ mod scenarios {
     /// number, and refuses a value that does not fit (more digits after the
     /// point, or before it) at commit; the tables verify.
     pub async fn fidelity_fixed_scale_decimals<B: Backend>() {
-        const INVOICES: &[&uow_core::AggregateMeta] = &[Invoice::META];
+        const INVOICES: &[&uow_core::backend::AggregateMeta] = &[Invoice::META];
         let Some(store) = B::fresh_with(INVOICES).await else {
             return;
         };

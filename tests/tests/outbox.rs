@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use uow_core::{Backoff, Error, OutboxMessage, OutboxStore, Publisher, Relay, Store};
+use uow_core::{
+    Error, Store,
+    outbox::{Backoff, OutboxMessage, OutboxStore, Publisher, Relay},
+};
 use uow_sqlx::{SqlxStore, StoreOptions};
 use uow_tests::backends::Backend;
 use uow_tests::bank::{Account, AccountId, AuditedBank, LedgerEntry};

@@ -10,9 +10,13 @@
 //! database cannot hold (NUL in text — PostgreSQL; a key longer than 255
 //! characters — MySQL/MariaDB's key columns; floats that are not finite —
 //! SQLite and MySQL/MariaDB) is refused at commit everywhere with
-//! `Error::Encode` (see `uow_core::check_storable`).
+//! `Error::Encode` (see `uow_core::backend::check_storable`).
 
-use uow_core::{Aggregate, Error, Store, Value, encode_row, unit_of_work};
+use uow_core::{
+    Aggregate, Error, Store,
+    backend::{Value, encode_row},
+    unit_of_work,
+};
 use uow_tests::backends::Backend;
 
 /// A note: text in a key column (id), a finder column (title), an unbounded
@@ -44,7 +48,7 @@ pub struct Notebook {
     pub notes: Note,
 }
 
-const TABLES: &[&uow_core::AggregateMeta] = &[Note::META];
+const TABLES: &[&uow_core::backend::AggregateMeta] = &[Note::META];
 
 fn note(id: &str) -> Note {
     Note {

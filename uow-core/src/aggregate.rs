@@ -88,6 +88,19 @@ pub struct FieldError {
     pub error: ValueError,
 }
 
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {}: {}", self.column, self.error)
+    }
+}
+
+/// Prints the [`ValueError`]'s message; its source is the value error's.
+impl std::error::Error for FieldError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 /// Backend-neutral description of an aggregate's storage.
 #[derive(Debug)]
 pub struct AggregateMeta {
@@ -158,7 +171,7 @@ impl ColumnMeta {
     }
 
     /// Whether the column is a key: the id, a `unique` or a `find_by`
-    /// column (limited to [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) characters).
+    /// column (limited to [`MAX_KEY_LEN`](crate::backend::MAX_KEY_LEN) characters).
     pub fn is_key(&self) -> bool {
         matches!(
             self.role,
@@ -186,7 +199,7 @@ pub fn decode_row<A: Aggregate, R: RowSource + ?Sized>(row: &R) -> Result<A, Err
             table: meta.table,
             column: meta.columns.get(e.column).map_or("?", |c| c.name),
             id,
-            reason: e.error.to_string(),
+            reason: e.error,
         }
     })
 }
@@ -202,7 +215,7 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
         aggregate: meta.name,
         field: meta.columns.get(e.column).map_or("?", |c| c.field),
         id: short_id_text::<A>(aggregate.id()),
-        reason: e.error.to_string(),
+        reason: e.error,
     };
     aggregate.encode(&mut row).map_err(failed)?;
     for (column, (value, meta)) in row.iter_mut().zip(meta.columns).enumerate() {
@@ -214,12 +227,12 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
 }
 
 /// A decimal of a `decimal(precision, scale)` column at the column's scale
-/// (see [`fixed_scale`](crate::fixed_scale)); any other value as it is.
+/// (see [`fixed_scale`](crate::backend::fixed_scale)); any other value as it is.
 fn at_column_scale(column: &ColumnMeta, value: &mut Value) -> Result<(), ValueError> {
     if let (ColumnKind::FixedDecimal { precision, scale }, Value::Decimal(text)) =
         (column.kind, &*value)
     {
-        *value = Value::Decimal(crate::fixed_scale(text, precision, scale)?);
+        *value = Value::Decimal(crate::backend::fixed_scale(text, precision, scale)?);
     }
     Ok(())
 }
@@ -237,7 +250,7 @@ pub fn key_in_column(column: &ColumnMeta, mut value: Value) -> Value {
 }
 
 /// The id of an aggregate as it appears in error messages.
-pub fn id_text<A: Aggregate>(id: &A::Id) -> String {
+pub(crate) fn id_text<A: Aggregate>(id: &A::Id) -> String {
     match id.to_value() {
         Ok(v) => v.to_string(),
         Err(_) => format!("{id:?}"),

@@ -3,21 +3,20 @@
 
 use std::fmt;
 
+use crate::value::ValueError;
+
 /// What went wrong in a unit of work.
 ///
 /// Whatever the variant, a unit of work that fails leaves the stored state as
 /// it was before it began: nothing is written until `commit()`, and `commit()`
 /// is atomic.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// Another unit of work changed or removed the aggregate since it was
     /// loaded: the version check (`WHERE id = ? AND version = ?`) matched no
     /// row. Retrying the whole unit of work (see [`retry`](crate::retry)) loads
     /// the new state and applies the business rule again.
-    #[error(
-        "version conflict on {aggregate} `{id}`: expected version {expected}, but another unit of work changed or removed it since it was loaded; nothing was committed, retry the unit of work"
-    )]
     Conflict {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -28,7 +27,6 @@ pub enum Error {
     },
 
     /// An operation needs an aggregate that is not stored (e.g. `remove`).
-    #[error("{aggregate} `{id}` not found")]
     NotFound {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -37,9 +35,6 @@ pub enum Error {
     },
 
     /// `add` of an aggregate whose id (or `unique` field) is already taken.
-    #[error(
-        "{aggregate} `{id}` cannot be added: its {column} is already taken by another {aggregate}; nothing was committed"
-    )]
     Duplicate {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -51,9 +46,6 @@ pub enum Error {
 
     /// A loaded aggregate's id field was changed. Ids are identity: remove
     /// the aggregate and add a new one instead.
-    #[error(
-        "the id of {aggregate} `{id}` was changed after it was loaded; ids are identity, so remove it and add a new {aggregate} instead"
-    )]
     IdChanged {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -64,7 +56,6 @@ pub enum Error {
     /// A stored row could not be turned into the aggregate: a NULL in a field
     /// that is not an `Option`, JSON that does not fit the field's type, an
     /// integer out of the field's range.
-    #[error("cannot decode {table}.{column} of {aggregate} `{id}`: {reason}")]
     Decode {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -74,13 +65,13 @@ pub enum Error {
         column: &'static str,
         /// The id of the row, as text (`?` when the id column itself is unreadable).
         id: String,
-        /// What was wrong with the value.
-        reason: String,
+        /// What was wrong with the value (its kind, and its cause as its
+        /// `source()`).
+        reason: ValueError,
     },
 
     /// A field's value cannot be stored (a `u64` above `i64::MAX`, a value
     /// whose `Serialize` fails).
-    #[error("cannot store {aggregate}.{field} of `{id}`: {reason}")]
     Encode {
         /// The aggregate's type name.
         aggregate: &'static str,
@@ -88,17 +79,14 @@ pub enum Error {
         field: &'static str,
         /// The aggregate's id, as text (`?` when the id itself cannot be encoded).
         id: String,
-        /// What was wrong with the value.
-        reason: String,
+        /// What was wrong with the value (its kind, and its cause as its
+        /// `source()`).
+        reason: ValueError,
     },
 
     /// A table does not fit the aggregate stored in it: the table or a column
     /// is missing, or a column's type or nullability does not match the
     /// field. Reported by the schema verification of a database store.
-    #[error(
-        "table `{table}`{}: {problem}; change the table (a migration) or the aggregate so they agree",
-        column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default()
-    )]
     Schema {
         /// The table.
         table: String,
@@ -113,23 +101,18 @@ pub enum Error {
     /// rolled back; [`Error::is_retryable`] whether re-running the unit of
     /// work may succeed (a connection lost before anything was written,
     /// contention).
-    #[error("{0}")]
-    Backend(#[from] BackendError),
+    Backend(BackendError),
 
     /// A lock wait or a statement took longer than the store's limit
     /// (`StoreOptions::lock_timeout`, `StoreOptions::statement_timeout` in
     /// uow-sqlx). The statement was cancelled and nothing of the unit of work
     /// was committed; re-running it may succeed once the lock is free.
-    #[error(
-        "{kind} during {operation}: the database cancelled the statement; nothing was committed, retry the unit of work"
-    )]
     Timeout {
         /// What uow was doing (`"commit"`, `"load from products"`, ...).
         operation: String,
         /// Which limit was reached.
         kind: TimeoutKind,
         /// The driver's error.
-        #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
@@ -140,16 +123,112 @@ pub enum Error {
     /// (which also makes sure that a commit still in flight can no longer
     /// land) and re-run it only if that answers
     /// [`CommitOutcome::NotCommitted`](crate::CommitOutcome::NotCommitted).
-    #[error(
-        "the outcome of the commit of unit of work `{unit_id}` is unknown: the connection failed during the commit ({source}) and the database could not be reached to check whether it was stored; ask the store for the outcome of `{unit_id}` before running it again"
-    )]
     CommitOutcomeUnknown {
         /// The unit of work's id (`Repository::unit_id`).
         unit_id: String,
         /// The failure of the commit.
-        #[source]
         source: BackendError,
     },
+}
+
+impl From<BackendError> for Error {
+    fn from(error: BackendError) -> Self {
+        Error::Backend(error)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Conflict {
+                aggregate,
+                id,
+                expected,
+            } => write!(
+                f,
+                "version conflict on {aggregate} `{id}`: expected version {expected}, but another unit of work changed or removed it since it was loaded; nothing was committed, retry the unit of work"
+            ),
+            Error::NotFound { aggregate, id } => write!(f, "{aggregate} `{id}` not found"),
+            Error::Duplicate {
+                aggregate,
+                id,
+                column,
+            } => write!(
+                f,
+                "{aggregate} `{id}` cannot be added: its {column} is already taken by another {aggregate}; nothing was committed"
+            ),
+            Error::IdChanged { aggregate, id } => write!(
+                f,
+                "the id of {aggregate} `{id}` was changed after it was loaded; ids are identity, so remove it and add a new {aggregate} instead"
+            ),
+            Error::Decode {
+                aggregate,
+                table,
+                column,
+                id,
+                reason,
+            } => write!(
+                f,
+                "cannot decode {table}.{column} of {aggregate} `{id}`: {reason}"
+            ),
+            Error::Encode {
+                aggregate,
+                field,
+                id,
+                reason,
+            } => write!(f, "cannot store {aggregate}.{field} of `{id}`: {reason}"),
+            Error::Schema {
+                table,
+                column,
+                problem,
+            } => {
+                write!(f, "table `{table}`")?;
+                if let Some(column) = column {
+                    write!(f, ", column `{column}`")?;
+                }
+                write!(
+                    f,
+                    ": {problem}; change the table (a migration) or the aggregate so they agree"
+                )
+            }
+            // Transparent: the backend error says it all, and its source is
+            // the driver's error.
+            Error::Backend(e) => fmt::Display::fmt(e, f),
+            Error::Timeout {
+                operation, kind, ..
+            } => write!(
+                f,
+                "{kind} during {operation}: the database cancelled the statement; nothing was committed, retry the unit of work"
+            ),
+            Error::CommitOutcomeUnknown { unit_id, .. } => write!(
+                f,
+                "the outcome of the commit of unit of work `{unit_id}` is unknown: the connection failed during the commit and the database could not be reached to check whether it was stored; ask the store for the outcome of `{unit_id}` before running it again"
+            ),
+        }
+    }
+}
+
+/// Each message in the chain is printed once: a variant's own message does
+/// not repeat its source's. [`Error::Backend`] is transparent (its source is
+/// the driver's error); [`Error::Decode`] and [`Error::Encode`] print their
+/// [`ValueError`] reason and give its cause (serde_json's error, the
+/// driver's) as their source.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Decode { reason, .. } | Error::Encode { reason, .. } => {
+                std::error::Error::source(reason)
+            }
+            Error::Backend(e) => std::error::Error::source(e),
+            Error::Timeout { source, .. } => Some(&**source),
+            Error::CommitOutcomeUnknown { source, .. } => Some(source),
+            Error::Conflict { .. }
+            | Error::NotFound { .. }
+            | Error::Duplicate { .. }
+            | Error::IdChanged { .. }
+            | Error::Schema { .. } => None,
+        }
+    }
 }
 
 /// Which limit a [`Error::Timeout`] reached.
@@ -250,11 +329,8 @@ impl BackendError {
 
 impl fmt::Display for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "database error during {}: {}",
-            self.operation, self.source
-        )?;
+        // The driver's message is the source, not repeated here.
+        write!(f, "database error during {}", self.operation)?;
         if self.rolled_back {
             f.write_str("; the unit of work was rolled back, nothing of it was stored")?;
         }
@@ -310,6 +386,67 @@ mod tests {
 #[cfg(test)]
 mod message_tests {
     use super::*;
+    use crate::value::ValueErrorKind;
+    use std::error::Error as _;
+
+    /// What a reporter such as anyhow's `{:#}` prints: every message down
+    /// the chain.
+    fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+        std::iter::successors(Some(error), |e| (*e).source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ")
+    }
+
+    #[test]
+    fn a_backend_error_prints_the_drivers_message_once_down_the_chain() {
+        let driver = std::io::Error::other("connection reset by peer");
+        let e = Error::from(BackendError::new("commit", driver).rolled_back());
+        let text = chain(&e);
+        assert_eq!(
+            text.matches("connection reset by peer").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.starts_with("database error during commit"), "{text}");
+        assert!(text.contains("rolled back"), "{text}");
+        let source = e.source().expect("the driver's error is the source");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+
+        let unknown = Error::CommitOutcomeUnknown {
+            unit_id: "u-1".into(),
+            source: BackendError::new("commit", std::io::Error::other("broken pipe")),
+        };
+        let text = chain(&unknown);
+        assert_eq!(text.matches("broken pipe").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_decode_error_keeps_its_typed_reason_and_the_json_error_as_source() {
+        let reason = crate::value::from_json::<u32>(crate::backend::Value::Json("\"x\"".into()))
+            .expect_err("a string is not a u32");
+        assert_eq!(reason.kind(), ValueErrorKind::Json);
+        let e = Error::Decode {
+            aggregate: "Product",
+            table: "products",
+            column: "stock",
+            id: "LAMP".into(),
+            reason,
+        };
+        let source = e.source().expect("serde_json's error");
+        assert!(source.downcast_ref::<serde_json::Error>().is_some());
+        let text = chain(&e);
+        assert_eq!(
+            text.matches("does not fit the field's type").count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(text.matches("invalid type").count(), 1, "{text}");
+        match &e {
+            Error::Decode { reason, .. } => assert_eq!(reason.kind(), ValueErrorKind::Json),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn only_a_rolled_back_commit_says_rolled_back() {

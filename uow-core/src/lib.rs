@@ -45,15 +45,41 @@
 //! # Ok::<(), uow_core::Error>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Modules
+//!
+//! The crate root holds what a domain or service author uses: the traits
+//! and derives ([`Aggregate`], [`Entity`], [`ColumnValue`], [`Key`],
+//! [`VersionNumber`]), [`unit_of_work`] and [`UnitOfWork`], [`Repository`],
+//! [`Store`], the [`InMemoryStore`] and the [`InterleavingStore`], the events vocabulary ([`NoEvents`],
+//! [`AnyEvent`]), the [`Error`] with its reasons ([`BackendError`],
+//! [`ValueError`], [`ValueErrorKind`], [`TimeoutKind`]), retrying ([`retry`], [`retry_with`],
+//! [`RetryPolicy`], [`Retryable`]) and a commit's outcome ([`UnitId`],
+//! [`CommitOutcome`]). The rest is in modules by audience:
+//!
+//! | module | for | holds |
+//! |---|---|---|
+//! | [`bus`] | service authors using a message bus | [`MessageBus`](bus::MessageBus), [`Command`](bus::Command), [`BusError`](bus::BusError), [`DispatchReport`](bus::DispatchReport) |
+//! | [`outbox`] | services publishing their events | [`Relay`](outbox::Relay), [`Publisher`](outbox::Publisher), [`OutboxStore`](outbox::OutboxStore), the records and reports |
+//! | [`interleaving`] | tests of services under concurrency | [`InterleavingStore`] (also at the root), the schedule it ran ([`Step`](interleaving::Step), [`Operation`](interleaving::Operation)) |
+//! | [`backend`] | store implementors | [`Transaction`](backend::Transaction), [`ChangeSet`](backend::ChangeSet), [`Query`](backend::Query), [`Value`](backend::Value), [`AggregateMeta`](backend::AggregateMeta), row encoding |
+//!
+//! # Feature flags
+//!
+//! - `derive` (default): the derive macros and `#[unit_of_work]`.
+//! - `uuid`, `chrono`, `time`, `decimal`: [`ColumnValue`] for those crates'
+//!   types.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod aggregate;
+pub mod backend;
+pub mod bus;
 mod error;
 mod event;
-mod interleaving;
+pub mod interleaving;
 mod memory;
-mod message_bus;
-mod outbox;
+pub mod outbox;
 mod repository;
 mod retry;
 mod store;
@@ -61,31 +87,20 @@ mod unit_of_work;
 mod value;
 mod version;
 
-pub use aggregate::{
-    Aggregate, AggregateMeta, ColumnMeta, ColumnRole, Entity, FieldError, RowSource, decode_row,
-    encode_row, id_text,
-};
+pub use aggregate::{Aggregate, Entity};
 pub use error::{BackendError, Error, TimeoutKind};
 pub use event::{AnyEvent, NoEvents};
-pub use interleaving::{Interleaving, InterleavingStore, InterleavingTransaction, Operation, Step};
-pub use memory::{InMemoryClaim, InMemoryStore, InMemoryTransaction};
-pub use message_bus::{BusError, Command, HandlerFailure, MessageBus, Report};
-pub use outbox::{
-    Backoff, DeadMessage, EventSource, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore,
-    Publisher, Relay, RelayReport, new_event_id, now_micros,
-};
+pub use interleaving::InterleavingStore;
+pub use memory::InMemoryStore;
 pub use repository::Repository;
 pub use retry::{RetryPolicy, Retryable, retry, retry_with};
-pub use store::{ChangeSet, Delete, Query, Store, TableChanges, Transaction, Update};
+pub use store::Store;
 pub use unit_of_work::{CommitOutcome, UnitId, UnitOfWork};
-pub use value::{
-    ColumnKind, ColumnValue, FIRST_DAY, FIRST_MICRO, Key, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH,
-    MAX_KEY_LEN, Value, ValueError, check_storable, decimal_from_sort_key, decimal_sort_key,
-    fixed_scale,
-};
+pub use value::{ColumnValue, Key, ValueError, ValueErrorKind};
 pub use version::VersionNumber;
 
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use uow_derive::{Aggregate, ColumnValue, Entity, unit_of_work};
 
 /// The runtime of the code the macros generate. Not a public API: it may

@@ -15,6 +15,8 @@ use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
+pub use crate::memory::InMemoryClaim;
+use crate::value::{ValueError, ValueErrorKind};
 
 /// One event as the outbox stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +48,9 @@ pub struct OutboxMessage {
     pub attempts: u32,
 }
 
-/// Where the event of an outbox record came from.
+/// Where the event of an outbox record came from (the commit path of
+/// generated code; not a public API).
+#[doc(hidden)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventSource {
     /// The aggregate's type name.
@@ -55,7 +59,9 @@ pub struct EventSource {
     pub aggregate_id: String,
 }
 
-/// Microseconds since the Unix epoch, now.
+/// Microseconds since the Unix epoch, now (the stores' clock for outbox
+/// and marker timestamps; not a public API).
+#[doc(hidden)]
 pub fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -66,11 +72,12 @@ pub fn now_micros() -> i64 {
 /// milliseconds, then a counter and random bits, so ids made by one process
 /// sort in the order they were made and ids of different processes do not
 /// collide.
-pub fn new_event_id() -> String {
+pub(crate) fn new_event_id() -> String {
     uuid::Uuid::now_v7().hyphenated().to_string()
 }
 
 /// Builds the outbox records of a commit's events.
+#[doc(hidden)]
 pub fn outbox_records<E: serde::Serialize>(
     events: &[(EventSource, E)],
 ) -> Result<Vec<OutboxRecord>, Error> {
@@ -82,7 +89,11 @@ pub fn outbox_records<E: serde::Serialize>(
                 aggregate: source.aggregate_type,
                 field: "events",
                 id: source.aggregate_id.clone(),
-                reason: format!("the event cannot be serialized for the outbox: {e}"),
+                reason: ValueError::with_kind(
+                    ValueErrorKind::Json,
+                    "the event cannot be serialized for the outbox",
+                )
+                .caused_by(e),
             })?;
             let event_type = match &json {
                 serde_json::Value::Object(map) if map.len() == 1 => {

@@ -46,9 +46,10 @@ pub fn unknown_variant(type_name: &str, found: &str, expected: &[&str]) -> crate
         .map(|name| format!("\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    crate::ValueError::new(format!(
-        "\"{found}\" is not a variant of `{type_name}`; expected one of {expected}"
-    ))
+    crate::ValueError::with_kind(
+        crate::ValueErrorKind::Malformed,
+        format!("\"{found}\" is not a variant of `{type_name}`; expected one of {expected}"),
+    )
 }
 
 /// Encodes one field into its column.
@@ -85,7 +86,7 @@ pub fn encode_version(version: u64, column: usize, row: &mut Vec<Value>) -> Resu
 
 /// Decodes one field from its column.
 #[inline]
-pub fn decode<T: ColumnValue, R: crate::RowSource + ?Sized>(
+pub fn decode<T: ColumnValue, R: crate::backend::RowSource + ?Sized>(
     row: &R,
     column: usize,
 ) -> Result<T, FieldError> {
@@ -96,7 +97,7 @@ pub fn decode<T: ColumnValue, R: crate::RowSource + ?Sized>(
 
 /// Decodes one `#[aggregate(json)]` field from its column.
 #[inline]
-pub fn decode_json<T: serde::de::DeserializeOwned, R: crate::RowSource + ?Sized>(
+pub fn decode_json<T: serde::de::DeserializeOwned, R: crate::backend::RowSource + ?Sized>(
     row: &R,
     column: usize,
 ) -> Result<T, FieldError> {
@@ -112,7 +113,7 @@ pub fn take_events<E>(events: &mut Vec<E>) -> Vec<E> {
 }
 
 /// The storage kind of a field type; spans errors at the field's type.
-pub const fn kind_of<T: ColumnValue>() -> crate::ColumnKind {
+pub const fn kind_of<T: ColumnValue>() -> crate::backend::ColumnKind {
     T::KIND
 }
 
@@ -122,13 +123,13 @@ pub const fn kind_of<T: ColumnValue>() -> crate::ColumnKind {
 /// (every value then fits a `Decimal`) and `scale` at most `precision`.
 /// Evaluated in the `META` constant, so a mistake is a compile error.
 ///
-/// [`ColumnKind::Decimal`]: crate::ColumnKind::Decimal
+/// [`ColumnKind::Decimal`]: crate::backend::ColumnKind::Decimal
 pub const fn fixed_decimal(
-    kind: crate::ColumnKind,
+    kind: crate::backend::ColumnKind,
     precision: u32,
     scale: u32,
-) -> crate::ColumnKind {
-    if !matches!(kind, crate::ColumnKind::Decimal) {
+) -> crate::backend::ColumnKind {
+    if !matches!(kind, crate::backend::ColumnKind::Decimal) {
         panic!(
             "`decimal(precision = .., scale = ..)` is for a `rust_decimal::Decimal` field (or an `Option` of one)"
         );
@@ -139,7 +140,7 @@ pub const fn fixed_decimal(
     if scale > precision {
         panic!("the `scale` of `decimal(..)` is at most its `precision`");
     }
-    crate::ColumnKind::FixedDecimal {
+    crate::backend::ColumnKind::FixedDecimal {
         precision: precision as u8,
         scale: scale as u8,
     }
@@ -151,7 +152,7 @@ pub const fn nullable<T: ColumnValue>() -> bool {
 }
 
 /// The storage kind of an aggregate's id.
-pub const fn id_kind<A: crate::Aggregate>() -> crate::ColumnKind {
+pub const fn id_kind<A: crate::Aggregate>() -> crate::backend::ColumnKind {
     kind_of::<<A as crate::Entity>::Id>()
 }
 
@@ -182,7 +183,7 @@ pub trait MappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Decodes the field from its column.
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -201,7 +202,7 @@ impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
     }
 
     #[inline]
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -221,7 +222,7 @@ pub trait UnmappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -233,7 +234,7 @@ impl<T> UnmappedColumn<T> for Column<T> {
         unimplemented!("the derive reported an error")
     }
 
-    fn decode_column<R: crate::RowSource + ?Sized>(
+    fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         _: &R,
         _: usize,
@@ -263,7 +264,7 @@ pub trait MappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Decodes the field from its column.
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -282,7 +283,7 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> MappedJson<T> for &Json<
     }
 
     #[inline]
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -302,7 +303,7 @@ pub trait UnmappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
         column: usize,
@@ -314,7 +315,7 @@ impl<T> UnmappedJson<T> for Json<T> {
         unimplemented!("the derive reported an error")
     }
 
-    fn decode_json_column<R: crate::RowSource + ?Sized>(
+    fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         _: &R,
         _: usize,

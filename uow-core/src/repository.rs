@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::aggregate::{Aggregate, encode_row, id_text};
 use crate::error::Error;
 use crate::outbox::EventSource;
@@ -32,6 +34,8 @@ use crate::value::{ColumnValue, Key, Value};
 /// into scope to call them.
 pub struct Repository<A: Aggregate, S: Store> {
     tx: Arc<S::Tx>,
+    /// The unit of work's span, entered around the store's reads.
+    span: tracing::Span,
     entries: BTreeMap<A::Id, Entry<A>>,
 }
 
@@ -90,8 +94,15 @@ impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
 impl<A: Aggregate, S: Store> Repository<A, S> {
     #[doc(hidden)]
     pub fn new(tx: Arc<S::Tx>) -> Self {
+        Repository::in_span(tx, tracing::Span::none())
+    }
+
+    /// A repository whose reads run in `span` (the unit of work's).
+    #[doc(hidden)]
+    pub fn in_span(tx: Arc<S::Tx>, span: tracing::Span) -> Self {
         Repository {
             tx,
+            span,
             entries: BTreeMap::new(),
         }
     }
@@ -127,7 +138,12 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
         if !self.entries.contains_key(id) {
             let value = key_value::<A, A::Id>(id, A::META.id)?;
-            for aggregate in self.tx.fetch::<A>(Query::Id(value)).await? {
+            for aggregate in self
+                .tx
+                .fetch::<A>(Query::Id(value))
+                .instrument(self.span.clone())
+                .await?
+            {
                 self.track(aggregate)?;
             }
         }
@@ -199,7 +215,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// At most `limit` aggregates, the lowest ids first.
     pub async fn list(&mut self, limit: u64) -> Result<Vec<&mut A>, Error> {
-        let loaded = self.tx.fetch::<A>(Query::All { limit }).await?;
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::All { limit })
+            .instrument(self.span.clone())
+            .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -213,7 +233,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         key: &K,
     ) -> Result<Vec<&mut A>, Error> {
         let value = key_value::<A, K>(key, column)?;
-        let loaded = self.tx.fetch::<A>(Query::Column { column, value }).await?;
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::Column { column, value })
+            .instrument(self.span.clone())
+            .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -357,7 +381,7 @@ fn key_value<A: Aggregate, K: Key + ?Sized>(key: &K, column: usize) -> Result<Va
             aggregate: A::META.name,
             field: A::META.columns.get(column).map_or("?", |c| c.field),
             id: "(lookup key)".to_owned(),
-            reason: e.to_string(),
+            reason: e,
         })
 }
 
@@ -366,7 +390,7 @@ fn snapshot_id<A: Aggregate>(id: &A::Id) -> Result<Value, Error> {
         aggregate: A::META.name,
         field: A::META.id_column().field,
         id: format!("{id:?}"),
-        reason: e.to_string(),
+        reason: e,
     })
 }
 
@@ -375,6 +399,6 @@ fn version_value<A: Aggregate>(version: u64, id: &A::Id) -> Result<Value, Error>
         aggregate: A::META.name,
         field: A::META.version_column().field,
         id: id_text::<A>(id),
-        reason: e.to_string(),
+        reason: e,
     })
 }

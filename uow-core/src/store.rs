@@ -105,7 +105,7 @@ impl ChangeSet {
 
     /// The events to store in the outbox, written after every aggregate in
     /// the same transaction.
-    pub fn set_outbox(&mut self, records: Vec<OutboxRecord>) {
+    pub(crate) fn set_outbox(&mut self, records: Vec<OutboxRecord>) {
         self.outbox = records;
     }
 
@@ -114,7 +114,9 @@ impl ChangeSet {
         &self.outbox
     }
 
-    /// Adds one table's changes (called once per repository).
+    /// Adds one table's changes (called once per repository by generated
+    /// code; not a public API).
+    #[doc(hidden)]
     pub fn push(&mut self, changes: TableChanges) {
         if !changes.is_empty() {
             self.tables.push(changes);
@@ -123,7 +125,7 @@ impl ChangeSet {
 
     /// Orders the tables by name, which with each table's id order gives the
     /// deterministic write order.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.tables.sort_by_key(|t| t.meta.table);
     }
 

@@ -9,6 +9,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::aggregate::AggregateMeta;
 use crate::error::Error;
 use crate::outbox::{EventSource, outbox_records};
@@ -112,7 +114,7 @@ impl<S: Store> UnitState<S> {
     /// Begins the store transaction of unit of work `name`.
     pub async fn begin(store: &S, name: &'static str) -> Result<Self, Error> {
         let span = tracing::debug_span!("unit_of_work", name);
-        let tx = store.begin().await.map(Arc::new);
+        let tx = store.begin().instrument(span.clone()).await.map(Arc::new);
         if let Err(error) = &tx {
             tracing::debug!(parent: &span, %error, "could not begin");
         }
@@ -131,6 +133,11 @@ impl<S: Store> UnitState<S> {
     /// The id of the unit of work.
     pub fn unit_id(&self) -> &UnitId {
         self.tx.unit_id()
+    }
+
+    /// A repository of the unit of work, whose reads run in its span.
+    pub fn repository<A: crate::Aggregate>(&self) -> crate::Repository<A, S> {
+        crate::Repository::in_span(self.transaction(), self.span.clone())
     }
 }
 
@@ -152,7 +159,11 @@ pub async fn commit<S: Store, E>(
 ) -> Result<Vec<E>, Error> {
     changes.sort();
     let writes = changes.len();
-    let outcome = state.tx.commit(changes).await;
+    let outcome = state
+        .tx
+        .commit(changes)
+        .instrument(state.span.clone())
+        .await;
     state.finished = true;
     match &outcome {
         Ok(()) => tracing::debug!(parent: &state.span, writes, events = events.len(), "committed"),

@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// The storage kind of a column: what a backend creates it as and decodes it
 /// from. Each dialect maps a kind to one SQL type (see `uow-sqlx`).
@@ -267,7 +268,7 @@ pub const MAX_KEY_LEN: usize = 255;
 /// - dates and timestamps in the years 1 to 9999, times of day within a day;
 /// - decimals in the canonical text form ([`decimal_sort_key`] accepts it).
 pub fn check_storable(kind: ColumnKind, key: bool, value: &Value) -> Result<(), ValueError> {
-    let refuse = |why: String| Err(ValueError::new(why));
+    let refuse = |why: String| Err(ValueError::with_kind(ValueErrorKind::Unstorable, why));
     match value {
         Value::Text(text) => {
             if text.contains('\0') {
@@ -295,7 +296,10 @@ pub fn check_storable(kind: ColumnKind, key: bool, value: &Value) -> Result<(), 
                 _ => (true, "64"),
             };
             if !fits {
-                return refuse(format!("{v} does not fit the column's {width}-bit integer"));
+                return Err(ValueError::with_kind(
+                    ValueErrorKind::OutOfRange,
+                    format!("{v} does not fit the column's {width}-bit integer"),
+                ));
             }
         }
         Value::Float(v) if !v.is_finite() => {
@@ -305,21 +309,30 @@ pub fn check_storable(kind: ColumnKind, key: bool, value: &Value) -> Result<(), 
         }
         Value::Json(text) => check_json(text)?,
         Value::Date(d) if !(FIRST_DAY..=LAST_DAY).contains(d) => {
-            return refuse(format!(
-                "day {d} after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+            return Err(ValueError::with_kind(
+                ValueErrorKind::OutOfRange,
+                format!(
+                    "day {d} after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+                ),
             ));
         }
         Value::Timestamp(t) if !(FIRST_MICRO..=LAST_MICRO).contains(t) => {
-            return refuse(format!(
-                "{t}µs after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+            return Err(ValueError::with_kind(
+                ValueErrorKind::OutOfRange,
+                format!(
+                    "{t}µs after 1970-01-01 is outside the years 1 to 9999 that every backend stores"
+                ),
             ));
         }
         Value::Time(t) if !(0..MICROS_PER_DAY).contains(t) => {
             return refuse(format!("{t}µs is not a time of day"));
         }
         Value::Decimal(text) if decimal_sort_key(text).is_none() => {
-            return refuse(format!(
-                "`{text}` is not a decimal in canonical form (digits, an optional point and digits)"
+            return Err(ValueError::with_kind(
+                ValueErrorKind::Malformed,
+                format!(
+                    "`{text}` is not a decimal in canonical form (digits, an optional point and digits)"
+                ),
             ));
         }
         _ => {}
@@ -338,7 +351,8 @@ fn check_json(text: &str) -> Result<(), ValueError> {
             if escaped {
                 escaped = false;
                 if b == b'u' && bytes.get(i + 1..i + 5) == Some(b"0000") {
-                    return Err(ValueError::new(
+                    return Err(ValueError::with_kind(
+                        ValueErrorKind::Unstorable,
                         "the JSON document contains a NUL character (\\u0000), which PostgreSQL cannot store",
                     ));
                 }
@@ -352,7 +366,8 @@ fn check_json(text: &str) -> Result<(), ValueError> {
         match b {
             b'"' => in_string = true,
             b'-' if negative_zero(&bytes[i + 1..]) => {
-                return Err(ValueError::new(
+                return Err(ValueError::with_kind(
+                    ValueErrorKind::Unstorable,
                     "the JSON document holds a negative zero, which PostgreSQL's JSONB stores as 0",
                 ));
             }
@@ -361,14 +376,22 @@ fn check_json(text: &str) -> Result<(), ValueError> {
                 deepest = deepest.max(depth);
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
-            0 => return Err(ValueError::new("the JSON document contains a NUL byte")),
+            0 => {
+                return Err(ValueError::with_kind(
+                    ValueErrorKind::Unstorable,
+                    "the JSON document contains a NUL byte",
+                ));
+            }
             _ => {}
         }
     }
     if deepest > MAX_JSON_DEPTH {
-        return Err(ValueError::new(format!(
-            "the JSON document nests {deepest} deep; every backend reads at most {MAX_JSON_DEPTH}"
-        )));
+        return Err(ValueError::with_kind(
+            ValueErrorKind::Unstorable,
+            format!(
+                "the JSON document nests {deepest} deep; every backend reads at most {MAX_JSON_DEPTH}"
+            ),
+        ));
     }
     Ok(())
 }
@@ -389,30 +412,40 @@ fn negative_zero(number: &[u8]) -> bool {
 /// rounded) or more than `precision - scale` before the point.
 ///
 /// ```
-/// use uow_core::fixed_scale;
+/// use uow_core::backend::fixed_scale;
 /// assert_eq!(fixed_scale("1.5", 19, 4).unwrap(), "1.5000");
 /// assert_eq!(fixed_scale("-2.10000", 19, 4).unwrap(), "-2.1000");
 /// assert!(fixed_scale("1.23456", 19, 4).is_err());
 /// assert!(fixed_scale("123456", 7, 2).is_err());
 /// ```
 pub fn fixed_scale(text: &str, precision: u8, scale: u8) -> Result<String, ValueError> {
-    let (negative, int, frac) = decimal_parts(text)
-        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))?;
+    let (negative, int, frac) = decimal_parts(text).ok_or_else(|| {
+        ValueError::with_kind(
+            ValueErrorKind::Malformed,
+            format!("`{text}` is not a decimal in canonical form"),
+        )
+    })?;
     let scale = usize::from(scale);
     let (kept, dropped) = frac.split_at(frac.len().min(scale));
     if dropped.bytes().any(|b| b != b'0') {
-        return Err(ValueError::new(format!(
-            "{text} has {} digits after the point; the column keeps {scale}: round it first",
-            frac.trim_end_matches('0').len()
-        )));
+        return Err(ValueError::with_kind(
+            ValueErrorKind::OutOfRange,
+            format!(
+                "{text} has {} digits after the point; the column keeps {scale}: round it first",
+                frac.trim_end_matches('0').len()
+            ),
+        ));
     }
     let int = int.trim_start_matches('0');
     let room = usize::from(precision).saturating_sub(scale);
     if int.len() > room {
-        return Err(ValueError::new(format!(
-            "{text} has {} digits before the point; the column holds {room} (precision {precision}, scale {scale})",
-            int.len()
-        )));
+        return Err(ValueError::with_kind(
+            ValueErrorKind::OutOfRange,
+            format!(
+                "{text} has {} digits before the point; the column holds {room} (precision {precision}, scale {scale})",
+                int.len()
+            ),
+        ));
     }
     let digits = format!("{int}{kept}{}", "0".repeat(scale - kept.len()));
     let digits = digits.trim_start_matches('0').to_owned();
@@ -452,7 +485,7 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str)> {
 /// exponent or scale exceed three digits.
 ///
 /// ```
-/// use uow_core::{decimal_from_sort_key, decimal_sort_key};
+/// use uow_core::backend::{decimal_from_sort_key, decimal_sort_key};
 /// let key = decimal_sort_key("1234.50").unwrap();
 /// assert_eq!(key, "P50412345,002");
 /// assert!(decimal_sort_key("9.00").unwrap() < decimal_sort_key("10.00").unwrap());
@@ -538,29 +571,86 @@ fn scaled_text(negative: bool, digits: String, scale: usize) -> String {
     }
 }
 
-/// Why a value could not be converted to or from a field's type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a value could not be converted to or from a field's type, or stored.
+///
+/// [`kind`](Self::kind) says which rule the value broke;
+/// [`source`](std::error::Error::source) is the underlying error when there is
+/// one (serde_json's, the driver's), whose message is not repeated in this
+/// one's.
+#[derive(Clone, Debug)]
 pub struct ValueError {
+    kind: ValueErrorKind,
     message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The kind of a [`ValueError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueErrorKind {
+    /// A NULL where the field is not an `Option`.
+    UnexpectedNull,
+    /// A stored value of another kind than the field's (text for an integer).
+    WrongKind,
+    /// A number, date or time outside the range of the field or the column.
+    OutOfRange,
+    /// JSON that cannot be serialized, or that does not fit the field's type.
+    Json,
+    /// Text that is not in the form its kind is stored in (a decimal, a
+    /// date on SQLite).
+    Malformed,
+    /// A value that some store could not hold exactly (a NUL character, an
+    /// over-long key, a non-finite float): refused by every store alike.
+    Unstorable,
+    /// The driver could not read or bind the value.
+    Driver,
+    /// Anything else ([`ValueError::new`]).
+    Other,
 }
 
 impl ValueError {
-    /// A conversion error with a message saying what was wrong.
+    /// A conversion error with a message saying what was wrong, of kind
+    /// [`ValueErrorKind::Other`].
     pub fn new(message: impl Into<String>) -> Self {
+        ValueError::with_kind(ValueErrorKind::Other, message)
+    }
+
+    /// A conversion error of `kind` with a message saying what was wrong.
+    pub fn with_kind(kind: ValueErrorKind, message: impl Into<String>) -> Self {
         ValueError {
+            kind,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// The same error, caused by `source` (whose message the error's own
+    /// message need not repeat: reporters print the chain).
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// The stored value had another kind than the field expects.
     pub fn unexpected(expected: &str, found: &Value) -> Self {
         if found.is_null() {
-            ValueError::new(format!(
-                "found NULL where the field is not an Option (expected {expected}); make the field an Option or fill the column"
-            ))
+            ValueError::with_kind(
+                ValueErrorKind::UnexpectedNull,
+                format!(
+                    "found NULL where the field is not an Option (expected {expected}); make the field an Option or fill the column"
+                ),
+            )
         } else {
-            ValueError::new(format!("expected {expected}, found {}", found.kind_name()))
+            ValueError::with_kind(
+                ValueErrorKind::WrongKind,
+                format!("expected {expected}, found {}", found.kind_name()),
+            )
         }
+    }
+
+    /// Which rule the value broke.
+    pub fn kind(&self) -> ValueErrorKind {
+        self.kind
     }
 
     /// The message.
@@ -569,13 +659,29 @@ impl ValueError {
     }
 }
 
+/// Equal when of the same kind with the same message (sources are not
+/// compared).
+impl PartialEq for ValueError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for ValueError {}
+
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for ValueError {}
+impl std::error::Error for ValueError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// A type that is stored in one column.
 ///
@@ -586,7 +692,7 @@ impl std::error::Error for ValueError {}
 /// structure is stored as a JSON document with `#[aggregate(json)]` instead.
 ///
 /// ```
-/// use uow_core::{ColumnValue, ColumnKind, Value};
+/// use uow_core::{ColumnValue, backend::{ColumnKind, Value}};
 /// assert_eq!(<String as ColumnValue>::KIND, ColumnKind::Text);
 /// assert_eq!(7u32.to_value().unwrap(), Value::Int(7));
 /// assert_eq!(<Option<i32>>::from_value(Value::Null).unwrap(), None);
@@ -639,7 +745,7 @@ macro_rules! int_column {
             const KIND: ColumnKind = ColumnKind::$kind;
             fn to_value(&self) -> Result<Value, ValueError> {
                 i64::try_from(*self).map(Value::Int).map_err(|_| {
-                    ValueError::new(format!(
+                    ValueError::with_kind(ValueErrorKind::OutOfRange, format!(
                         "{} does not fit in a signed 64-bit column", self
                     ))
                 })
@@ -647,7 +753,7 @@ macro_rules! int_column {
             fn from_value(value: Value) -> Result<Self, ValueError> {
                 match value {
                     Value::Int(v) => <$ty>::try_from(v).map_err(|_| {
-                        ValueError::new(format!(
+                        ValueError::with_kind(ValueErrorKind::OutOfRange, format!(
                             "{} is out of range for {}", v, stringify!($ty)
                         ))
                     }),
@@ -701,7 +807,9 @@ impl ColumnValue for f32 {
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
-            // Every f32 is exactly representable as f64, so this round-trips.
+            // What an f32 field wrote round-trips (every f32 is exactly an
+            // f64); a double written by something else is rounded to the
+            // nearest f32.
             Value::Float(v) => Ok(v as f32),
             other => Err(ValueError::unexpected("float", &other)),
         }
@@ -758,22 +866,27 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
 
 /// Encodes a serde type as a JSON document (`#[aggregate(json)]` fields).
 pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
-    serde_json::to_string(value)
-        .map(Value::Json)
-        .map_err(|e| ValueError::new(format!("cannot serialize to JSON: {e}")))
+    serde_json::to_string(value).map(Value::Json).map_err(|e| {
+        ValueError::with_kind(ValueErrorKind::Json, "cannot serialize to JSON").caused_by(e)
+    })
 }
 
 /// Decodes a JSON document into a serde type (`#[aggregate(json)]` fields).
 pub fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ValueError> {
     match value {
         Value::Json(text) | Value::Text(text) => serde_json::from_str(&text).map_err(|e| {
-            ValueError::new(format!("stored JSON does not fit the field's type: {e}"))
+            ValueError::with_kind(
+                ValueErrorKind::Json,
+                "stored JSON does not fit the field's type",
+            )
+            .caused_by(e)
         }),
         other => Err(ValueError::unexpected("json", &other)),
     }
 }
 
 #[cfg(feature = "uuid")]
+#[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
 impl ColumnValue for uuid::Uuid {
     const KIND: ColumnKind = ColumnKind::Uuid;
     fn to_value(&self) -> Result<Value, ValueError> {
@@ -788,6 +901,7 @@ impl ColumnValue for uuid::Uuid {
 }
 
 #[cfg(feature = "decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "decimal")))]
 impl ColumnValue for rust_decimal::Decimal {
     const KIND: ColumnKind = ColumnKind::Decimal;
     /// The decimal with its scale (`1234.50`); a negative zero is stored as
@@ -801,9 +915,13 @@ impl ColumnValue for rust_decimal::Decimal {
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
-            Value::Decimal(text) | Value::Text(text) => text
-                .parse()
-                .map_err(|e| ValueError::new(format!("`{text}` is not a decimal: {e}"))),
+            Value::Decimal(text) | Value::Text(text) => text.parse().map_err(|e| {
+                ValueError::with_kind(
+                    ValueErrorKind::Malformed,
+                    format!("`{text}` is not a decimal"),
+                )
+                .caused_by(e)
+            }),
             other => Err(ValueError::unexpected("decimal", &other)),
         }
     }
@@ -824,7 +942,8 @@ mod chrono_impls {
     /// more; no database uow supports stores one.
     fn no_leap_second(nanosecond: u32) -> Result<(), ValueError> {
         if nanosecond >= 1_000_000_000 {
-            return Err(ValueError::new(
+            return Err(ValueError::with_kind(
+                ValueErrorKind::Unstorable,
                 "a leap second (second 60) cannot be stored: no backend holds one",
             ));
         }
@@ -834,9 +953,15 @@ mod chrono_impls {
     fn naive_from_micros(micros: i64) -> Result<NaiveDateTime, ValueError> {
         DateTime::<Utc>::from_timestamp_micros(micros)
             .map(|t| t.naive_utc())
-            .ok_or_else(|| ValueError::new(format!("timestamp {micros}µs is out of range")))
+            .ok_or_else(|| {
+                ValueError::with_kind(
+                    ValueErrorKind::OutOfRange,
+                    format!("timestamp {micros}µs is out of range"),
+                )
+            })
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for DateTime<Utc> {
         const KIND: ColumnKind = ColumnKind::TimestampTz;
         /// Stored with microsecond precision: nanoseconds are truncated, on
@@ -854,6 +979,7 @@ mod chrono_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveDateTime {
         const KIND: ColumnKind = ColumnKind::Timestamp;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -868,24 +994,34 @@ mod chrono_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveDate {
         const KIND: ColumnKind = ColumnKind::Date;
         fn to_value(&self) -> Result<Value, ValueError> {
             let days = self.signed_duration_since(epoch()).num_days();
-            i32::try_from(days)
-                .map(Value::Date)
-                .map_err(|_| ValueError::new(format!("date {self} is out of range")))
+            i32::try_from(days).map(Value::Date).map_err(|_| {
+                ValueError::with_kind(
+                    ValueErrorKind::OutOfRange,
+                    format!("date {self} is out of range"),
+                )
+            })
         }
         fn from_value(value: Value) -> Result<Self, ValueError> {
             match value {
                 Value::Date(d) => epoch()
                     .checked_add_signed(chrono::TimeDelta::days(i64::from(d)))
-                    .ok_or_else(|| ValueError::new(format!("day {d} is out of range"))),
+                    .ok_or_else(|| {
+                        ValueError::with_kind(
+                            ValueErrorKind::OutOfRange,
+                            format!("day {d} is out of range"),
+                        )
+                    }),
                 other => Err(ValueError::unexpected("date", &other)),
             }
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     impl ColumnValue for NaiveTime {
         const KIND: ColumnKind = ColumnKind::Time;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -901,7 +1037,12 @@ mod chrono_impls {
                         (m / 1_000_000) as u32,
                         ((m % 1_000_000) * 1_000) as u32,
                     )
-                    .ok_or_else(|| ValueError::new(format!("time {m}µs is out of range")))
+                    .ok_or_else(|| {
+                        ValueError::with_kind(
+                            ValueErrorKind::OutOfRange,
+                            format!("time {m}µs is out of range"),
+                        )
+                    })
                 }
                 other => Err(ValueError::unexpected("time of day", &other)),
             }
@@ -915,15 +1056,24 @@ mod time_impls {
     use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
     fn from_micros(micros: i64) -> Result<OffsetDateTime, ValueError> {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-            .map_err(|_| ValueError::new(format!("timestamp {micros}µs is out of range")))
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).map_err(|_| {
+            ValueError::with_kind(
+                ValueErrorKind::OutOfRange,
+                format!("timestamp {micros}µs is out of range"),
+            )
+        })
     }
 
     fn to_micros(t: OffsetDateTime) -> Result<i64, ValueError> {
-        i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000))
-            .map_err(|_| ValueError::new(format!("timestamp {t} is out of range")))
+        i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000)).map_err(|_| {
+            ValueError::with_kind(
+                ValueErrorKind::OutOfRange,
+                format!("timestamp {t} is out of range"),
+            )
+        })
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for OffsetDateTime {
         const KIND: ColumnKind = ColumnKind::TimestampTz;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -937,6 +1087,7 @@ mod time_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for PrimitiveDateTime {
         const KIND: ColumnKind = ColumnKind::Timestamp;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -953,6 +1104,7 @@ mod time_impls {
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for Date {
         const KIND: ColumnKind = ColumnKind::Date;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -960,13 +1112,18 @@ mod time_impls {
         }
         fn from_value(value: Value) -> Result<Self, ValueError> {
             match value {
-                Value::Date(d) => Date::from_julian_day(d + 2_440_588)
-                    .map_err(|_| ValueError::new(format!("day {d} is out of range"))),
+                Value::Date(d) => Date::from_julian_day(d + 2_440_588).map_err(|_| {
+                    ValueError::with_kind(
+                        ValueErrorKind::OutOfRange,
+                        format!("day {d} is out of range"),
+                    )
+                }),
                 other => Err(ValueError::unexpected("date", &other)),
             }
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
     impl ColumnValue for Time {
         const KIND: ColumnKind = ColumnKind::Time;
         fn to_value(&self) -> Result<Value, ValueError> {
@@ -986,7 +1143,12 @@ mod time_impls {
                         (secs % 60) as u8,
                         (m % 1_000_000) as u32,
                     )
-                    .map_err(|_| ValueError::new(format!("time {m}µs is out of range")))
+                    .map_err(|_| {
+                        ValueError::with_kind(
+                            ValueErrorKind::OutOfRange,
+                            format!("time {m}µs is out of range"),
+                        )
+                    })
                 }
                 other => Err(ValueError::unexpected("time of day", &other)),
             }

@@ -19,7 +19,7 @@
 )]
 pub trait VersionNumber: Copy + Send + Sync + 'static {
     /// The storage kind of the version column.
-    const KIND: crate::ColumnKind;
+    const KIND: crate::backend::ColumnKind;
     /// The version as the framework counts it.
     fn to_version(self) -> u64;
     /// The framework's count as this type (versions never come near the
@@ -28,7 +28,7 @@ pub trait VersionNumber: Copy + Send + Sync + 'static {
 }
 
 impl VersionNumber for u64 {
-    const KIND: crate::ColumnKind = <u64 as crate::ColumnValue>::KIND;
+    const KIND: crate::backend::ColumnKind = <u64 as crate::ColumnValue>::KIND;
     #[inline]
     fn to_version(self) -> u64 {
         self
@@ -40,7 +40,7 @@ impl VersionNumber for u64 {
 }
 
 impl VersionNumber for i64 {
-    const KIND: crate::ColumnKind = <i64 as crate::ColumnValue>::KIND;
+    const KIND: crate::backend::ColumnKind = <i64 as crate::ColumnValue>::KIND;
     #[inline]
     fn to_version(self) -> u64 {
         u64::try_from(self).unwrap_or(0)
@@ -52,7 +52,7 @@ impl VersionNumber for i64 {
 }
 
 impl VersionNumber for u32 {
-    const KIND: crate::ColumnKind = <u32 as crate::ColumnValue>::KIND;
+    const KIND: crate::backend::ColumnKind = <u32 as crate::ColumnValue>::KIND;
     #[inline]
     fn to_version(self) -> u64 {
         u64::from(self)
@@ -64,7 +64,7 @@ impl VersionNumber for u32 {
 }
 
 impl VersionNumber for i32 {
-    const KIND: crate::ColumnKind = <i32 as crate::ColumnValue>::KIND;
+    const KIND: crate::backend::ColumnKind = <i32 as crate::ColumnValue>::KIND;
     #[inline]
     fn to_version(self) -> u64 {
         u64::try_from(self).unwrap_or(0)

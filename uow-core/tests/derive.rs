@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use uow_core::{
-    Aggregate, AnyEvent, ColumnKind, ColumnRole, ColumnValue, Entity, Error, InMemoryStore, Store,
-    Value, unit_of_work,
+    Aggregate, AnyEvent, ColumnValue, Entity, Error, InMemoryStore, Store,
+    backend::{ColumnKind, ColumnRole, Value},
+    unit_of_work,
 };
 
 #[derive(ColumnValue, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -206,13 +207,13 @@ fn a_product_is_one_row_and_back() {
     let mut product = lamp();
     product.version = 3;
     product.restock("batch-1", 20);
-    let row = uow_core::encode_row(&product).unwrap();
+    let row = uow_core::backend::encode_row(&product).unwrap();
     assert_eq!(row[0], Value::Text("LAMP".into()));
     assert_eq!(row[1], Value::Int(3));
     assert_eq!(row[4], Value::Text("4006381333931".into()));
     assert!(matches!(&row[5], Value::Json(text) if text.contains("batch-1")));
 
-    let mut back: Product = uow_core::decode_row(row.as_slice()).unwrap();
+    let mut back: Product = uow_core::backend::decode_row(row.as_slice()).unwrap();
     assert_eq!(back.version, 3);
     assert_eq!(back.available(), 20);
     assert_eq!(back.description, "A lamp");

@@ -26,7 +26,10 @@
 use std::sync::OnceLock;
 
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
-use uow_core::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, CommitOutcome, UnitId, Value};
+use uow_core::{
+    CommitOutcome, UnitId,
+    backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Value},
+};
 
 use crate::dialect::Dialect;
 use crate::driver::{Conn, Driver, Failure, Stmt, failure};
@@ -204,10 +207,10 @@ mod tests {
 
     #[test]
     fn ids_made_before_a_millisecond_sort_below_its_first_id() {
-        let at = uow_core::now_micros();
+        let at = uow_core::backend::now_micros();
         let earlier = UnitId::new();
         std::thread::sleep(std::time::Duration::from_millis(3));
-        let cutoff = first_id_at(uow_core::now_micros());
+        let cutoff = first_id_at(uow_core::backend::now_micros());
         std::thread::sleep(std::time::Duration::from_millis(3));
         let later = UnitId::new();
         assert!(earlier.as_str() < cutoff.as_str(), "{earlier} < {cutoff}");

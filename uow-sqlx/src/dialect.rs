@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 
-use uow_core::ColumnKind;
+use uow_core::backend::ColumnKind;
 
 /// The MySQL/MariaDB column of a decimal: its sort key
-/// (`uow_core::decimal_sort_key`, at most 40 ASCII characters for a
+/// (`uow_core::backend::decimal_sort_key`, at most 40 ASCII characters for a
 /// `rust_decimal::Decimal`), compared byte by byte.
 const DECIMAL_KEY_TYPE: &str = "VARCHAR(64) COLLATE utf8mb4_nopad_bin";
 
@@ -72,7 +72,7 @@ impl Dialect {
             // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
             // Dates, times, UUIDs and decimals are stored as text in a fixed
             // format that sorts the way the values do (decimals as their
-            // `uow_core::decimal_sort_key`).
+            // `uow_core::backend::decimal_sort_key`).
             Dialect::Sqlite => match kind {
                 Bool | SmallInt | Int | BigInt => "INTEGER",
                 Real | Double => "REAL",

@@ -25,7 +25,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Value};
+use uow_core::{
+    Error,
+    backend::{AggregateMeta, ChangeSet, ColumnKind, Delete, Update, Value},
+};
 
 use crate::dialect::Dialect;
 use crate::driver::{
@@ -681,7 +684,7 @@ fn shortened(id: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::driver::sqlite::SqliteDriver;
-    use uow_core::{ColumnMeta, ColumnRole};
+    use uow_core::backend::{ColumnMeta, ColumnRole};
 
     const META: AggregateMeta = AggregateMeta {
         name: "Thing",

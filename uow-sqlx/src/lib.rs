@@ -28,7 +28,7 @@
 //!
 //! A unit of work declared `#[unit_of_work(events = E, outbox)]` stores its
 //! events in the `uow_outbox` table in its commit transaction. A
-//! [`uow_core::Relay`] over the store delivers them to your publisher, at least
+//! [`uow_core::outbox::Relay`] over the store delivers them to your publisher, at least
 //! once and in order per aggregate; [`run_relay`] runs one until stopped.
 //! Relays may run in several processes at once (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).

@@ -17,8 +17,11 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, MySql, Postgres, Sqlite};
 use uow_core::{
-    AggregateMeta, BackendError, ColumnKind, ColumnMeta, ColumnRole, DeadMessage, Error,
-    OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay, Value, now_micros,
+    BackendError, Error,
+    backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Value, now_micros},
+    outbox::{
+        DeadMessage, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay,
+    },
 };
 
 use crate::dialect::Dialect;
@@ -687,8 +690,8 @@ impl OutboxClaim for SqlxClaim {
 /// (logged) so a database outage does not spin.
 ///
 /// ```no_run
-/// # async fn run(store: uow_sqlx::SqlxStore, publisher: impl uow_core::Publisher) {
-/// let relay = uow_core::Relay::new("relay-1", store, publisher);
+/// # async fn run(store: uow_sqlx::SqlxStore, publisher: impl uow_core::outbox::Publisher) {
+/// let relay = uow_core::outbox::Relay::new("relay-1", store, publisher);
 /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 /// # drop(stop);
 /// // Runs until `stop` is sent (or dropped).
@@ -724,8 +727,8 @@ where
 /// Runs a batch, turning a panic (of a store, or of a publisher outside
 /// `publish`) into an error, so `run_relay` goes on.
 async fn catch_panic(
-    batch: impl Future<Output = Result<uow_core::RelayReport, Error>>,
-) -> Result<uow_core::RelayReport, Error> {
+    batch: impl Future<Output = Result<uow_core::outbox::RelayReport, Error>>,
+) -> Result<uow_core::outbox::RelayReport, Error> {
     let mut batch = std::pin::pin!(batch);
     std::future::poll_fn(|cx| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.as_mut().poll(cx)))

@@ -1,7 +1,10 @@
 //! Schema DDL for aggregates: printed to seed a migration, or executed to
 //! create missing tables for development and tests.
 
-use uow_core::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Error};
+use uow_core::{
+    Error,
+    backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole},
+};
 
 use crate::dialect::Dialect;
 
@@ -508,7 +511,7 @@ pub(crate) fn incompatible(
                 TimestampTz | Timestamp => &["datetime"],
                 Date => &["date"],
                 Time => &["time"],
-                // The sort key (see `uow_core::decimal_sort_key`).
+                // The sort key (see `uow_core::backend::decimal_sort_key`).
                 Decimal => &["varchar"],
                 _ => &[],
             };
@@ -541,9 +544,9 @@ pub(crate) fn incompatible(
 }
 
 /// A `VARCHAR(n)`: a key column needs room for every key
-/// ([`uow_core::MAX_KEY_LEN`] characters), any other column for any text.
+/// ([`uow_core::backend::MAX_KEY_LEN`] characters), any other column for any text.
 fn text_length(key: bool, length: Option<i64>) -> Option<String> {
-    let max = i64::try_from(uow_core::MAX_KEY_LEN).unwrap_or(i64::MAX);
+    let max = i64::try_from(uow_core::backend::MAX_KEY_LEN).unwrap_or(i64::MAX);
     match length {
         None => None,
         Some(n) if key && n >= max => None,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use sqlx::{AssertSqlSafe, SqlStr};
-use uow_core::{AggregateMeta, ColumnKind};
+use uow_core::backend::{AggregateMeta, ColumnKind};
 
 use crate::dialect::Dialect;
 
@@ -435,7 +435,7 @@ fn sql(text: String) -> SqlStr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uow_core::{ColumnMeta, ColumnRole};
+    use uow_core::backend::{ColumnMeta, ColumnRole};
 
     const META: AggregateMeta = AggregateMeta {
         name: "Product",

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use uow_core::AggregateMeta;
+use uow_core::backend::AggregateMeta;
 
 use crate::dialect::Dialect;
 use crate::sql::{TableSql, table_sql};

@@ -18,8 +18,8 @@ use sqlx::{Connection, Executor, MySql, MySqlConnection, PgConnection, Postgres,
 use std::collections::HashMap;
 use tokio::sync::{Mutex, watch};
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ChangeSet, CommitOutcome, Error, Query, Store,
-    Transaction, UnitId, UnitOfWork,
+    Aggregate, BackendError, CommitOutcome, Error, Store, UnitId, UnitOfWork,
+    backend::{AggregateMeta, ChangeSet, Query, Transaction},
 };
 
 use crate::commit_marker::{self, COMMITS_META};
@@ -861,7 +861,7 @@ impl Inner {
             return;
         };
         let kept = i64::try_from(self.markers_kept.as_micros()).unwrap_or(i64::MAX);
-        let before = uow_core::now_micros().saturating_sub(kept);
+        let before = uow_core::backend::now_micros().saturating_sub(kept);
         let pool = self.pool.clone();
         runtime.spawn(async move {
             let outcome = match pool {

@@ -4,7 +4,7 @@
 //!
 //! `YYYY-MM-DD`, `HH:MM:SS.ffffff`, `YYYY-MM-DD HH:MM:SS.ffffff` (UTC for
 //! time-zone-aware fields), years 0001–9999 (the range every store holds,
-//! see `uow_core::check_storable`).
+//! see `uow_core::backend::check_storable`).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use uow_core::ValueError;
@@ -63,7 +63,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uow_core::{FIRST_DAY, FIRST_MICRO, LAST_DAY, LAST_MICRO};
+    use uow_core::backend::{FIRST_DAY, FIRST_MICRO, LAST_DAY, LAST_MICRO};
 
     #[test]
     fn dates_round_trip_across_the_stored_years() {

@@ -74,7 +74,8 @@ use std::time::Duration;
 
 use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::OnceCell;
-use uow_core::{AggregateMeta, InMemoryStore, Store};
+use uow_core::backend::AggregateMeta;
+use uow_core::{InMemoryStore, Store};
 use uow_sqlx::{SqlxStore, StoreOptions};
 
 /// A backend: how to make a fresh, isolated store.

@@ -130,7 +130,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         impl #aggregate_trait for #ident #thread_safe {
             type Event = #event_ty;
 
-            const META: &'static #krate::AggregateMeta = &#meta;
+            const META: &'static #krate::backend::AggregateMeta = &#meta;
 
             // `(&&Version::<T>::NEW)` picks the conversion by autoref.
             #[inline]
@@ -148,16 +148,16 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             #[allow(clippy::needless_borrow)]
             fn encode(
                 &self,
-                row: &mut #vec<#krate::Value>,
-            ) -> #result<(), #krate::FieldError> {
+                row: &mut #vec<#krate::backend::Value>,
+            ) -> #result<(), #krate::backend::FieldError> {
                 #(#encode)*
                 #result::Ok(())
             }
 
             #[allow(clippy::needless_borrow)]
-            fn decode<R: #krate::RowSource + ?::core::marker::Sized>(
+            fn decode<R: #krate::backend::RowSource + ?::core::marker::Sized>(
                 row: &R,
-            ) -> #result<Self, #krate::FieldError> {
+            ) -> #result<Self, #krate::backend::FieldError> {
                 #result::Ok(Self {
                     #(#decode,)*
                 })
@@ -261,7 +261,7 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
     let id = index_of(aggregate.id_field());
     let version = index_of(aggregate.version_field());
     quote! {
-        #krate::AggregateMeta {
+        #krate::backend::AggregateMeta {
             name: #name,
             table: #table,
             columns: &[#(#columns),*],
@@ -314,12 +314,12 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
         Role::Plain => quote!(Plain),
     };
     quote! {
-        #krate::ColumnMeta {
+        #krate::backend::ColumnMeta {
             name: #name,
             field: #field_name,
             kind: #kind,
             nullable: #nullable,
-            role: #krate::ColumnRole::#role,
+            role: #krate::backend::ColumnRole::#role,
         }
     }
 }
@@ -411,7 +411,7 @@ fn json_column_kind(krate: &Path, ty: &Type) -> TokenStream {
         {
             let _ = <#ty as #serialize #close::serialize::<#krate_at::__private::JsonSerializer>;
             let _ = <#ty as #deserialize<'static> #close::deserialize::<#krate_at::__private::JsonDeserializer>;
-            #krate_at::ColumnKind::Json
+            #krate_at::backend::ColumnKind::Json
         }
     }
 }
@@ -449,7 +449,7 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
         impl #aggregate_trait for #ident {
             type Event = #event_ty;
 
-            const META: &'static #krate::AggregateMeta = &#krate::AggregateMeta {
+            const META: &'static #krate::backend::AggregateMeta = &#krate::backend::AggregateMeta {
                 name: #name,
                 table: #table,
                 columns: &[],
@@ -465,13 +465,13 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 #unimplemented
             }
 
-            fn encode(&self, _: &mut #vec<#krate::Value>) -> #result<(), #krate::FieldError> {
+            fn encode(&self, _: &mut #vec<#krate::backend::Value>) -> #result<(), #krate::backend::FieldError> {
                 #unimplemented
             }
 
-            fn decode<R: #krate::RowSource + ?::core::marker::Sized>(
+            fn decode<R: #krate::backend::RowSource + ?::core::marker::Sized>(
                 _: &R,
-            ) -> #result<Self, #krate::FieldError> {
+            ) -> #result<Self, #krate::backend::FieldError> {
                 #unimplemented
             }
 

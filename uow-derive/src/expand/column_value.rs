@@ -46,16 +46,16 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
                 quote!(#ident)
             };
             quote! {
-                const KIND: #krate::ColumnKind = #inner::KIND;
+                const KIND: #krate::backend::ColumnKind = #inner::KIND;
                 const NULLABLE: bool = #inner::NULLABLE;
 
                 #[inline]
-                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                fn to_value(&self) -> #result<#krate::backend::Value, #krate::ValueError> {
                     #inner::to_value(&self.#member)
                 }
 
                 #[inline]
-                fn from_value(value: #krate::Value) -> #result<Self, #krate::ValueError> {
+                fn from_value(value: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
                     #inner::from_value(value).map(#wrap)
                 }
             }
@@ -63,13 +63,13 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
         _ => {
             let unimplemented = unimplemented();
             quote! {
-                const KIND: #krate::ColumnKind = #krate::ColumnKind::Text;
+                const KIND: #krate::backend::ColumnKind = #krate::backend::ColumnKind::Text;
 
-                fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+                fn to_value(&self) -> #result<#krate::backend::Value, #krate::ValueError> {
                     #unimplemented
                 }
 
-                fn from_value(_: #krate::Value) -> #result<Self, #krate::ValueError> {
+                fn from_value(_: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
                     #unimplemented
                 }
             }
@@ -95,16 +95,16 @@ fn enum_body(value: &ColumnValue, variants: &[ColumnVariant]) -> TokenStream {
     let names: Vec<_> = variants.iter().map(ColumnVariant::stored_name).collect();
     let type_name = value.ident.to_string();
     quote! {
-        const KIND: #krate::ColumnKind = #krate::ColumnKind::Text;
+        const KIND: #krate::backend::ColumnKind = #krate::backend::ColumnKind::Text;
 
-        fn to_value(&self) -> #result<#krate::Value, #krate::ValueError> {
+        fn to_value(&self) -> #result<#krate::backend::Value, #krate::ValueError> {
             let __uow_name = match self {
                 #(Self::#idents => #names,)*
             };
-            #result::Ok(#krate::Value::Text(#krate::__private::String::from(__uow_name)))
+            #result::Ok(#krate::backend::Value::Text(#krate::__private::String::from(__uow_name)))
         }
 
-        fn from_value(value: #krate::Value) -> #result<Self, #krate::ValueError> {
+        fn from_value(value: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
             let __uow_text = #krate::__private::variant_text(#type_name, value)?;
             match __uow_text.as_str() {
                 #(#names => #result::Ok(Self::#idents),)*

@@ -308,7 +308,7 @@ impl<'a> Generator<'a> {
         let repositories = self.fields.iter().map(|field| {
             let (cfg, member, span) = (&field.cfg, field.member, field.span());
             let krate = respan_tokens(krate, span);
-            quote_spanned!(span=> #cfg #member: #krate::Repository::new(#krate::__private::UnitState::transaction(&#state)))
+            quote_spanned!(span=> #cfg #member: #krate::__private::UnitState::repository(&#state))
         });
         let collect_changes = self.fields.iter().map(|field| {
             let (cfg, span) = (&field.cfg, field.span());
@@ -355,7 +355,7 @@ impl<'a> Generator<'a> {
                 #commit_doc
                 #commit_lints
                 #vis async fn commit(mut self) -> #result<#vec<#event_ty>, #krate::Error> {
-                    let mut changes = #krate::ChangeSet::new();
+                    let mut changes = #krate::backend::ChangeSet::new();
                     #(#collect_changes)*
                     let mut events = #vec::new();
                     #(#drains)*
@@ -481,7 +481,7 @@ impl<'a> Generator<'a> {
                 type Store = #store;
                 type Event = #event_ty;
 
-                const AGGREGATES: &'static [&'static #krate::AggregateMeta] = &[#(#metas),*];
+                const AGGREGATES: &'static [&'static #krate::backend::AggregateMeta] = &[#(#metas),*];
                 const OUTBOX: bool = #outbox;
 
                 #[inline]

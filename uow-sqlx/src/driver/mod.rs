@@ -10,8 +10,8 @@ use std::future::Future;
 
 use sqlx::Database;
 use uow_core::{
-    Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, TimeoutKind,
-    Value, ValueError, decode_row,
+    Aggregate, BackendError, Error, TimeoutKind, ValueError,
+    backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
 };
 
 use crate::dialect::Dialect;
@@ -185,7 +185,7 @@ pub(crate) fn unbindable(meta: &'static AggregateMeta, column: usize, e: ValueEr
         aggregate: meta.name,
         field: meta.columns.get(column).map_or("?", |c| c.field),
         id: "?".to_owned(),
-        reason: format!("the value cannot be bound as a parameter: {e}"),
+        reason: e,
     }
 }
 
@@ -252,16 +252,16 @@ pub(crate) fn backend<D: Driver>(operation: impl Into<String>, error: sqlx::Erro
         Failure::StatementTimeout => Some(TimeoutKind::Statement),
         Failure::Contention | Failure::Connection | Failure::CachedPlan => None,
         Failure::Unique | Failure::Other => {
-            return Error::Backend(BackendError::new(operation, error));
+            return Error::Backend(BackendError::new(operation, driver_source(error)));
         }
     };
     match kind {
         Some(kind) => Error::Timeout {
             operation: operation.into(),
             kind,
-            source: Box::new(error),
+            source: driver_source(error),
         },
-        None => Error::Backend(BackendError::new(operation, error).retryable()),
+        None => Error::Backend(BackendError::new(operation, driver_source(error)).retryable()),
     }
 }
 
@@ -276,8 +276,18 @@ pub(crate) fn connection_error(operation: impl Into<String>, error: sqlx::Error)
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::PoolTimedOut
     );
-    let error = BackendError::new(operation, error);
+    let error = BackendError::new(operation, driver_source(error));
     Error::Backend(if transient { error.retryable() } else { error })
+}
+
+/// A driver error as the source of uow's: the database's own error without
+/// sqlx's wrapper, whose message ("error returned from database: ...")
+/// would print the database's message a second time down the chain.
+pub(crate) fn driver_source(error: sqlx::Error) -> Box<dyn std::error::Error + Send + Sync> {
+    match error {
+        sqlx::Error::Database(database) => database,
+        other => Box::new(other),
+    }
 }
 
 /// Conversions between uow's neutral date/time values and chrono, for the

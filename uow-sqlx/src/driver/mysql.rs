@@ -1,6 +1,6 @@
 //! MySQL 8 and MariaDB 10.6+: DATETIME(6) in UTC for timestamps, BINARY(16)
 //! for UUIDs, binary no-pad collation for text so comparisons are exact,
-//! decimals as their sort key ([`uow_core::decimal_sort_key`]) since
+//! decimals as their sort key ([`uow_core::backend::decimal_sort_key`]) since
 //! `DECIMAL(p, s)` drops a value's scale.
 
 use sqlx::error::{DatabaseError, ErrorKind};
@@ -8,7 +8,10 @@ use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
+use uow_core::{
+    ValueError, ValueErrorKind,
+    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
+};
 
 use super::chrono_values as cv;
 use super::sqlite::decimal_key;
@@ -262,5 +265,5 @@ async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }

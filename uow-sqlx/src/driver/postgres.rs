@@ -5,7 +5,10 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Executor, Postgres, Row, ValueRef};
-use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
+use uow_core::{
+    ValueError, ValueErrorKind,
+    backend::{AggregateMeta, ColumnKind, Value},
+};
 
 use super::chrono_values as cv;
 use super::{Driver, Failure, Stmt};
@@ -319,5 +322,5 @@ impl Driver for PostgresDriver {
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }

@@ -1,6 +1,6 @@
 //! SQLite: values as INTEGER, REAL, TEXT and BLOB in `STRICT` tables; dates,
 //! times and UUIDs as text in fixed formats, decimals as their sort key
-//! ([`uow_core::decimal_sort_key`]): exact, with their scale, and in numeric
+//! ([`uow_core::backend::decimal_sort_key`]): exact, with their scale, and in numeric
 //! order under SQLite's byte-wise text comparison.
 
 use std::sync::Arc;
@@ -9,7 +9,8 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::types::Uuid;
 use sqlx::{Executor, Row, Sqlite, ValueRef};
 use uow_core::{
-    AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key, decimal_sort_key,
+    ValueError, ValueErrorKind,
+    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key, decimal_sort_key},
 };
 
 use super::{Driver, Failure, Stmt};
@@ -162,14 +163,14 @@ fn unique_column_of(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String>
 }
 
 fn driver(e: sqlx::Error) -> ValueError {
-    ValueError::new(e.to_string())
+    ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
 }
 
 fn malformed(what: &str, text: &str) -> ValueError {
     ValueError::new(format!("`{text}` is not a {what} in the stored format"))
 }
 
-/// The stored form of a decimal (see [`uow_core::decimal_sort_key`]).
+/// The stored form of a decimal (see [`uow_core::backend::decimal_sort_key`]).
 pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
     decimal_sort_key(text)
         .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))

@@ -28,7 +28,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use uow_core::{BusError, Store};
+use uow_core::{Store, bus::BusError};
 
 /// What every handler sees: the bus for commands, the store for queries.
 struct App<S: Store> {

@@ -1,7 +1,7 @@
 //! Wiring the handlers to the bus.
 
 use allocation_domain::Event;
-use uow_core::{MessageBus, Store};
+use uow_core::{Store, bus::MessageBus};
 
 use crate::Bus;
 use crate::handlers;

@@ -2,7 +2,7 @@
 
 use allocation_domain::{BatchRef, OutOfStock};
 use chrono::NaiveDate;
-use uow_core::Command;
+use uow_core::bus::Command;
 
 use crate::errors::ServiceError;
 

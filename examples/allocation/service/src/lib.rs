@@ -26,11 +26,11 @@ pub use views::product;
 
 /// Every aggregate the service stores (write model and read model), for
 /// schema tools.
-pub const AGGREGATES: &[&uow_core::AggregateMeta] = &[
+pub const AGGREGATES: &[&uow_core::backend::AggregateMeta] = &[
     <allocation_domain::Product as uow_core::Aggregate>::META,
     <allocation_domain::BatchLocation as uow_core::Aggregate>::META,
     <OrderAllocations as uow_core::Aggregate>::META,
 ];
 
 /// The service's message bus over store `S`.
-pub type Bus<S> = uow_core::MessageBus<S, allocation_domain::Event>;
+pub type Bus<S> = uow_core::bus::MessageBus<S, allocation_domain::Event>;

@@ -6,7 +6,8 @@
 
 use allocation_domain::{OrderLine, Sku};
 use allocation_service::{Allocation, CreateBatch, RecordedNotifications, bootstrap, product};
-use uow_core::{Error, InMemoryStore, InterleavingStore, Operation, Step, Store};
+use uow_core::interleaving::{Operation, Step};
+use uow_core::{Error, InMemoryStore, InterleavingStore, Store};
 
 /// A store with one batch of 100 lamps, interleaving by `seed`.
 fn lamps_in_stock(seed: u64) -> InterleavingStore {

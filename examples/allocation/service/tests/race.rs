@@ -14,7 +14,7 @@ mod scenarios {
     use uow_core::Error;
     use uow_testing::Backend;
 
-    const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
+    const TABLES: &[&uow_core::backend::AggregateMeta] = allocation_service::AGGREGATES;
 
     /// The two units of work interleaved step by step.
     pub async fn two_allocations_at_the_same_version_let_exactly_one_commit<B: Backend>()

@@ -7,7 +7,7 @@ use allocation_service::{
     bootstrap, product,
 };
 use chrono::NaiveDate;
-use uow_core::{BusError, Store};
+use uow_core::{Store, bus::BusError};
 
 fn tomorrow() -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(2026, 11, 22)
@@ -44,7 +44,7 @@ mod scenarios {
     use super::*;
     use uow_testing::Backend;
 
-    const TABLES: &[&uow_core::AggregateMeta] = allocation_service::AGGREGATES;
+    const TABLES: &[&uow_core::backend::AggregateMeta] = allocation_service::AGGREGATES;
 
     macro_rules! store {
         ($b:ty) => {

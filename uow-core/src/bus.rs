@@ -10,6 +10,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::error::Error;
 use crate::retry::{Retryable, retry};
 use crate::store::Store;
@@ -22,7 +24,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// ```
 /// struct Allocate { orderid: String, sku: String, qty: u32 }
 ///
-/// impl uow_core::Command for Allocate {
+/// impl uow_core::bus::Command for Allocate {
 ///     type Output = String;           // the batch reference
 ///     type Error = std::io::Error;    // the service's error type
 /// }
@@ -59,7 +61,16 @@ impl<E: fmt::Display> fmt::Display for BusError<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for BusError<E> {}
+/// [`BusError::Command`] is transparent: its message and its source are the
+/// command error's.
+impl<E: std::error::Error + 'static> std::error::Error for BusError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BusError::NoHandler { .. } => None,
+            BusError::Command(e) => e.source(),
+        }
+    }
+}
 
 /// An event handler that failed, after its retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,13 +79,13 @@ pub struct HandlerFailure {
     pub handler: &'static str,
     /// The event, as `Debug` shows it.
     pub event: String,
-    /// The error's message.
+    /// The error's message, followed by its sources' (`": "` between them).
     pub error: String,
 }
 
 /// What happened to the events a command produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
+pub struct DispatchReport {
     /// Events dispatched (the command's and those of event handlers).
     pub events: usize,
     /// Event handlers that failed. The other events were still handled.
@@ -98,7 +109,7 @@ struct EventHandler<S, E> {
 /// Routes commands to their handler and events to theirs, over one store.
 ///
 /// ```
-/// use uow_core::{Command, InMemoryStore, MessageBus};
+/// use uow_core::{InMemoryStore, bus::{Command, MessageBus}};
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// enum Event { Greeted(String), Answered(String) }
@@ -220,7 +231,7 @@ where
     pub async fn handle<C: Command>(
         &self,
         command: C,
-    ) -> Result<(C::Output, Report), BusError<C::Error>> {
+    ) -> Result<(C::Output, DispatchReport), BusError<C::Error>> {
         let handler = self
             .commands
             .get(&TypeId::of::<C>())
@@ -229,6 +240,7 @@ where
                 command: type_name::<C>(),
             })?;
         let (output, events) = handler(self.store.clone(), command)
+            .instrument(tracing::debug_span!("command", command = type_name::<C>()))
             .await
             .map_err(BusError::Command)?;
         let report = self.dispatch(events).await;
@@ -238,9 +250,9 @@ where
     /// Dispatches events (and the events their handlers produce) to every
     /// handler that wants them, in order. A failing handler is logged and
     /// reported; the other events are still handled.
-    pub async fn dispatch(&self, events: Vec<E>) -> Report {
+    pub async fn dispatch(&self, events: Vec<E>) -> DispatchReport {
         let mut queue: VecDeque<E> = events.into();
-        let mut report = Report::default();
+        let mut report = DispatchReport::default();
         while let Some(event) = queue.pop_front() {
             report.events += 1;
             if report.events > self.budget {
@@ -260,10 +272,15 @@ where
                         .await
                         .map_err(HandlerError)
                 })
+                .instrument(tracing::debug_span!(
+                    "event_handler",
+                    handler = handler.name
+                ))
                 .await;
                 match outcome {
                     Ok(more) => queue.extend(more),
                     Err(HandlerError(error)) => {
+                        let error = messages(&*error);
                         tracing::warn!(
                             handler = handler.name,
                             event = ?event,
@@ -273,7 +290,7 @@ where
                         report.failures.push(HandlerFailure {
                             handler: handler.name,
                             event: format!("{event:?}"),
-                            error: error.to_string(),
+                            error,
                         });
                     }
                 }
@@ -281,6 +298,15 @@ where
         }
         report
     }
+}
+
+/// The messages of `error` and of its sources, joined by `": "` (each
+/// error's message leaves its source's out).
+fn messages(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| (*e).source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// An event handler's error, retryable when it is a uow conflict.
@@ -324,6 +350,19 @@ mod tests {
     impl Command for Start {
         type Output = &'static str;
         type Error = String;
+    }
+
+    #[test]
+    fn a_command_error_is_transparent_with_its_source() {
+        let failed: BusError<Error> = BusError::Command(Error::from(crate::BackendError::new(
+            "commit",
+            std::io::Error::other("connection reset"),
+        )));
+        assert_eq!(failed.to_string(), "database error during commit");
+        let source = std::error::Error::source(&failed).expect("the driver's error");
+        assert_eq!(source.to_string(), "connection reset");
+        let missing: BusError<Error> = BusError::NoHandler { command: "Start" };
+        assert!(std::error::Error::source(&missing).is_none());
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {
@@ -386,6 +425,27 @@ mod tests {
         assert_eq!(report.failures[0].handler, "broken");
         assert_eq!(report.failures[0].event, "Ping(1)");
         assert_eq!(report.failures[0].error, "the mail server is down");
+    }
+
+    #[test]
+    fn a_handler_failure_keeps_the_messages_of_the_whole_chain() {
+        let bus = MessageBus::new(InMemoryStore::new())
+            .command(|_, Start(n): Start| async move { Ok(("started", vec![Event::Ping(n)])) })
+            .on_event(
+                "storing",
+                |_| true,
+                |_, _| async {
+                    Err::<Vec<Event>, _>(Error::from(crate::BackendError::new(
+                        "commit",
+                        std::io::Error::other("disk full"),
+                    )))
+                },
+            );
+        let (_, report) = block_on(bus.handle(Start(1))).expect("handled");
+        assert_eq!(
+            report.failures[0].error,
+            "database error during commit: disk full"
+        );
     }
 
     #[test]
