@@ -32,7 +32,8 @@ use crate::unit_of_work::{CommitOutcome, UnitId};
 /// interleaving happens depends on the seed alone.
 ///
 /// ```
-/// use uow_core::{InMemoryStore, InterleavingStore, Operation};
+/// use uow_core::interleaving::Operation;
+/// use uow_core::{InMemoryStore, InterleavingStore};
 /// # #[derive(uow_core::Aggregate, Clone, Debug)]
 /// # #[aggregate(table = "counters")]
 /// # pub struct Counter { #[aggregate(id)] pub id: String, #[aggregate(version)] pub version: u64, pub count: i64 }
