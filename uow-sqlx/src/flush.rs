@@ -677,7 +677,7 @@ fn shortened(id: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
     use crate::driver::sqlite::SqliteDriver;

@@ -34,6 +34,7 @@
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
 #![warn(missing_docs)]
 
+mod backend;
 mod commit_marker;
 mod dialect;
 mod driver;
@@ -43,6 +44,7 @@ mod schema;
 mod sql;
 mod statements;
 mod store;
+#[cfg(feature = "sqlite")]
 mod temporal;
 
 pub use commit_marker::COMMITS_TABLE;

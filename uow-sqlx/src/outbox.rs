@@ -14,16 +14,25 @@ use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+#[cfg(feature = "mysql")]
+use sqlx::MySql;
+#[cfg(feature = "postgres")]
+use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, MySql, Postgres, Sqlite};
+#[cfg(feature = "sqlite")]
+use sqlx::{Connection, Sqlite};
 use uow_core::{
     AggregateMeta, BackendError, ColumnKind, ColumnMeta, ColumnRole, DeadMessage, Error,
     OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay, Value, now_micros,
 };
 
+use crate::backend::with_pool;
 use crate::dialect::Dialect;
+#[cfg(feature = "mysql")]
 use crate::driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
 use crate::driver::postgres::PostgresDriver;
+#[cfg(feature = "sqlite")]
 use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{Conn, DbRow, Driver, backend, bind_other, connection_error};
 use crate::store::{Pool, SqlxStore};
@@ -421,6 +430,7 @@ enum Mark {
 
 /// Messages claimed by one relay from a database outbox.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub struct SqlxClaim {
     session: ClaimSession,
     messages: Vec<OutboxMessage>,
@@ -431,11 +441,18 @@ pub struct SqlxClaim {
 }
 
 #[derive(Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 enum ClaimSession {
     /// The lease was held by another relay: nothing was claimed.
     Nothing,
+    /// The connection that holds the SQLite lease.
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::Transaction<'static, Postgres>),
+    /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
+    #[cfg(feature = "mysql")]
     MySql(sqlx::Transaction<'static, MySql>),
 }
 
@@ -454,6 +471,7 @@ impl OutboxStore for SqlxStore {
             store.inner().executed.fetch_add(1, Ordering::Relaxed);
             let context = "begin an outbox claim";
             let (session, messages) = match store.pool() {
+                #[cfg(feature = "postgres")]
                 Pool::Postgres(pool) => {
                     let mut tx = pool
                         .begin()
@@ -462,6 +480,7 @@ impl OutboxStore for SqlxStore {
                     let messages = select_messages::<PostgresDriver>(&mut tx, limit).await?;
                     (ClaimSession::Postgres(tx), messages)
                 }
+                #[cfg(feature = "mysql")]
                 Pool::MySql(pool) => {
                     let mut tx = pool
                         .begin()
@@ -470,6 +489,7 @@ impl OutboxStore for SqlxStore {
                     let messages = select_messages::<MySqlDriver>(&mut tx, limit).await?;
                     (ClaimSession::MySql(tx), messages)
                 }
+                #[cfg(feature = "sqlite")]
                 Pool::Sqlite(pool) => {
                     let mut conn = pool
                         .acquire()
@@ -496,26 +516,21 @@ impl OutboxStore for SqlxStore {
     fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
         let store = self.clone();
         async move {
-            match store.pool() {
-                Pool::Sqlite(pool) => dead::<SqliteDriver>(&mut *acquire(pool).await?).await,
-                Pool::Postgres(pool) => dead::<PostgresDriver>(&mut *acquire(pool).await?).await,
-                Pool::MySql(pool) => dead::<MySqlDriver>(&mut *acquire(pool).await?).await,
-            }
+            with_pool!(store.pool(), |pool, D| dead::<D>(
+                &mut *acquire(pool).await?
+            )
+            .await)
         }
     }
 
     fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
         let store = self.clone();
         async move {
-            match store.pool() {
-                Pool::Sqlite(pool) => {
-                    requeue::<SqliteDriver>(&mut *acquire(pool).await?, seq).await
-                }
-                Pool::Postgres(pool) => {
-                    requeue::<PostgresDriver>(&mut *acquire(pool).await?, seq).await
-                }
-                Pool::MySql(pool) => requeue::<MySqlDriver>(&mut *acquire(pool).await?, seq).await,
-            }
+            with_pool!(store.pool(), |pool, D| requeue::<D>(
+                &mut *acquire(pool).await?,
+                seq
+            )
+            .await)
         }
     }
 }
@@ -570,6 +585,7 @@ async fn requeue<D: Driver>(conn: &mut Conn<D>, seq: i64) -> Result<bool, Error>
         .map_err(|e| backend::<D>(format!("requeue message {seq} of {OUTBOX_TABLE}"), e))
 }
 
+#[cfg(feature = "sqlite")]
 /// Takes or renews the SQLite relay lease for `relay`; `false` when another
 /// relay holds it.
 async fn take_lease(
@@ -629,9 +645,13 @@ impl OutboxClaim for SqlxClaim {
     /// relay publishes; completes when the lease could not be renewed
     /// (another relay holds it, or the database failed).
     async fn keep_alive(&mut self) {
+        #[cfg(feature = "sqlite")]
         let ClaimSession::Sqlite(conn) = &mut self.session else {
             return std::future::pending().await;
         };
+        #[cfg(not(feature = "sqlite"))]
+        return std::future::pending().await;
+        #[cfg(feature = "sqlite")]
         loop {
             tokio::time::sleep(self.lease / 3).await;
             match take_lease(conn, &self.relay, self.lease).await {
@@ -649,18 +669,21 @@ impl OutboxClaim for SqlxClaim {
         let marks = self.marks;
         match self.session {
             ClaimSession::Nothing => Ok(()),
+            #[cfg(feature = "postgres")]
             ClaimSession::Postgres(mut tx) => {
                 mark::<PostgresDriver>(&mut tx, marks).await?;
                 tx.commit()
                     .await
                     .map_err(|e| backend::<PostgresDriver>("finish an outbox claim", e))
             }
+            #[cfg(feature = "mysql")]
             ClaimSession::MySql(mut tx) => {
                 mark::<MySqlDriver>(&mut tx, marks).await?;
                 tx.commit()
                     .await
                     .map_err(|e| backend::<MySqlDriver>("finish an outbox claim", e))
             }
+            #[cfg(feature = "sqlite")]
             ClaimSession::Sqlite(mut conn) => {
                 // Fenced: a relay that lost its lease stores nothing (its
                 // messages are delivered again by the lease's holder).

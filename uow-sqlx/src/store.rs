@@ -8,13 +8,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "sqlite")]
+use sqlx::Sqlite;
+#[cfg(feature = "mysql")]
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+#[cfg(feature = "sqlite")]
 use sqlx::pool::PoolConnection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Executor, MySql, MySqlConnection, PgConnection, Postgres, Sqlite};
+use sqlx::{Connection, Executor};
+#[cfg(feature = "mysql")]
+use sqlx::{MySql, MySqlConnection};
+#[cfg(feature = "postgres")]
+use sqlx::{PgConnection, Postgres};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, watch};
 use uow_core::{
@@ -22,10 +32,15 @@ use uow_core::{
     Transaction, UnitId, UnitOfWork,
 };
 
+pub(crate) use crate::backend::Pool;
+use crate::backend::with_pool;
 use crate::commit_marker::{self, COMMITS_META};
 use crate::dialect::Dialect;
+#[cfg(feature = "mysql")]
 use crate::driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
 use crate::driver::postgres::PostgresDriver;
+#[cfg(feature = "sqlite")]
 use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{self, Driver, Failure, connection_error, failure};
 use crate::flush::Writer;
@@ -54,6 +69,7 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    #[cfg(feature = "postgres")]
     fn begin_postgres(self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "BEGIN ISOLATION LEVEL READ COMMITTED",
@@ -62,6 +78,7 @@ impl Isolation {
         }
     }
 
+    #[cfg(feature = "mysql")]
     fn set_mysql_session(self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
@@ -263,6 +280,7 @@ pub(crate) struct Inner {
     pub(crate) relay_lease: Duration,
     /// PostgreSQL: `SET LOCAL` of the lock and statement timeouts, sent with
     /// each unit of work's `BEGIN` (one message, no extra round trip).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pg_timeouts: Option<String>,
     /// When PostgreSQL last reported a stale cached plan.
     stale_plans: Arc<StalePlans>,
@@ -274,12 +292,14 @@ pub(crate) struct Inner {
 /// records when, and connections older than that are closed when next
 /// acquired (`before_acquire`), so the next unit of work runs on a fresh one.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 struct StalePlans {
     since: Instant,
     /// Microseconds after `since` of the last report; 0 for none.
     reported_at: AtomicU64,
 }
 
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 impl StalePlans {
     fn new() -> Self {
         StalePlans {
@@ -304,13 +324,6 @@ impl StalePlans {
     }
 }
 
-#[derive(Clone, Debug)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
-}
-
 impl SqlxStore {
     /// Connects to the database at `url` with the default [`StoreOptions`]:
     /// `sqlite:` (a file, created if missing, or `sqlite::memory:`),
@@ -328,6 +341,7 @@ impl SqlxStore {
         let context = || format!("connect to `{}`", redact(url));
         let stale_plans = Arc::new(StalePlans::new());
         let pool = match scheme {
+            #[cfg(feature = "sqlite")]
             "sqlite" => {
                 let connect = SqliteConnectOptions::from_str(url)
                     .map_err(|e| connection_error(context(), e))?
@@ -346,6 +360,7 @@ impl SqlxStore {
                         .map_err(|e| connection_error(context(), e))?,
                 )
             }
+            #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => {
                 let connect =
                     PgConnectOptions::from_str(url).map_err(|e| connection_error(context(), e))?;
@@ -364,6 +379,7 @@ impl SqlxStore {
                         .map_err(|e| connection_error(context(), e))?,
                 )
             }
+            #[cfg(feature = "mysql")]
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let connect = MySqlConnectOptions::from_str(&url)
@@ -403,7 +419,8 @@ impl SqlxStore {
                 return Err(Error::Backend(BackendError::new(
                     context(),
                     format!(
-                        "unsupported URL scheme `{scheme}:`; use sqlite:, postgres: or mysql: (mariadb:)"
+                        "unsupported URL scheme `{scheme}:`; this build of uow-sqlx takes {}",
+                        schemes()
                     ),
                 )));
             }
@@ -412,11 +429,7 @@ impl SqlxStore {
     }
 
     fn new(pool: Pool, options: &StoreOptions, stale_plans: Arc<StalePlans>) -> Self {
-        let dialect = match pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        };
+        let dialect = pool.dialect();
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
@@ -466,35 +479,43 @@ impl SqlxStore {
 
     /// The dialect of the database.
     pub fn dialect(&self) -> Dialect {
-        match self.inner.pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        }
+        self.inner.pool.dialect()
     }
 
     /// The SQLite pool, if this is a SQLite store (for queries of your own,
     /// such as read models).
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::Sqlite(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
     /// The PostgreSQL pool, if this is a PostgreSQL store.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.inner.pool {
-            Pool::Postgres(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::Postgres(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
     /// The MySQL/MariaDB pool, if this is a MySQL store.
+    #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub fn mysql_pool(&self) -> Option<&MySqlPool> {
-        match &self.inner.pool {
-            Pool::MySql(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::MySql(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
@@ -563,21 +584,13 @@ impl SqlxStore {
 
     async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
         let statement = sqlx::AssertSqlSafe(statement);
-        let outcome = match &self.inner.pool {
-            Pool::Sqlite(pool) => pool.execute(statement).await.map(drop),
-            Pool::Postgres(pool) => pool.execute(statement).await.map(drop),
-            Pool::MySql(pool) => match pool.execute(statement).await {
-                // MySQL has no CREATE INDEX IF NOT EXISTS: an index that
-                // exists already (ER_DUP_KEYNAME) is fine.
-                Err(sqlx::Error::Database(db))
-                    if db.code().as_deref() == Some("42000")
-                        && db.message().contains("Duplicate key name") =>
-                {
-                    Ok(())
-                }
+        let outcome = with_pool!(
+            &self.inner.pool,
+            |pool, D| match pool.execute(statement).await {
+                Err(e) if D::exists_already(&e) => Ok(()),
                 other => other.map(drop),
-            },
-        };
+            }
+        );
         outcome.map_err(|e| connection_error(format!("create table {table}"), e))
     }
 
@@ -614,12 +627,8 @@ impl SqlxStore {
     /// in-memory store) on the first unit of work that needs them.
     pub async fn verify_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
-            let table = match &self.inner.pool {
-                Pool::Sqlite(pool) => schema::sqlite_table(pool, meta.table).await,
-                Pool::Postgres(pool) => schema::postgres_table(pool, meta.table).await,
-                Pool::MySql(pool) => schema::mysql_table(pool, meta.table).await,
-            }
-            .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
+            let table = with_pool!(&self.inner.pool, |pool, D| D::table(pool, meta.table).await)
+                .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
             schema::verify(self.dialect(), meta, &table)?;
         }
         Ok(())
@@ -640,6 +649,19 @@ impl SqlxStore {
     }
 }
 
+/// The URL schemes this build connects to (its features).
+fn schemes() -> String {
+    [
+        (cfg!(feature = "sqlite"), "sqlite:"),
+        (cfg!(feature = "postgres"), "postgres:"),
+        (cfg!(feature = "mysql"), "mysql: (mariadb:)"),
+    ]
+    .into_iter()
+    .filter_map(|(on, scheme)| on.then_some(scheme))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -654,6 +676,8 @@ fn redact(url: &str) -> String {
     }
 }
 
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl From<SqlitePool> for SqlxStore {
     /// A store over an existing SQLite pool. Configure it with a busy timeout
     /// (and WAL mode for files) as [`SqlxStore::connect`] does.
@@ -662,6 +686,8 @@ impl From<SqlitePool> for SqlxStore {
     }
 }
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl From<PgPool> for SqlxStore {
     /// A store over an existing PostgreSQL pool; units of work run at READ
     /// COMMITTED.
@@ -670,6 +696,8 @@ impl From<PgPool> for SqlxStore {
     }
 }
 
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 impl From<MySqlPool> for SqlxStore {
     /// A store over an existing MySQL/MariaDB pool; units of work run at the
     /// pool's session isolation level (InnoDB's default is REPEATABLE READ;
@@ -691,9 +719,13 @@ pub struct SqlxTransaction {
 enum Session {
     /// Autocommit reads; the write transaction is opened at commit.
     /// `None` once committed.
+    #[cfg(feature = "sqlite")]
     Sqlite(Option<PoolConnection<Sqlite>>),
     /// The unit of work's transaction; `None` once committed.
+    #[cfg(feature = "postgres")]
     Postgres(Option<sqlx::Transaction<'static, Postgres>>),
+    /// The unit of work's transaction; `None` once committed.
+    #[cfg(feature = "mysql")]
     MySql(Option<sqlx::Transaction<'static, MySql>>),
 }
 
@@ -719,20 +751,22 @@ impl Store for SqlxStore {
     /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
-        let attempts = match &inner.pool {
-            Pool::Sqlite(_) => 1,
-            Pool::Postgres(pool) => pool.options().get_max_connections() + 1,
-            Pool::MySql(pool) => pool.options().get_max_connections() + 1,
-        };
+        let attempts = with_pool!(&inner.pool, |pool, D| if D::RETRY_DEAD_CONNECTIONS {
+            pool.options().get_max_connections() + 1
+        } else {
+            1
+        });
         let mut attempt = 0;
         let session = loop {
             attempt += 1;
             let outcome = match &inner.pool {
+                #[cfg(feature = "sqlite")]
                 Pool::Sqlite(pool) => pool
                     .acquire()
                     .await
                     .map(|c| Session::Sqlite(Some(c)))
                     .map_err(begin_failure::<SqliteDriver>),
+                #[cfg(feature = "postgres")]
                 Pool::Postgres(pool) => match &inner.pg_timeouts {
                     None => pool.begin_with(inner.isolation.begin_postgres()).await,
                     Some(set) => {
@@ -742,6 +776,7 @@ impl Store for SqlxStore {
                 }
                 .map(|tx| Session::Postgres(Some(tx)))
                 .map_err(begin_failure::<PostgresDriver>),
+                #[cfg(feature = "mysql")]
                 Pool::MySql(pool) => pool
                     .begin()
                     .await
@@ -799,16 +834,19 @@ impl Inner {
     /// connection to `sqlite::memory:` would open another database).
     async fn outcome_once(&self, unit: &UnitId) -> Result<CommitOutcome, sqlx::Error> {
         match &self.pool {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 commit_marker::check::<SqliteDriver>(&mut conn, unit).await
             }
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
                 let outcome = commit_marker::check::<PostgresDriver>(&mut conn, unit).await;
                 let _ = conn.close().await;
                 outcome
             }
+            #[cfg(feature = "mysql")]
             Pool::MySql(pool) => {
                 let mut conn = MySqlConnection::connect_with(&pool.connect_options()).await?;
                 let outcome = commit_marker::check::<MySqlDriver>(&mut conn, unit).await;
@@ -853,20 +891,10 @@ impl Inner {
         let before = uow_core::now_micros().saturating_sub(kept);
         let pool = self.pool.clone();
         runtime.spawn(async move {
-            let outcome = match pool {
-                Pool::Sqlite(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<SqliteDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-                Pool::Postgres(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<PostgresDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-                Pool::MySql(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<MySqlDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-            };
+            let outcome = with_pool!(pool, |pool, D| match pool.acquire().await {
+                Ok(mut c) => commit_marker::prune::<D>(&mut c, before).await,
+                Err(e) => Err(e),
+            });
             match outcome {
                 Ok(deleted) => tracing::debug!(deleted, "commit markers pruned"),
                 Err(error) => tracing::debug!(%error, "commit markers not pruned"),
@@ -896,6 +924,7 @@ fn rolled_back(error: Error) -> Error {
 
 /// Whether a failed read is PostgreSQL's `cached plan must not change
 /// result type`.
+#[cfg(feature = "postgres")]
 fn is_stale_plan(error: &Error) -> bool {
     matches!(error, Error::Backend(b)
         if b.source.to_string().contains("cached plan must not change result type"))
@@ -911,20 +940,28 @@ impl Transaction for SqlxTransaction {
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
         let outcome = match &mut *session {
+            #[cfg(feature = "sqlite")]
             Session::Sqlite(Some(conn)) => {
                 driver::fetch::<SqliteDriver, A>(conn, &sql, query).await
             }
+            #[cfg(feature = "postgres")]
             Session::Postgres(Some(tx)) => {
                 driver::fetch::<PostgresDriver, A>(tx, &sql, query).await
             }
+            #[cfg(feature = "mysql")]
             Session::MySql(Some(tx)) => driver::fetch::<MySqlDriver, A>(tx, &sql, query).await,
-            Session::Sqlite(None) | Session::Postgres(None) | Session::MySql(None) => {
-                Err(finished())
-            }
+            #[cfg(feature = "sqlite")]
+            Session::Sqlite(None) => Err(finished()),
+            #[cfg(feature = "postgres")]
+            Session::Postgres(None) => Err(finished()),
+            #[cfg(feature = "mysql")]
+            Session::MySql(None) => Err(finished()),
         };
         let Err(error) = outcome else {
             return outcome;
         };
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
         if let (Session::Postgres(Some(tx)), true) = (&mut *session, is_stale_plan(&error)) {
             // The pool replaces the connections opened before the change
             // (`before_acquire`, for stores made by `connect`); this one's
@@ -951,6 +988,7 @@ impl Transaction for SqlxTransaction {
         // The writes run in the caller's task (no hop to another thread) and
         // move to a task of their own only if the caller drops them.
         let task = match &mut *session {
+            #[cfg(feature = "sqlite")]
             Session::Sqlite(conn) => {
                 if changes.is_empty() {
                     return Ok(());
@@ -966,12 +1004,14 @@ impl Transaction for SqlxTransaction {
                     write_and_commit::<SqliteDriver>(&inner, tx, &unit, changes).await
                 })
             }
+            #[cfg(feature = "postgres")]
             Session::Postgres(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
                 RunToEnd::new(this, this_unit, async move {
                     write_and_commit::<PostgresDriver>(&inner, tx, &unit, changes).await
                 })
             }
+            #[cfg(feature = "mysql")]
             Session::MySql(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
                 RunToEnd::new(this, this_unit, async move {
@@ -1204,6 +1244,7 @@ fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
 /// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
 /// `max_statement_time` (seconds, any statement), else MySQL's
 /// `max_execution_time` (milliseconds, reads only).
+#[cfg(feature = "mysql")]
 async fn set_mysql_statement_timeout(
     conn: &mut MySqlConnection,
     timeout: Duration,

@@ -2,8 +2,11 @@
 //! statement is run, and what its errors mean. Everything above this module
 //! (reads, the batched flush, schema checks) is written once, generically.
 
+#[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
 use std::future::Future;
@@ -15,6 +18,7 @@ use uow_core::{
 };
 
 use crate::dialect::Dialect;
+use crate::schema::ExistingTable;
 use crate::sql::TableSql;
 
 pub(crate) type Args<D> = <<D as Driver>::Db as Database>::Arguments;
@@ -25,6 +29,7 @@ pub(crate) type DbRow<D> = <<D as Driver>::Db as Database>::Row;
 
 /// What a database's error means to a unit of work.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) enum Failure {
     /// A unique constraint (the primary key or a `unique` column) was violated.
     Unique,
@@ -62,6 +67,23 @@ pub(crate) trait Driver: Send + Sync + 'static {
     const DIALECT: Dialect;
     /// The most bind parameters one statement may carry.
     const MAX_PARAMETERS: usize;
+    /// Whether `begin` tries another pooled connection when the first is
+    /// found dead (a server's connections die with a restart; an embedded
+    /// database's do not).
+    const RETRY_DEAD_CONNECTIONS: bool = true;
+
+    /// Reads the columns and indexes of `table` (for schema verification).
+    fn table(
+        pool: &sqlx::Pool<Self::Db>,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send;
+
+    /// Whether a failed `CREATE` means that what it creates exists already
+    /// (a database without `CREATE INDEX IF NOT EXISTS`).
+    fn exists_already(error: &sqlx::Error) -> bool {
+        let _ = error;
+        false
+    }
 
     /// A statement whose parameter list has room for `parameters` values
     /// (a batch: no growing and copying of the list while binding).
@@ -278,6 +300,14 @@ pub(crate) fn connection_error(operation: impl Into<String>, error: sqlx::Error)
     );
     let error = BackendError::new(operation, error);
     Error::Backend(if transient { error.retryable() } else { error })
+}
+
+/// The stored form of a decimal (see [`uow_core::decimal_sort_key`]):
+/// SQLite's and MySQL's.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
+    uow_core::decimal_sort_key(text)
+        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))
 }
 
 /// Conversions between uow's neutral date/time values and chrono, for the

@@ -11,9 +11,10 @@ use sqlx::{Executor, MySql, Row, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
 use super::chrono_values as cv;
-use super::sqlite::decimal_key;
-use super::{Driver, Failure, Stmt};
+use super::{Driver, Failure, Stmt, decimal_key};
 use crate::dialect::Dialect;
+use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
+use std::future::Future;
 
 /// The MySQL/MariaDB driver.
 pub(crate) struct MySqlDriver;
@@ -22,6 +23,21 @@ impl Driver for MySqlDriver {
     type Db = MySql;
     const DIALECT: Dialect = Dialect::MySql;
     const MAX_PARAMETERS: usize = 65_535;
+
+    fn table(
+        pool: &sqlx::MySqlPool,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send {
+        read_table(pool, table)
+    }
+
+    /// MySQL has no `CREATE INDEX IF NOT EXISTS`: an index that exists
+    /// already (ER_DUP_KEYNAME) is fine.
+    fn exists_already(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(db)
+            if db.code().as_deref() == Some("42000")
+                && db.message().contains("Duplicate key name"))
+    }
 
     fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
         let mut arguments = sqlx::mysql::MySqlArguments::default();
@@ -263,4 +279,84 @@ async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>
 
 fn driver(e: sqlx::Error) -> ValueError {
     ValueError::new(e.to_string())
+}
+
+/// Reads the columns and indexes of `table` in the current database on
+/// MySQL/MariaDB.
+async fn read_table(pool: &sqlx::MySqlPool, table: &str) -> Result<ExistingTable, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(is_nullable AS CHAR), \
+                CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' \
+                     OR extra LIKE '%GENERATED%' AS SIGNED), \
+                CAST(character_maximum_length AS SIGNED), CAST(numeric_precision AS SIGNED), \
+                CAST(numeric_scale AS SIGNED), CAST(collation_name AS CHAR) \
+         FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let columns = rows
+        .into_iter()
+        .map(
+            |(name, ty, nullable, has_default, length, precision, scale, collation)| ExistingColumn {
+                name,
+                ty: ty.to_lowercase(),
+                nullable: nullable.eq_ignore_ascii_case("yes"),
+                has_default: has_default != 0,
+                length,
+                precision,
+                scale,
+                comparison: collation.filter(|c| !mysql_collation_is_exact(c)).map(|c| {
+                    format!(
+                        "its collation {c} does not compare byte by byte without padding (use utf8mb4_nopad_bin)"
+                    )
+                }),
+            },
+        )
+        .collect();
+    let parts: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT CAST(index_name AS CHAR), CAST(non_unique AS SIGNED), CAST(column_name AS CHAR), \
+                CAST(sub_part AS SIGNED) \
+         FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY index_name, seq_in_index",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let mut indexes: Vec<ExistingIndex> = Vec::new();
+    for (name, non_unique, column, sub_part) in parts {
+        if indexes.last().is_none_or(|i| i.name != name) {
+            indexes.push(ExistingIndex {
+                primary: name == "PRIMARY",
+                name,
+                unique: non_unique == 0,
+                ..ExistingIndex::default()
+            });
+        }
+        if let Some(index) = indexes.last_mut() {
+            index.columns.push(column);
+            index.partial |= sub_part.is_some();
+        }
+    }
+    Ok(ExistingTable { columns, indexes })
+}
+
+/// Whether a MySQL/MariaDB collation compares byte by byte without padding:
+/// MariaDB's `*_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`, `binary`.
+fn mysql_collation_is_exact(collation: &str) -> bool {
+    let c = collation.to_ascii_lowercase();
+    c.ends_with("_nopad_bin") || c == "utf8mb4_0900_bin" || c == "binary"
 }

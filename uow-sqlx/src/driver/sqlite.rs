@@ -3,17 +3,17 @@
 //! ([`uow_core::decimal_sort_key`]): exact, with their scale, and in numeric
 //! order under SQLite's byte-wise text comparison.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::types::Uuid;
 use sqlx::{Executor, Row, Sqlite, ValueRef};
-use uow_core::{
-    AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key, decimal_sort_key,
-};
+use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
-use super::{Driver, Failure, Stmt};
+use super::{Driver, Failure, Stmt, decimal_key};
 use crate::dialect::Dialect;
+use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
 use crate::temporal;
 
 /// The SQLite driver.
@@ -23,6 +23,14 @@ impl Driver for SqliteDriver {
     type Db = Sqlite;
     const DIALECT: Dialect = Dialect::Sqlite;
     const MAX_PARAMETERS: usize = 32_766;
+    const RETRY_DEAD_CONNECTIONS: bool = false;
+
+    fn table(
+        pool: &sqlx::SqlitePool,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send {
+        read_table(pool, table)
+    }
 
     fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
         let mut arguments = sqlx::sqlite::SqliteArguments::default();
@@ -169,8 +177,84 @@ fn malformed(what: &str, text: &str) -> ValueError {
     ValueError::new(format!("`{text}` is not a {what} in the stored format"))
 }
 
-/// The stored form of a decimal (see [`uow_core::decimal_sort_key`]).
-pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
-    decimal_sort_key(text)
-        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))
+/// Reads the columns and indexes of `table` on SQLite.
+async fn read_table(pool: &sqlx::SqlitePool, table: &str) -> Result<ExistingTable, sqlx::Error> {
+    let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let mut columns: Vec<ExistingColumn> = rows
+        .iter()
+        .map(|(name, ty, not_null, default, pk)| ExistingColumn {
+            name: name.clone(),
+            ty: ty.to_lowercase(),
+            nullable: *not_null == 0 && *pk == 0,
+            has_default: default.is_some(),
+            ..ExistingColumn::default()
+        })
+        .collect();
+    // A lone INTEGER PRIMARY KEY is the rowid: filled in when an insert
+    // leaves it out.
+    if let [(name, ty, _, _, _)] = &rows.iter().filter(|r| r.4 > 0).collect::<Vec<_>>()[..]
+        && ty.eq_ignore_ascii_case("integer")
+        && let Some(c) = columns.iter_mut().find(|c| &c.name == name)
+    {
+        c.has_default = true;
+    }
+    let mut indexes = Vec::new();
+    // An INTEGER PRIMARY KEY is the rowid: a primary key without an index.
+    let mut pk: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|r| r.4 > 0)
+        .map(|r| (r.4, r.0.clone()))
+        .collect();
+    pk.sort();
+    let listed: Vec<(String, i64, String, i64)> =
+        sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+    let mut pk_indexed = false;
+    for (name, unique, origin, partial) in listed {
+        let keys: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let expression = keys.iter().any(|(column, _)| column.is_none());
+        for (column, coll) in &keys {
+            let (Some(column), Some(coll)) = (column, coll) else {
+                continue;
+            };
+            if !coll.eq_ignore_ascii_case("binary")
+                && let Some(c) = columns.iter_mut().find(|c| &c.name == column)
+            {
+                c.comparison = Some(format!(
+                    "index {name} compares it under collation {coll}, not byte by byte"
+                ));
+            }
+        }
+        let primary = origin == "pk";
+        pk_indexed |= primary;
+        indexes.push(ExistingIndex {
+            name,
+            columns: keys.into_iter().filter_map(|(c, _)| c).collect(),
+            unique: unique == 1,
+            primary,
+            partial: partial == 1 || expression,
+        });
+    }
+    if !pk.is_empty() && !pk_indexed {
+        indexes.push(ExistingIndex {
+            name: "PRIMARY KEY".to_owned(),
+            columns: pk.into_iter().map(|(_, c)| c).collect(),
+            unique: true,
+            primary: true,
+            partial: false,
+        });
+    }
+    Ok(ExistingTable { columns, indexes })
 }
