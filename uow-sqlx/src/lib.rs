@@ -51,4 +51,4 @@ pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
 pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
 pub use schema::{create_table, ddl};
-pub use store::{Isolation, SqlxStore, SqlxTransaction, StoreOptions};
+pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};

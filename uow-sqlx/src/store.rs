@@ -69,6 +69,15 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    /// The level's SQL name.
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+
     #[cfg(feature = "postgres")]
     fn begin_postgres(self) -> &'static str {
         match self {
@@ -265,7 +274,15 @@ pub struct SqlxStore {
 pub(crate) struct Inner {
     pool: Pool,
     statements: Statements,
-    isolation: Isolation,
+    /// The options the store was made with.
+    options: StoreOptions,
+    /// Whether the pool's connections were set up by `connect_with`
+    /// (MySQL: session isolation and timeouts in `after_connect`).
+    sessions_set: bool,
+    /// MySQL, a pool made outside uow: the statement that begins a unit of
+    /// work with its isolation level and lock timeout.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+    mysql_begin: Option<String>,
     pub(crate) executed: AtomicU64,
     /// Whether commits write markers, and for how long they are kept.
     markers: bool,
@@ -385,12 +402,7 @@ impl SqlxStore {
                 let connect = MySqlConnectOptions::from_str(&url)
                     .map_err(|e| connection_error(context(), e))?;
                 let isolation = options.isolation.set_mysql_session();
-                let lock_timeout = options.lock_timeout.map(|t| {
-                    format!(
-                        "SET SESSION innodb_lock_wait_timeout = {}",
-                        t.as_secs_f64().ceil().max(1.0) as u64
-                    )
-                });
+                let lock_timeout = options.lock_timeout.map(mysql_lock_timeout);
                 let statement_timeout = options.statement_timeout;
                 Pool::MySql(
                     MySqlPoolOptions::new()
@@ -425,16 +437,50 @@ impl SqlxStore {
                 )));
             }
         };
-        Ok(SqlxStore::new(pool, &options, stale_plans))
+        Ok(SqlxStore::new(pool, options, stale_plans, true))
     }
 
-    fn new(pool: Pool, options: &StoreOptions, stale_plans: Arc<StalePlans>) -> Self {
+    /// A store over a pool made outside uow (for queries of your own on the
+    /// same pool, or a pool set up with options of its own), with `options`.
+    ///
+    /// The options that shape a unit of work are honoured as by
+    /// [`connect_with`](Self::connect_with): the isolation level (MySQL:
+    /// `SET TRANSACTION ISOLATION LEVEL` sent with each unit of work's
+    /// `BEGIN`, in the same round trip, since the pool's connections were not
+    /// opened by uow), the lock timeout (MySQL: `innodb_lock_wait_timeout`
+    /// set with the `BEGIN` too), the PostgreSQL statement timeout, commit
+    /// markers, the relay lease. The options that build a pool
+    /// ([`max_connections`](StoreOptions::max_connections),
+    /// [`acquire_timeout`](StoreOptions::acquire_timeout),
+    /// [`busy_timeout`](StoreOptions::busy_timeout)) are the pool's own, and
+    /// so is the MySQL/MariaDB statement timeout (set it in the pool's
+    /// `after_connect`).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use uow_sqlx::{Isolation, SqlxStore, StoreOptions};
+    ///
+    /// let pool = sqlx::PgPool::connect("postgres://postgres@localhost/app").await?;
+    /// let store = SqlxStore::from_pool(pool, StoreOptions::new().isolation(Isolation::Serializable));
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn from_pool(pool: impl SqlxPool, options: StoreOptions) -> Self {
+        pool.into_store(options)
+    }
+
+    fn new(
+        pool: Pool,
+        options: StoreOptions,
+        stale_plans: Arc<StalePlans>,
+        sessions_set: bool,
+    ) -> Self {
         let dialect = pool.dialect();
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
                 statements: Statements::new(dialect),
-                isolation: options.isolation,
+                mysql_begin: (!sessions_set).then(|| mysql_begin(&options)),
                 executed: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(dialect != Dialect::Sqlite),
                 markers_kept: options.commit_markers_kept,
@@ -442,8 +488,10 @@ impl SqlxStore {
                 checks: AtomicU64::new(0),
                 background: Arc::default(),
                 relay_lease: options.relay_lease,
-                pg_timeouts: postgres_timeouts(options),
+                pg_timeouts: postgres_timeouts(&options),
                 stale_plans,
+                sessions_set,
+                options,
             }),
         }
     }
@@ -452,21 +500,12 @@ impl SqlxStore {
     /// [`StoreOptions::commit_markers`]): for a pool made outside uow
     /// (`SqlxStore::from(pool)`), or to measure what the markers cost.
     pub fn with_commit_markers(&self, on: bool) -> SqlxStore {
-        let options = StoreOptions {
-            isolation: self.inner.isolation,
-            commit_markers: Some(on),
-            commit_markers_kept: self.inner.markers_kept,
-            ..StoreOptions::default()
-        };
         SqlxStore::new(
             self.inner.pool.clone(),
-            &options,
+            self.inner.options.clone().commit_markers(on),
             Arc::clone(&self.inner.stale_plans),
+            self.inner.sessions_set,
         )
-    }
-
-    fn from_pool(pool: Pool) -> Self {
-        SqlxStore::new(pool, &StoreOptions::default(), Arc::new(StalePlans::new()))
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -682,7 +721,7 @@ impl From<SqlitePool> for SqlxStore {
     /// A store over an existing SQLite pool. Configure it with a busy timeout
     /// (and WAL mode for files) as [`SqlxStore::connect`] does.
     fn from(pool: SqlitePool) -> Self {
-        SqlxStore::from_pool(Pool::Sqlite(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
@@ -692,20 +731,57 @@ impl From<PgPool> for SqlxStore {
     /// A store over an existing PostgreSQL pool; units of work run at READ
     /// COMMITTED.
     fn from(pool: PgPool) -> Self {
-        SqlxStore::from_pool(Pool::Postgres(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
 #[cfg(feature = "mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 impl From<MySqlPool> for SqlxStore {
-    /// A store over an existing MySQL/MariaDB pool; units of work run at the
-    /// pool's session isolation level (InnoDB's default is REPEATABLE READ;
-    /// the version check prevents lost updates at any level).
+    /// A store over an existing MySQL/MariaDB pool with the default
+    /// [`StoreOptions`]: units of work run at READ COMMITTED, set with each
+    /// `BEGIN` (see [`SqlxStore::from_pool`]).
     fn from(pool: MySqlPool) -> Self {
-        SqlxStore::from_pool(Pool::MySql(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
+
+/// A connection pool [`SqlxStore::from_pool`] takes: sqlx's `SqlitePool`,
+/// `PgPool` or `MySqlPool`, for the features compiled in. Sealed.
+pub trait SqlxPool: sealed::Sealed {}
+
+mod sealed {
+    use super::{SqlxStore, StoreOptions};
+
+    /// What makes a pool a store; implemented in this crate only.
+    pub trait Sealed {
+        /// The store over this pool.
+        fn into_store(self, options: StoreOptions) -> SqlxStore;
+    }
+}
+
+macro_rules! sqlx_pool {
+    ($feature:literal, $pool:ty, $variant:ident) => {
+        #[cfg(feature = $feature)]
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+        impl SqlxPool for $pool {}
+
+        #[cfg(feature = $feature)]
+        impl sealed::Sealed for $pool {
+            fn into_store(self, options: StoreOptions) -> SqlxStore {
+                SqlxStore::new(
+                    Pool::$variant(self),
+                    options,
+                    Arc::new(StalePlans::new()),
+                    false,
+                )
+            }
+        }
+    };
+}
+sqlx_pool!("sqlite", SqlitePool, Sqlite);
+sqlx_pool!("postgres", PgPool, Postgres);
+sqlx_pool!("mysql", MySqlPool, MySql);
 
 /// One unit of work's connection to the database.
 #[derive(Debug)]
@@ -768,20 +844,24 @@ impl Store for SqlxStore {
                     .map_err(begin_failure::<SqliteDriver>),
                 #[cfg(feature = "postgres")]
                 Pool::Postgres(pool) => match &inner.pg_timeouts {
-                    None => pool.begin_with(inner.isolation.begin_postgres()).await,
+                    None => {
+                        pool.begin_with(inner.options.isolation.begin_postgres())
+                            .await
+                    }
                     Some(set) => {
-                        let begin = format!("{}; {set}", inner.isolation.begin_postgres());
+                        let begin = format!("{}; {set}", inner.options.isolation.begin_postgres());
                         pool.begin_with(sqlx::AssertSqlSafe(begin)).await
                     }
                 }
                 .map(|tx| Session::Postgres(Some(tx)))
                 .map_err(begin_failure::<PostgresDriver>),
                 #[cfg(feature = "mysql")]
-                Pool::MySql(pool) => pool
-                    .begin()
-                    .await
-                    .map(|tx| Session::MySql(Some(tx)))
-                    .map_err(begin_failure::<MySqlDriver>),
+                Pool::MySql(pool) => match &inner.mysql_begin {
+                    None => pool.begin().await,
+                    Some(begin) => pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await,
+                }
+                .map(|tx| Session::MySql(Some(tx)))
+                .map_err(begin_failure::<MySqlDriver>),
             };
             match outcome {
                 Ok(session) => break session,
@@ -1225,6 +1305,31 @@ fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Wri
         statements: &inner.statements,
         counter: &inner.executed,
     }
+}
+
+/// The statement that begins a MySQL/MariaDB unit of work on a pool whose
+/// connections uow did not open: the isolation level of the next
+/// transaction and the session's lock timeout, then `BEGIN`, in one round
+/// trip.
+fn mysql_begin(options: &StoreOptions) -> String {
+    let mut begin = format!(
+        "SET TRANSACTION ISOLATION LEVEL {}; ",
+        options.isolation.sql()
+    );
+    if let Some(t) = options.lock_timeout {
+        begin.push_str(&mysql_lock_timeout(t));
+        begin.push_str("; ");
+    }
+    begin.push_str("BEGIN");
+    begin
+}
+
+/// MySQL's lock timeout: whole seconds, at least one.
+fn mysql_lock_timeout(timeout: Duration) -> String {
+    format!(
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        timeout.as_secs_f64().ceil().max(1.0) as u64
+    )
 }
 
 /// The `SET LOCAL` statements of a PostgreSQL unit of work's timeouts.
