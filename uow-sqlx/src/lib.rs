@@ -33,6 +33,7 @@
 //! Relays may run in several processes at once (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod commit_marker;
@@ -50,5 +51,4 @@ mod temporal;
 pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
 pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
-pub use schema::{create_table, ddl};
 pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};

@@ -8,7 +8,7 @@ use crate::dialect::Dialect;
 /// The statements that create the table of `meta` and its indexes, if they do
 /// not exist: primary key on the id, `NOT NULL` on every non-`Option` field,
 /// `UNIQUE` on `unique` fields, an index on each `find_by` field.
-pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
+pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
     let q = |name: &str| dialect.quote(name);
     let mut columns = Vec::with_capacity(meta.columns.len() + 1);
     for column in meta.columns {
@@ -75,7 +75,7 @@ pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
 
 /// The DDL for every aggregate in `metas`, as one script (statements ended by
 /// `;`), to paste into a migration file.
-pub fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
+pub(crate) fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
     let mut out = String::new();
     for meta in metas {
         for statement in create_table(dialect, meta) {

@@ -558,9 +558,10 @@ impl SqlxStore {
         }
     }
 
-    /// How many statements the units of work of this store have sent, all
-    /// told (reads, writes, savepoints; not `BEGIN`/`COMMIT`). For tests and
-    /// diagnostics of round trips.
+    /// A test hook, not part of the supported API: how many statements the
+    /// units of work of this store have sent, all told (reads, writes,
+    /// savepoints; not `BEGIN`/`COMMIT`), for the round-trip tests.
+    #[doc(hidden)]
     pub fn statements_executed(&self) -> u64 {
         self.inner.executed.load(Ordering::Relaxed)
     }
