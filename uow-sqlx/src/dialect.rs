@@ -1,5 +1,9 @@
-//! What differs between the SQL databases: identifier quoting, placeholders,
-//! column types. One place per dialect; everything else is shared.
+//! The SQL text of each database: identifier quoting, placeholders, column
+//! types. Pure text, compiled whatever the features: the DDL of every
+//! dialect can be printed from any build. What a database does at run time
+//! (binding, decoding, errors, introspection, policy) is its driver's
+//! (`driver/<database>.rs`); some dialect-dependent SQL is still spelled in
+//! `sql.rs`, `schema.rs`, `outbox.rs` and `commit_marker.rs`.
 
 use std::borrow::Cow;
 

@@ -1,6 +1,11 @@
-//! One driver per database: how values are bound and rows decoded, how a
-//! statement is run, and what its errors mean. Everything above this module
-//! (reads, the batched flush, schema checks) is written once, generically.
+//! One driver per database, each behind its cargo feature: how values are
+//! bound and rows decoded, how a statement is run, what its errors mean,
+//! how its tables are introspected, and its policy flags (associated
+//! constants of [`Driver`]). The read path ([`fetch`]), the batched flush and
+//! schema verification are written once, generic over [`Driver`]; the
+//! database is picked at run time in one place, `crate::backend`. Sessions
+//! (how a unit of work begins and commits) and the outbox claim still match
+//! on the database in `store.rs` and `outbox.rs`, one arm per feature.
 
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
@@ -71,6 +76,17 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// found dead (a server's connections die with a restart; an embedded
     /// database's do not).
     const RETRY_DEAD_CONNECTIONS: bool = true;
+    /// Whether a commit holds the database's only write lock (SQLite's
+    /// `BEGIN IMMEDIATE`): no row locks to take, versions checked by the
+    /// affected-row count of each batch.
+    const SINGLE_WRITER: bool = false;
+    /// Whether the last batch of a flush is padded up to a power of two with
+    /// rows the statement filters out (fewer distinct statements to
+    /// prepare; SQLite, whose every statement is a round trip to its thread).
+    const PAD_BATCHES: bool = false;
+    /// Whether a failed statement aborts the whole transaction (PostgreSQL),
+    /// so a batch that may be re-run row by row needs a savepoint first.
+    const FAILURE_ABORTS_TRANSACTION: bool = false;
 
     /// Reads the columns and indexes of `table` (for schema verification).
     fn table(

@@ -61,6 +61,7 @@ impl Driver for PostgresDriver {
     type Db = Postgres;
     const DIALECT: Dialect = Dialect::Postgres;
     const MAX_PARAMETERS: usize = 65_535;
+    const FAILURE_ABORTS_TRANSACTION: bool = true;
 
     fn table(
         pool: &sqlx::PgPool,

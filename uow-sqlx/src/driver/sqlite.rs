@@ -24,6 +24,8 @@ impl Driver for SqliteDriver {
     const DIALECT: Dialect = Dialect::Sqlite;
     const MAX_PARAMETERS: usize = 32_766;
     const RETRY_DEAD_CONNECTIONS: bool = false;
+    const SINGLE_WRITER: bool = true;
+    const PAD_BATCHES: bool = true;
 
     fn table(
         pool: &sqlx::SqlitePool,
