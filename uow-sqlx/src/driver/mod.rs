@@ -16,7 +16,7 @@ pub(crate) mod sqlite;
 
 use std::future::Future;
 
-use sqlx::Database;
+use sqlx::{Database, Executor, IntoArguments};
 use uow_core::{
     Aggregate, AggregateMeta, BackendError, ColumnKind, Error, Query, RowSource, TimeoutKind,
     Value, ValueError, decode_row,
@@ -66,9 +66,64 @@ pub(crate) fn failure<D: Driver>(error: &sqlx::Error) -> Failure {
     }
 }
 
+/// What sqlx's `Executor` gives every database's `&mut` connection, as a
+/// trait of the connection itself: a bound on [`Driver::Db`]'s connection
+/// type holds wherever `D: Driver` does (a `for<'c> &'c mut Conn:
+/// Executor<'c>` clause on the trait would have to be repeated at every
+/// use), so [`Driver`]'s statement runners are written once, as default
+/// methods.
+pub(crate) trait Runs<DB: Database>: Send {
+    /// `Executor::execute`.
+    fn run_execute(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<DB::QueryResult, sqlx::Error>> + Send;
+
+    /// `Executor::fetch_all`.
+    fn run_fetch_all(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Vec<DB::Row>, sqlx::Error>> + Send;
+
+    /// `Executor::fetch_optional`.
+    fn run_fetch_optional(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send;
+}
+
+impl<DB, C> Runs<DB> for C
+where
+    DB: Database,
+    DB::Arguments: IntoArguments<DB>,
+    C: Send,
+    for<'c> &'c mut C: Executor<'c, Database = DB>,
+{
+    fn run_execute(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<DB::QueryResult, sqlx::Error>> + Send {
+        self.execute(stmt)
+    }
+
+    fn run_fetch_all(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Vec<DB::Row>, sqlx::Error>> + Send {
+        self.fetch_all(stmt)
+    }
+
+    fn run_fetch_optional(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send {
+        self.fetch_optional(stmt)
+    }
+}
+
 /// A database as uow drives it.
 pub(crate) trait Driver: Send + Sync + 'static {
-    type Db: Database;
+    type Db: Database<Connection: Runs<Self::Db>, Arguments: IntoArguments<Self::Db>>;
     const DIALECT: Dialect;
     /// The most bind parameters one statement may carry.
     const MAX_PARAMETERS: usize;
@@ -103,7 +158,11 @@ pub(crate) trait Driver: Send + Sync + 'static {
 
     /// A statement whose parameter list has room for `parameters` values
     /// (a batch: no growing and copying of the list while binding).
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self>;
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
+        let mut arguments = Args::<Self>::default();
+        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
+        sqlx::query_with(sql, arguments)
+    }
 
     /// Binds `value`, stored in a column of `kind`, as the next parameter;
     /// an error (never a parameter of another type or value) when the value
@@ -123,17 +182,24 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// Reads column `index`, of `kind`, from a row.
     fn get(row: &DbRow<Self>, index: usize, kind: ColumnKind) -> Result<Value, ValueError>;
 
+    /// The number of rows a statement affected.
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
     /// Runs a statement; the number of rows it affected.
     fn execute(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send {
+        async move { Ok(Self::rows_affected(&conn.run_execute(stmt).await?)) }
+    }
 
     /// Runs a query; its rows.
     fn fetch_all(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send {
+        conn.run_fetch_all(stmt)
+    }
 
     /// Runs a query that matches at most one row (a primary-key lookup); its
     /// row. Cheaper than [`fetch_all`](Driver::fetch_all) on SQLite, whose
@@ -142,7 +208,9 @@ pub(crate) trait Driver: Send + Sync + 'static {
     fn fetch_optional(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send {
+        conn.run_fetch_optional(stmt)
+    }
 
     /// Binds `values` (one column of many rows, stored as `kind`) as one
     /// array parameter, for PostgreSQL's array batches. `None` where the

@@ -39,10 +39,8 @@ impl Driver for MySqlDriver {
                 && db.message().contains("Duplicate key name"))
     }
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::mysql::MySqlArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -133,20 +131,6 @@ impl Driver for MySqlDriver {
             Err(sqlx::Error::Database(db)) => Err(with_key_columns(conn, db).await),
             Err(e) => Err(e),
         }
-    }
-
-    async fn fetch_all(
-        conn: &mut MySqlConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<MySqlRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut MySqlConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<MySqlRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
     }
 
     fn classify(error: &sqlx::Error) -> Failure {

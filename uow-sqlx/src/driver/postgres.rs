@@ -1,10 +1,10 @@
 //! PostgreSQL: native types for every kind (JSONB, UUID, TIMESTAMPTZ,
 //! NUMERIC...), NULLs bound with their column's type.
 
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
-use sqlx::{Executor, Postgres, Row, ValueRef};
+use sqlx::{Postgres, Row, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError};
 
 use super::chrono_values as cv;
@@ -70,10 +70,8 @@ impl Driver for PostgresDriver {
         read_table(pool, table)
     }
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::postgres::PgArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -253,24 +251,6 @@ impl Driver for PostgresDriver {
             }
             _ => Value::Text(row.try_get(index).map_err(e)?),
         })
-    }
-
-    async fn execute(conn: &mut PgConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
-        Ok(conn.execute(stmt).await?.rows_affected())
-    }
-
-    async fn fetch_all(
-        conn: &mut PgConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<PgRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut PgConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<PgRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
     }
 
     fn classify(error: &sqlx::Error) -> Failure {

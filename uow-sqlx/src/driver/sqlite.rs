@@ -6,9 +6,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 use sqlx::types::Uuid;
-use sqlx::{Executor, Row, Sqlite, ValueRef};
+use sqlx::{Row, Sqlite, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
 use super::{Driver, Failure, Stmt, decimal_key};
@@ -34,10 +34,8 @@ impl Driver for SqliteDriver {
         read_table(pool, table)
     }
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::sqlite::SqliteArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -123,24 +121,6 @@ impl Driver for SqliteDriver {
 
     fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String> {
         unique_column_of(error, meta)
-    }
-
-    async fn execute(conn: &mut SqliteConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
-        Ok(conn.execute(stmt).await?.rows_affected())
-    }
-
-    async fn fetch_all(
-        conn: &mut SqliteConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut SqliteConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<SqliteRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
     }
 
     fn classify(error: &sqlx::Error) -> Failure {
