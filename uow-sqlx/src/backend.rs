@@ -80,6 +80,3 @@ impl From<sqlx::MySqlPool> for Pool {
         Pool::MySql(pool)
     }
 }
-
-#[allow(unused_imports)]
-use Driver as _;

@@ -30,7 +30,7 @@ use uow_core::{AggregateMeta, ChangeSet, ColumnKind, Delete, Error, Update, Valu
 use crate::driver::{
     Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
 };
-use crate::outbox::{OUTBOX_META, outbox_row};
+use crate::outbox_table::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
 

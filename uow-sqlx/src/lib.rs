@@ -57,14 +57,14 @@ mod dialect;
 mod driver;
 mod flush;
 mod outbox;
+mod outbox_table;
 mod schema;
 mod sql;
 mod statements;
 mod store;
-#[cfg(feature = "sqlite")]
-mod temporal;
 
 pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
-pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
+pub use outbox::{SqlxClaim, run_relay};
+pub use outbox_table::{OUTBOX_TABLE, outbox_ddl};
 pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};

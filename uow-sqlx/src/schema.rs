@@ -290,7 +290,7 @@ fn text_length(key: bool, length: Option<i64>) -> Option<String> {
 /// Columns of uow's own tables whose values uow bounds itself (short names
 /// and ids), so a `VARCHAR(255)` holds them.
 fn bounded(meta: &AggregateMeta, column: &str) -> bool {
-    meta.table == crate::outbox::OUTBOX_TABLE
+    meta.table == crate::outbox_table::OUTBOX_TABLE
         && matches!(column, "aggregate_type" | "aggregate_id" | "event_type")
 }
 

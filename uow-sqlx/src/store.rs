@@ -133,7 +133,7 @@ impl Default for StoreOptions {
             commit_markers_kept: Duration::from_secs(3_600),
             lock_timeout: None,
             statement_timeout: None,
-            relay_lease: crate::outbox::LEASE,
+            relay_lease: crate::outbox_table::LEASE,
         }
     }
 }
@@ -592,7 +592,7 @@ impl SqlxStore {
     pub fn ddl_for<U: UnitOfWork>(&self) -> String {
         let mut ddl = self.ddl(U::AGGREGATES);
         if U::OUTBOX {
-            for statement in crate::outbox::outbox_ddl(self.dialect()) {
+            for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
                 ddl.push_str(&statement);
                 ddl.push_str(";\n");
             }
@@ -648,8 +648,8 @@ impl SqlxStore {
     /// missing. [`create_tables_for`](Self::create_tables_for) does it for a
     /// unit of work declared with `outbox`.
     pub async fn create_outbox(&self) -> Result<(), Error> {
-        for statement in crate::outbox::outbox_ddl(self.dialect()) {
-            self.execute_ddl(statement, crate::outbox::OUTBOX_TABLE)
+        for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
+            self.execute_ddl(statement, crate::outbox_table::OUTBOX_TABLE)
                 .await?;
         }
         Ok(())
@@ -683,7 +683,8 @@ impl SqlxStore {
             self.verify_tables(&[&COMMITS_META]).await?;
         }
         if U::OUTBOX {
-            self.verify_tables(&[&crate::outbox::OUTBOX_META]).await?;
+            self.verify_tables(&[&crate::outbox_table::OUTBOX_META])
+                .await?;
         }
         Ok(())
     }

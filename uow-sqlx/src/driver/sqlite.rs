@@ -11,10 +11,10 @@ use sqlx::types::Uuid;
 use sqlx::{Row, Sqlite, ValueRef};
 use uow_core::{AggregateMeta, ColumnKind, Value, ValueError, decimal_from_sort_key};
 
+use super::temporal;
 use super::{Driver, Failure, Stmt, decimal_key};
 use crate::dialect::Dialect;
 use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
-use crate::temporal;
 
 /// The SQLite driver.
 pub(crate) struct SqliteDriver;
