@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
@@ -11,15 +10,13 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "sqlite")]
 use sqlx::Sqlite;
 #[cfg(feature = "mysql")]
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::MySqlPool;
 #[cfg(feature = "sqlite")]
 use sqlx::pool::PoolConnection;
 #[cfg(feature = "postgres")]
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 #[cfg(feature = "sqlite")]
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqlitePool;
 use sqlx::{Connection, Executor};
 #[cfg(feature = "mysql")]
 use sqlx::{MySql, MySqlConnection};
@@ -88,7 +85,7 @@ impl Isolation {
     }
 
     #[cfg(feature = "mysql")]
-    fn set_mysql_session(self) -> &'static str {
+    pub(crate) fn set_mysql_session(self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
             Isolation::RepeatableRead => "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -111,14 +108,14 @@ impl Isolation {
 /// ```
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    max_connections: u32,
-    acquire_timeout: Duration,
-    busy_timeout: Duration,
-    isolation: Isolation,
+    pub(crate) max_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) isolation: Isolation,
     commit_markers: Option<bool>,
     commit_markers_kept: Duration,
-    lock_timeout: Option<Duration>,
-    statement_timeout: Option<Duration>,
+    pub(crate) lock_timeout: Option<Duration>,
+    pub(crate) statement_timeout: Option<Duration>,
     relay_lease: Duration,
 }
 
@@ -310,7 +307,7 @@ pub(crate) struct Inner {
 /// acquired (`before_acquire`), so the next unit of work runs on a fresh one.
 #[derive(Debug)]
 #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-struct StalePlans {
+pub(crate) struct StalePlans {
     since: Instant,
     /// Microseconds after `since` of the last report; 0 for none.
     reported_at: AtomicU64,
@@ -331,7 +328,7 @@ impl StalePlans {
     }
 
     /// Whether a connection `age` old was opened before the last report.
-    fn is_stale(&self, age: Duration) -> bool {
+    pub(crate) fn is_stale(&self, age: Duration) -> bool {
         let reported = self.reported_at.load(Ordering::Relaxed);
         if reported == 0 {
             return false;
@@ -359,74 +356,13 @@ impl SqlxStore {
         let stale_plans = Arc::new(StalePlans::new());
         let pool = match scheme {
             #[cfg(feature = "sqlite")]
-            "sqlite" => {
-                let connect = SqliteConnectOptions::from_str(url)
-                    .map_err(|e| connection_error(context(), e))?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(options.busy_timeout)
-                    .foreign_keys(true);
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
-            }
+            "sqlite" => crate::driver::sqlite::connect(url, &options).await,
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => {
-                let connect =
-                    PgConnectOptions::from_str(url).map_err(|e| connection_error(context(), e))?;
-                let plans = Arc::clone(&stale_plans);
-                Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .before_acquire(move |_, meta| {
-                            let fresh = !plans.is_stale(meta.age);
-                            Box::pin(async move { Ok(fresh) })
-                        })
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
+                crate::driver::postgres::connect(url, &options, Arc::clone(&stale_plans)).await
             }
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                let connect = MySqlConnectOptions::from_str(&url)
-                    .map_err(|e| connection_error(context(), e))?;
-                let isolation = options.isolation.set_mysql_session();
-                let lock_timeout = options.lock_timeout.map(mysql_lock_timeout);
-                let statement_timeout = options.statement_timeout;
-                Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .after_connect(move |conn, _| {
-                            let lock_timeout = lock_timeout.clone();
-                            Box::pin(async move {
-                                conn.execute(isolation).await?;
-                                if let Some(sql) = lock_timeout {
-                                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
-                                }
-                                if let Some(t) = statement_timeout {
-                                    set_mysql_statement_timeout(conn, t).await?;
-                                }
-                                Ok(())
-                            })
-                        })
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
-            }
+            "mysql" | "mariadb" => crate::driver::mysql::connect(url, &options).await,
             _ => {
                 return Err(Error::Backend(BackendError::new(
                     context(),
@@ -436,7 +372,8 @@ impl SqlxStore {
                     ),
                 )));
             }
-        };
+        }
+        .map_err(|e| connection_error(context(), e))?;
         Ok(SqlxStore::new(pool, options, stale_plans, true))
     }
 
@@ -1327,7 +1264,7 @@ fn mysql_begin(options: &StoreOptions) -> String {
 }
 
 /// MySQL's lock timeout: whole seconds, at least one.
-fn mysql_lock_timeout(timeout: Duration) -> String {
+pub(crate) fn mysql_lock_timeout(timeout: Duration) -> String {
     format!(
         "SET SESSION innodb_lock_wait_timeout = {}",
         timeout.as_secs_f64().ceil().max(1.0) as u64
@@ -1346,23 +1283,4 @@ fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
     })
     .collect();
     (!settings.is_empty()).then(|| settings.join("; "))
-}
-
-/// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
-/// `max_statement_time` (seconds, any statement), else MySQL's
-/// `max_execution_time` (milliseconds, reads only).
-#[cfg(feature = "mysql")]
-async fn set_mysql_statement_timeout(
-    conn: &mut MySqlConnection,
-    timeout: Duration,
-) -> Result<(), sqlx::Error> {
-    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
-    if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_ok() {
-        return Ok(());
-    }
-    let mysql = format!(
-        "SET SESSION max_execution_time = {}",
-        timeout.as_millis().max(1)
-    );
-    conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
 }

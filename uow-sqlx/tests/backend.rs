@@ -299,3 +299,18 @@ mod mysql {
         drop_database(admin, &database).await;
     }
 }
+
+/// A build without SQLite refuses a `sqlite:` URL with an error that names
+/// the schemes it takes.
+#[cfg(not(feature = "sqlite"))]
+#[tokio::test]
+async fn a_backend_not_compiled_in_is_a_clear_error() {
+    let error = SqlxStore::connect("sqlite::memory:")
+        .await
+        .expect_err("no SQLite in this build");
+    let text = error.to_string();
+    assert!(
+        text.contains("unsupported URL scheme `sqlite:`") && text.contains("this build"),
+        "{text}"
+    );
+}

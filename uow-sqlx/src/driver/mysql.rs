@@ -3,6 +3,13 @@
 //! decimals as their sort key ([`uow_core::decimal_sort_key`]) since
 //! `DECIMAL(p, s)` drops a value's scale.
 
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+
+use crate::backend::Pool;
+use crate::store::{StoreOptions, mysql_lock_timeout};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -343,4 +350,53 @@ async fn read_table(pool: &sqlx::MySqlPool, table: &str) -> Result<ExistingTable
 fn mysql_collation_is_exact(collation: &str) -> bool {
     let c = collation.to_ascii_lowercase();
     c.ends_with("_nopad_bin") || c == "utf8mb4_0900_bin" || c == "binary"
+}
+
+/// The pool of `connect_with` for a `mysql:` (`mariadb:`) URL: each
+/// connection set to the isolation level and timeouts when it opens.
+pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+    let url = url.replacen("mariadb:", "mysql:", 1);
+    let connect = MySqlConnectOptions::from_str(&url)?;
+    let isolation = options.isolation.set_mysql_session();
+    let lock_timeout = options.lock_timeout.map(mysql_lock_timeout);
+    let statement_timeout = options.statement_timeout;
+    Ok(Pool::MySql(
+        MySqlPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                let lock_timeout = lock_timeout.clone();
+                Box::pin(async move {
+                    conn.execute(isolation).await?;
+                    if let Some(sql) = lock_timeout {
+                        conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                    }
+                    if let Some(t) = statement_timeout {
+                        set_mysql_statement_timeout(conn, t).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await?,
+    ))
+}
+
+/// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
+/// `max_statement_time` (seconds, any statement), else MySQL's
+/// `max_execution_time` (milliseconds, reads only).
+async fn set_mysql_statement_timeout(
+    conn: &mut MySqlConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
+    if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_ok() {
+        return Ok(());
+    }
+    let mysql = format!(
+        "SET SESSION max_execution_time = {}",
+        timeout.as_millis().max(1)
+    );
+    conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
 }

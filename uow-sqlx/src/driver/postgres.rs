@@ -1,6 +1,13 @@
 //! PostgreSQL: native types for every kind (JSONB, UUID, TIMESTAMPTZ,
 //! NUMERIC...), NULLs bound with their column's type.
 
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::backend::Pool;
+use crate::store::{StalePlans, StoreOptions};
 use sqlx::postgres::PgRow;
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
@@ -409,4 +416,27 @@ async fn read_table(pool: &sqlx::PgPool, table: &str) -> Result<ExistingTable, s
         })
         .collect();
     Ok(ExistingTable { columns, indexes })
+}
+
+/// The pool of `connect_with` for a `postgres:` URL: connections opened
+/// before a stale cached plan was reported are replaced when next acquired.
+pub(crate) async fn connect(
+    url: &str,
+    options: &StoreOptions,
+    stale_plans: Arc<StalePlans>,
+) -> Result<Pool, sqlx::Error> {
+    let connect = PgConnectOptions::from_str(url)?;
+    let plans = stale_plans;
+    Ok(Pool::Postgres(
+        PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(move |_, meta| {
+                let fresh = !plans.is_stale(meta.age);
+                Box::pin(async move { Ok(fresh) })
+            })
+            .connect_with(connect)
+            .await?,
+    ))
 }

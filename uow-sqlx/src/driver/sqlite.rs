@@ -3,6 +3,12 @@
 //! ([`uow_core::decimal_sort_key`]): exact, with their scale, and in numeric
 //! order under SQLite's byte-wise text comparison.
 
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::backend::Pool;
+use crate::store::StoreOptions;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -239,4 +245,23 @@ async fn read_table(pool: &sqlx::SqlitePool, table: &str) -> Result<ExistingTabl
         });
     }
     Ok(ExistingTable { columns, indexes })
+}
+
+/// The pool of `connect_with` for a `sqlite:` URL: WAL mode for files (readers
+/// never wait for the writer), a busy timeout (writers queue), foreign keys on.
+pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+    let connect = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(options.busy_timeout)
+        .foreign_keys(true);
+    Ok(Pool::Sqlite(
+        SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(connect)
+            .await?,
+    ))
 }
