@@ -1,5 +1,9 @@
-//! What differs between the SQL databases: identifier quoting, placeholders,
-//! column types. One place per dialect; everything else is shared.
+//! The SQL text of each database: identifier quoting, placeholders, column
+//! types. Pure text, compiled whatever the features: the DDL of every
+//! dialect can be printed from any build. What a database does at run time
+//! (binding, decoding, errors, introspection, policy) is its driver's
+//! (`driver/<database>.rs`); some dialect-dependent SQL is still spelled in
+//! `sql.rs`, `schema.rs`, `outbox.rs` and `commit_marker.rs`.
 
 use std::borrow::Cow;
 
@@ -34,9 +38,10 @@ impl Dialect {
         }
     }
 
-    /// Quotes an identifier. Names are validated as SQL identifiers at
-    /// compile time by the derive, so quoting never needs escaping; it keeps
-    /// names that happen to be keywords in one dialect working.
+    /// Quotes an identifier, doubling the quote character inside it (names
+    /// of aggregates are validated as SQL identifiers by the derive; quoting
+    /// keeps names that happen to be keywords in one dialect working, and
+    /// any other name one identifier).
     ///
     /// SQLite takes a double-quoted name that matches no column for a string
     /// literal, so a column missing from a table would read as its own name;
@@ -44,8 +49,8 @@ impl Dialect {
     /// error that names it.
     pub fn quote(self, ident: &str) -> String {
         match self {
-            Dialect::Postgres => format!("\"{ident}\""),
-            Dialect::Sqlite | Dialect::MySql => format!("`{ident}`"),
+            Dialect::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
+            Dialect::Sqlite | Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
         }
     }
 
@@ -132,5 +137,17 @@ impl Dialect {
             (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)".into(),
             _ => self.column_type(kind),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn quoting_doubles_the_quote_character() {
+        assert_eq!(Dialect::Postgres.quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+        assert_eq!(Dialect::Sqlite.quote("plain"), "`plain`");
     }
 }

@@ -30,11 +30,10 @@ use uow_core::{
     backend::{AggregateMeta, ChangeSet, ColumnKind, Delete, Update, Value},
 };
 
-use crate::dialect::Dialect;
 use crate::driver::{
     Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
 };
-use crate::outbox::{OUTBOX_META, outbox_row};
+use crate::outbox_table::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
 
@@ -233,7 +232,7 @@ impl<D: Driver> Writer<'_, D> {
         // skipped: each chunk's affected-row count checks the versions, and a
         // chunk that falls short is undone (savepoint) and written row by
         // row, which reports the first failing write in id order.
-        let check_by_count = D::DIALECT == Dialect::Sqlite;
+        let check_by_count = D::SINGLE_WRITER;
         if !check_by_count {
             let expected: Vec<_> = updates
                 .iter()
@@ -337,7 +336,7 @@ impl<D: Driver> Writer<'_, D> {
         // SQLite pads the last batch up to a power of two with rows of NULLs
         // that the statement filters out: one statement where decreasing
         // powers of two need up to ten, each a round trip to SQLite's thread.
-        let pad = D::DIALECT == Dialect::Sqlite;
+        let pad = D::PAD_BATCHES;
         for (_, rows, size) in chunks::<D>(meta, Batch::Insert, total, pad) {
             let chunk: Vec<Vec<Value>> = rest.by_ref().take(rows).collect();
             if size == 1 {
@@ -431,7 +430,7 @@ impl<D: Driver> Writer<'_, D> {
     /// batch that may need to be re-run row by row is preceded by a savepoint.
     /// SQLite and MySQL roll back only the failed statement.
     async fn savepoint(&mut self) -> Result<bool, Error> {
-        if D::DIALECT != Dialect::Postgres {
+        if !D::FAILURE_ABORTS_TRANSACTION {
             return Ok(false);
         }
         self.set_savepoint().await
@@ -680,7 +679,7 @@ fn shortened(id: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
     use crate::driver::sqlite::SqliteDriver;

@@ -32,21 +32,39 @@
 //! once and in order per aggregate; [`run_relay`] runs one until stopped.
 //! Relays may run in several processes at once (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
+//!
+//! # Features
+//!
+//! One cargo feature per database, each enabling sqlx's driver of the same
+//! name; at least one is required.
+//!
+//! | feature | database | default |
+//! |---|---|---|
+//! | `sqlite` | SQLite 3.37+ (bundled) | yes: an embedded store needs no server |
+//! | `postgres` | PostgreSQL 12+ | no |
+//! | `mysql` | MySQL 8, MariaDB 10.6+ | no |
+//!
+//! A PostgreSQL-only service depends on
+//! `uow-sqlx = { version = "…", default-features = false, features = ["postgres"] }`
+//! and compiles neither SQLite nor the MySQL driver. A pool made outside uow
+//! is brought in with [`SqlxStore::from_pool`].
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backend;
 mod commit_marker;
 mod dialect;
 mod driver;
 mod flush;
 mod outbox;
+mod outbox_table;
 mod schema;
 mod sql;
 mod statements;
 mod store;
-mod temporal;
 
 pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
-pub use outbox::{OUTBOX_TABLE, SqlxClaim, outbox_ddl, run_relay};
-pub use schema::{create_table, ddl};
-pub use store::{Isolation, SqlxStore, SqlxTransaction, StoreOptions};
+pub use outbox::{SqlxClaim, run_relay};
+pub use outbox_table::{OUTBOX_TABLE, outbox_ddl};
+pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};

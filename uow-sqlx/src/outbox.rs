@@ -14,142 +14,33 @@ use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+#[cfg(feature = "mysql")]
+use sqlx::MySql;
+#[cfg(feature = "postgres")]
+use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, MySql, Postgres, Sqlite};
+#[cfg(feature = "sqlite")]
+use sqlx::{Connection, Sqlite};
 use uow_core::{
     BackendError, Error,
-    backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Value, now_micros},
+    backend::{ColumnKind, Value, now_micros},
     outbox::{
         DeadMessage, OutboxClaim, OutboxMessage, OutboxRecord, OutboxStore, Publisher, Relay,
     },
 };
 
+use crate::backend::Pool;
+use crate::backend::with_pool;
 use crate::dialect::Dialect;
+#[cfg(feature = "mysql")]
 use crate::driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
 use crate::driver::postgres::PostgresDriver;
+#[cfg(feature = "sqlite")]
 use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{Conn, DbRow, Driver, backend, bind_other, connection_error};
-use crate::store::{Pool, SqlxStore};
-
-/// The outbox table's name.
-pub const OUTBOX_TABLE: &str = "uow_outbox";
-const LEASE_TABLE: &str = "uow_outbox_lease";
-/// How long a SQLite relay's lease lasts without renewal.
-pub(crate) const LEASE: Duration = Duration::from_secs(30);
-
-const fn column(name: &'static str, kind: ColumnKind, role: ColumnRole) -> ColumnMeta {
-    ColumnMeta {
-        name,
-        field: name,
-        kind,
-        nullable: false,
-        role,
-    }
-}
-
-/// The columns a commit writes, described like an aggregate so the batched
-/// insert of the flush writes them.
-pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
-    name: "outbox",
-    table: OUTBOX_TABLE,
-    columns: &[
-        column("event_id", ColumnKind::Text, ColumnRole::Id),
-        column("aggregate_type", ColumnKind::Text, ColumnRole::Plain),
-        column("aggregate_id", ColumnKind::Text, ColumnRole::Plain),
-        column("event_type", ColumnKind::Text, ColumnRole::Plain),
-        // Text on every backend: the payload is stored as serialized, byte
-        // for byte (PostgreSQL's JSONB would re-format it).
-        column("payload", ColumnKind::Text, ColumnRole::Plain),
-        column("created_at", ColumnKind::BigInt, ColumnRole::Version),
-    ],
-    id: 0,
-    version: 5,
-};
-
-/// The row a commit inserts for one record.
-pub(crate) fn outbox_row(record: OutboxRecord) -> Vec<Value> {
-    vec![
-        Value::Text(record.event_id),
-        Value::Text(record.aggregate_type),
-        Value::Text(record.aggregate_id),
-        Value::Text(record.event_type),
-        Value::Text(record.payload),
-        Value::Int(record.created_at),
-    ]
-}
-
-/// The DDL of the outbox (and, on SQLite, of the relay lease).
-pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
-    let q = |name: &str| dialect.quote(name);
-    let (seq, key, text, json, big, int, strict) = match dialect {
-        Dialect::Sqlite => (
-            "INTEGER PRIMARY KEY AUTOINCREMENT",
-            "TEXT",
-            "TEXT",
-            "TEXT",
-            "INTEGER",
-            "INTEGER",
-            " STRICT",
-        ),
-        Dialect::Postgres => (
-            "BIGSERIAL PRIMARY KEY",
-            "VARCHAR(255)",
-            "TEXT",
-            "TEXT",
-            "BIGINT",
-            "INTEGER",
-            "",
-        ),
-        Dialect::MySql => (
-            "BIGINT AUTO_INCREMENT PRIMARY KEY",
-            "VARCHAR(255) COLLATE utf8mb4_nopad_bin",
-            "LONGTEXT",
-            "JSON",
-            "BIGINT",
-            "INT",
-            "",
-        ),
-    };
-    let if_not_exists = if dialect == Dialect::MySql {
-        ""
-    } else {
-        "IF NOT EXISTS "
-    };
-    let mut statements = vec![format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    {seq_col} {seq},\n    {event_id} {key} NOT NULL UNIQUE,\n    {aggregate_type} {key} NOT NULL,\n    {aggregate_id} {key} NOT NULL,\n    {event_type} {key} NOT NULL,\n    {payload} {json} NOT NULL,\n    {created_at} {big} NOT NULL,\n    {attempts} {int} NOT NULL DEFAULT 0,\n    {next_attempt_at} {big} NOT NULL DEFAULT 0,\n    {delivered_at} {big},\n    {last_error} {text},\n    {dead_at} {big}\n){strict}",
-        table = q(OUTBOX_TABLE),
-        seq_col = q("seq"),
-        event_id = q("event_id"),
-        aggregate_type = q("aggregate_type"),
-        aggregate_id = q("aggregate_id"),
-        event_type = q("event_type"),
-        payload = q("payload"),
-        created_at = q("created_at"),
-        attempts = q("attempts"),
-        next_attempt_at = q("next_attempt_at"),
-        delivered_at = q("delivered_at"),
-        last_error = q("last_error"),
-        dead_at = q("dead_at"),
-    )];
-    statements.push(format!(
-        "CREATE INDEX {if_not_exists}{} ON {} ({}, {}, {})",
-        q("uow_outbox_aggregate_idx"),
-        q(OUTBOX_TABLE),
-        q("aggregate_type"),
-        q("aggregate_id"),
-        q("seq")
-    ));
-    if dialect == Dialect::Sqlite {
-        statements.push(format!(
-            "CREATE TABLE IF NOT EXISTS {} ({} TEXT PRIMARY KEY, {} TEXT NOT NULL, {} INTEGER NOT NULL) STRICT",
-            q(LEASE_TABLE),
-            q("name"),
-            q("holder"),
-            q("expires_at")
-        ));
-    }
-    statements
-}
+use crate::outbox_table::OUTBOX_TABLE;
+use crate::store::SqlxStore;
 
 /// `SELECT` of the deliverable messages, oldest first.
 fn claim_sql(dialect: Dialect) -> String {
@@ -424,6 +315,7 @@ enum Mark {
 
 /// Messages claimed by one relay from a database outbox.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub struct SqlxClaim {
     session: ClaimSession,
     messages: Vec<OutboxMessage>,
@@ -434,11 +326,18 @@ pub struct SqlxClaim {
 }
 
 #[derive(Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 enum ClaimSession {
     /// The lease was held by another relay: nothing was claimed.
     Nothing,
+    /// The connection that holds the SQLite lease.
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::Transaction<'static, Postgres>),
+    /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
+    #[cfg(feature = "mysql")]
     MySql(sqlx::Transaction<'static, MySql>),
 }
 
@@ -457,6 +356,7 @@ impl OutboxStore for SqlxStore {
             store.inner().executed.fetch_add(1, Ordering::Relaxed);
             let context = "begin an outbox claim";
             let (session, messages) = match store.pool() {
+                #[cfg(feature = "postgres")]
                 Pool::Postgres(pool) => {
                     let mut tx = pool
                         .begin()
@@ -465,6 +365,7 @@ impl OutboxStore for SqlxStore {
                     let messages = select_messages::<PostgresDriver>(&mut tx, limit).await?;
                     (ClaimSession::Postgres(tx), messages)
                 }
+                #[cfg(feature = "mysql")]
                 Pool::MySql(pool) => {
                     let mut tx = pool
                         .begin()
@@ -473,6 +374,7 @@ impl OutboxStore for SqlxStore {
                     let messages = select_messages::<MySqlDriver>(&mut tx, limit).await?;
                     (ClaimSession::MySql(tx), messages)
                 }
+                #[cfg(feature = "sqlite")]
                 Pool::Sqlite(pool) => {
                     let mut conn = pool
                         .acquire()
@@ -499,26 +401,21 @@ impl OutboxStore for SqlxStore {
     fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
         let store = self.clone();
         async move {
-            match store.pool() {
-                Pool::Sqlite(pool) => dead::<SqliteDriver>(&mut *acquire(pool).await?).await,
-                Pool::Postgres(pool) => dead::<PostgresDriver>(&mut *acquire(pool).await?).await,
-                Pool::MySql(pool) => dead::<MySqlDriver>(&mut *acquire(pool).await?).await,
-            }
+            with_pool!(store.pool(), |pool, D| dead::<D>(
+                &mut *acquire(pool).await?
+            )
+            .await)
         }
     }
 
     fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
         let store = self.clone();
         async move {
-            match store.pool() {
-                Pool::Sqlite(pool) => {
-                    requeue::<SqliteDriver>(&mut *acquire(pool).await?, seq).await
-                }
-                Pool::Postgres(pool) => {
-                    requeue::<PostgresDriver>(&mut *acquire(pool).await?, seq).await
-                }
-                Pool::MySql(pool) => requeue::<MySqlDriver>(&mut *acquire(pool).await?, seq).await,
-            }
+            with_pool!(store.pool(), |pool, D| requeue::<D>(
+                &mut *acquire(pool).await?,
+                seq
+            )
+            .await)
         }
     }
 }
@@ -573,6 +470,7 @@ async fn requeue<D: Driver>(conn: &mut Conn<D>, seq: i64) -> Result<bool, Error>
         .map_err(|e| backend::<D>(format!("requeue message {seq} of {OUTBOX_TABLE}"), e))
 }
 
+#[cfg(feature = "sqlite")]
 /// Takes or renews the SQLite relay lease for `relay`; `false` when another
 /// relay holds it.
 async fn take_lease(
@@ -632,9 +530,13 @@ impl OutboxClaim for SqlxClaim {
     /// relay publishes; completes when the lease could not be renewed
     /// (another relay holds it, or the database failed).
     async fn keep_alive(&mut self) {
+        #[cfg(feature = "sqlite")]
         let ClaimSession::Sqlite(conn) = &mut self.session else {
             return std::future::pending().await;
         };
+        #[cfg(not(feature = "sqlite"))]
+        return std::future::pending().await;
+        #[cfg(feature = "sqlite")]
         loop {
             tokio::time::sleep(self.lease / 3).await;
             match take_lease(conn, &self.relay, self.lease).await {
@@ -652,18 +554,21 @@ impl OutboxClaim for SqlxClaim {
         let marks = self.marks;
         match self.session {
             ClaimSession::Nothing => Ok(()),
+            #[cfg(feature = "postgres")]
             ClaimSession::Postgres(mut tx) => {
                 mark::<PostgresDriver>(&mut tx, marks).await?;
                 tx.commit()
                     .await
                     .map_err(|e| backend::<PostgresDriver>("finish an outbox claim", e))
             }
+            #[cfg(feature = "mysql")]
             ClaimSession::MySql(mut tx) => {
                 mark::<MySqlDriver>(&mut tx, marks).await?;
                 tx.commit()
                     .await
                     .map_err(|e| backend::<MySqlDriver>("finish an outbox claim", e))
             }
+            #[cfg(feature = "sqlite")]
             ClaimSession::Sqlite(mut conn) => {
                 // Fenced: a relay that lost its lease stores nothing (its
                 // messages are delivered again by the lease's holder).

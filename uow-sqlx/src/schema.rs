@@ -11,7 +11,7 @@ use crate::dialect::Dialect;
 /// The statements that create the table of `meta` and its indexes, if they do
 /// not exist: primary key on the id, `NOT NULL` on every non-`Option` field,
 /// `UNIQUE` on `unique` fields, an index on each `find_by` field.
-pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
+pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
     let q = |name: &str| dialect.quote(name);
     let mut columns = Vec::with_capacity(meta.columns.len() + 1);
     for column in meta.columns {
@@ -78,7 +78,7 @@ pub fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
 
 /// The DDL for every aggregate in `metas`, as one script (statements ended by
 /// `;`), to paste into a migration file.
-pub fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
+pub(crate) fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
     let mut out = String::new();
     for meta in metas {
         for statement in create_table(dialect, meta) {
@@ -116,6 +116,7 @@ pub(crate) struct ExistingColumn {
 #[derive(Debug, Default)]
 pub(crate) struct ExistingIndex {
     /// The name of the index or constraint.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     pub(crate) name: String,
     /// Its columns, in order.
     pub(crate) columns: Vec<String>,
@@ -131,276 +132,6 @@ pub(crate) struct ExistingIndex {
 pub(crate) struct ExistingTable {
     pub(crate) columns: Vec<ExistingColumn>,
     pub(crate) indexes: Vec<ExistingIndex>,
-}
-
-/// Reads the columns and indexes of `table` on SQLite.
-pub(crate) async fn sqlite_table(
-    pool: &sqlx::SqlitePool,
-    table: &str,
-) -> Result<ExistingTable, sqlx::Error> {
-    let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
-        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await?;
-    let mut columns: Vec<ExistingColumn> = rows
-        .iter()
-        .map(|(name, ty, not_null, default, pk)| ExistingColumn {
-            name: name.clone(),
-            ty: ty.to_lowercase(),
-            nullable: *not_null == 0 && *pk == 0,
-            has_default: default.is_some(),
-            ..ExistingColumn::default()
-        })
-        .collect();
-    // A lone INTEGER PRIMARY KEY is the rowid: filled in when an insert
-    // leaves it out.
-    if let [(name, ty, _, _, _)] = &rows.iter().filter(|r| r.4 > 0).collect::<Vec<_>>()[..]
-        && ty.eq_ignore_ascii_case("integer")
-        && let Some(c) = columns.iter_mut().find(|c| &c.name == name)
-    {
-        c.has_default = true;
-    }
-    let mut indexes = Vec::new();
-    // An INTEGER PRIMARY KEY is the rowid: a primary key without an index.
-    let mut pk: Vec<(i64, String)> = rows
-        .iter()
-        .filter(|r| r.4 > 0)
-        .map(|r| (r.4, r.0.clone()))
-        .collect();
-    pk.sort();
-    let listed: Vec<(String, i64, String, i64)> =
-        sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
-            .bind(table)
-            .fetch_all(pool)
-            .await?;
-    let mut pk_indexed = false;
-    for (name, unique, origin, partial) in listed {
-        let keys: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
-        )
-        .bind(&name)
-        .fetch_all(pool)
-        .await?;
-        let expression = keys.iter().any(|(column, _)| column.is_none());
-        for (column, coll) in &keys {
-            let (Some(column), Some(coll)) = (column, coll) else {
-                continue;
-            };
-            if !coll.eq_ignore_ascii_case("binary")
-                && let Some(c) = columns.iter_mut().find(|c| &c.name == column)
-            {
-                c.comparison = Some(format!(
-                    "index {name} compares it under collation {coll}, not byte by byte"
-                ));
-            }
-        }
-        let primary = origin == "pk";
-        pk_indexed |= primary;
-        indexes.push(ExistingIndex {
-            name,
-            columns: keys.into_iter().filter_map(|(c, _)| c).collect(),
-            unique: unique == 1,
-            primary,
-            partial: partial == 1 || expression,
-        });
-    }
-    if !pk.is_empty() && !pk_indexed {
-        indexes.push(ExistingIndex {
-            name: "PRIMARY KEY".to_owned(),
-            columns: pk.into_iter().map(|(_, c)| c).collect(),
-            unique: true,
-            primary: true,
-            partial: false,
-        });
-    }
-    Ok(ExistingTable { columns, indexes })
-}
-
-/// Reads the columns and indexes of `table` in the current schema on
-/// PostgreSQL.
-pub(crate) async fn postgres_table(
-    pool: &sqlx::PgPool,
-    table: &str,
-) -> Result<ExistingTable, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        bool,
-        Option<i32>,
-        Option<i32>,
-        Option<i32>,
-        Option<String>,
-        Option<bool>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.column_name::text, c.data_type::text, c.is_nullable::text, \
-                (c.column_default IS NOT NULL OR c.is_identity = 'YES' OR c.is_generated <> 'NEVER'), \
-                c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
-                coll.collname::text, coll.collisdeterministic \
-         FROM information_schema.columns c \
-         JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema \
-         JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = c.table_name \
-         JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = c.column_name \
-         LEFT JOIN pg_catalog.pg_collation coll ON coll.oid = a.attcollation \
-         WHERE c.table_schema = current_schema() AND c.table_name = $1 \
-         ORDER BY c.ordinal_position",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await?;
-    let columns = rows
-        .into_iter()
-        .map(
-            |(
-                name,
-                ty,
-                nullable,
-                has_default,
-                length,
-                precision,
-                scale,
-                collation,
-                deterministic,
-            )| {
-                ExistingColumn {
-                    name,
-                    precision: if ty == "numeric" {
-                        precision.map(i64::from)
-                    } else {
-                        None
-                    },
-                    scale: scale.map(i64::from),
-                    ty,
-                    nullable: nullable.eq_ignore_ascii_case("yes"),
-                    has_default,
-                    length: length.map(i64::from),
-                    comparison: (deterministic == Some(false)).then(|| {
-                        format!(
-                            "its collation {} is not deterministic: equal keys may differ",
-                            collation.unwrap_or_default()
-                        )
-                    }),
-                }
-            },
-        )
-        .collect();
-    let indexes: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(
-        "SELECT ic.relname::text, i.indisunique, i.indisprimary, \
-                (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL), \
-                COALESCE((SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
-                  FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-                  WHERE k.ord <= i.indnkeyatts), '') \
-         FROM pg_catalog.pg_index i \
-         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
-         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
-         WHERE n.nspname = current_schema() AND t.relname = $1",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await?;
-    let indexes = indexes
-        .into_iter()
-        .map(|(name, unique, primary, partial, columns)| ExistingIndex {
-            name,
-            columns: columns
-                .split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            unique,
-            primary,
-            partial,
-        })
-        .collect();
-    Ok(ExistingTable { columns, indexes })
-}
-
-/// Whether a MySQL/MariaDB collation compares byte by byte without padding:
-/// MariaDB's `*_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`, `binary`.
-pub(crate) fn mysql_collation_is_exact(collation: &str) -> bool {
-    let c = collation.to_ascii_lowercase();
-    c.ends_with("_nopad_bin") || c == "utf8mb4_0900_bin" || c == "binary"
-}
-
-/// Reads the columns and indexes of `table` in the current database on
-/// MySQL/MariaDB.
-pub(crate) async fn mysql_table(
-    pool: &sqlx::MySqlPool,
-    table: &str,
-) -> Result<ExistingTable, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(is_nullable AS CHAR), \
-                CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' \
-                     OR extra LIKE '%GENERATED%' AS SIGNED), \
-                CAST(character_maximum_length AS SIGNED), CAST(numeric_precision AS SIGNED), \
-                CAST(numeric_scale AS SIGNED), CAST(collation_name AS CHAR) \
-         FROM information_schema.columns \
-         WHERE table_schema = DATABASE() AND table_name = ? \
-         ORDER BY ordinal_position",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await?;
-    let columns = rows
-        .into_iter()
-        .map(
-            |(name, ty, nullable, has_default, length, precision, scale, collation)| ExistingColumn {
-                name,
-                ty: ty.to_lowercase(),
-                nullable: nullable.eq_ignore_ascii_case("yes"),
-                has_default: has_default != 0,
-                length,
-                precision,
-                scale,
-                comparison: collation.filter(|c| !mysql_collation_is_exact(c)).map(|c| {
-                    format!(
-                        "its collation {c} does not compare byte by byte without padding (use utf8mb4_nopad_bin)"
-                    )
-                }),
-            },
-        )
-        .collect();
-    let parts: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
-        "SELECT CAST(index_name AS CHAR), CAST(non_unique AS SIGNED), CAST(column_name AS CHAR), \
-                CAST(sub_part AS SIGNED) \
-         FROM information_schema.statistics \
-         WHERE table_schema = DATABASE() AND table_name = ? \
-         ORDER BY index_name, seq_in_index",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await?;
-    let mut indexes: Vec<ExistingIndex> = Vec::new();
-    for (name, non_unique, column, sub_part) in parts {
-        if indexes.last().is_none_or(|i| i.name != name) {
-            indexes.push(ExistingIndex {
-                primary: name == "PRIMARY",
-                name,
-                unique: non_unique == 0,
-                ..ExistingIndex::default()
-            });
-        }
-        if let Some(index) = indexes.last_mut() {
-            index.columns.push(column);
-            index.partial |= sub_part.is_some();
-        }
-    }
-    Ok(ExistingTable { columns, indexes })
 }
 
 /// Why a column the database reports as `found` cannot hold every value of
@@ -562,7 +293,7 @@ fn text_length(key: bool, length: Option<i64>) -> Option<String> {
 /// Columns of uow's own tables whose values uow bounds itself (short names
 /// and ids), so a `VARCHAR(255)` holds them.
 fn bounded(meta: &AggregateMeta, column: &str) -> bool {
-    meta.table == crate::outbox::OUTBOX_TABLE
+    meta.table == crate::outbox_table::OUTBOX_TABLE
         && matches!(column, "aggregate_type" | "aggregate_id" | "event_type")
 }
 

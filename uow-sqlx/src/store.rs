@@ -2,19 +2,26 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+#[cfg(feature = "sqlite")]
+use sqlx::Sqlite;
+#[cfg(feature = "mysql")]
+use sqlx::mysql::MySqlPool;
+#[cfg(feature = "sqlite")]
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Connection, Executor, MySql, MySqlConnection, PgConnection, Postgres, Sqlite};
+#[cfg(feature = "postgres")]
+use sqlx::postgres::PgPool;
+#[cfg(feature = "sqlite")]
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Connection, Executor};
+#[cfg(feature = "mysql")]
+use sqlx::{MySql, MySqlConnection};
+#[cfg(feature = "postgres")]
+use sqlx::{PgConnection, Postgres};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, watch};
 use uow_core::{
@@ -22,10 +29,15 @@ use uow_core::{
     backend::{AggregateMeta, ChangeSet, Query, Transaction},
 };
 
+pub(crate) use crate::backend::Pool;
+use crate::backend::with_pool;
 use crate::commit_marker::{self, COMMITS_META};
 use crate::dialect::Dialect;
+#[cfg(feature = "mysql")]
 use crate::driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
 use crate::driver::postgres::PostgresDriver;
+#[cfg(feature = "sqlite")]
 use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{self, Driver, Failure, connection_error, failure};
 use crate::flush::Writer;
@@ -54,6 +66,16 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    /// The level's SQL name.
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+
+    #[cfg(feature = "postgres")]
     fn begin_postgres(self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "BEGIN ISOLATION LEVEL READ COMMITTED",
@@ -62,7 +84,8 @@ impl Isolation {
         }
     }
 
-    fn set_mysql_session(self) -> &'static str {
+    #[cfg(feature = "mysql")]
+    pub(crate) fn set_mysql_session(self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
             Isolation::RepeatableRead => "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -85,14 +108,14 @@ impl Isolation {
 /// ```
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    max_connections: u32,
-    acquire_timeout: Duration,
-    busy_timeout: Duration,
-    isolation: Isolation,
+    pub(crate) max_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) isolation: Isolation,
     commit_markers: Option<bool>,
     commit_markers_kept: Duration,
-    lock_timeout: Option<Duration>,
-    statement_timeout: Option<Duration>,
+    pub(crate) lock_timeout: Option<Duration>,
+    pub(crate) statement_timeout: Option<Duration>,
     relay_lease: Duration,
 }
 
@@ -107,7 +130,7 @@ impl Default for StoreOptions {
             commit_markers_kept: Duration::from_secs(3_600),
             lock_timeout: None,
             statement_timeout: None,
-            relay_lease: crate::outbox::LEASE,
+            relay_lease: crate::outbox_table::LEASE,
         }
     }
 }
@@ -248,7 +271,15 @@ pub struct SqlxStore {
 pub(crate) struct Inner {
     pool: Pool,
     statements: Statements,
-    isolation: Isolation,
+    /// The options the store was made with.
+    options: StoreOptions,
+    /// Whether the pool's connections were set up by `connect_with`
+    /// (MySQL: session isolation and timeouts in `after_connect`).
+    sessions_set: bool,
+    /// MySQL, a pool made outside uow: the statement that begins a unit of
+    /// work with its isolation level and lock timeout.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+    mysql_begin: Option<String>,
     pub(crate) executed: AtomicU64,
     /// Whether commits write markers, and for how long they are kept.
     markers: bool,
@@ -263,6 +294,7 @@ pub(crate) struct Inner {
     pub(crate) relay_lease: Duration,
     /// PostgreSQL: `SET LOCAL` of the lock and statement timeouts, sent with
     /// each unit of work's `BEGIN` (one message, no extra round trip).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pg_timeouts: Option<String>,
     /// When PostgreSQL last reported a stale cached plan.
     stale_plans: Arc<StalePlans>,
@@ -274,12 +306,14 @@ pub(crate) struct Inner {
 /// records when, and connections older than that are closed when next
 /// acquired (`before_acquire`), so the next unit of work runs on a fresh one.
 #[derive(Debug)]
-struct StalePlans {
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) struct StalePlans {
     since: Instant,
     /// Microseconds after `since` of the last report; 0 for none.
     reported_at: AtomicU64,
 }
 
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 impl StalePlans {
     fn new() -> Self {
         StalePlans {
@@ -294,7 +328,7 @@ impl StalePlans {
     }
 
     /// Whether a connection `age` old was opened before the last report.
-    fn is_stale(&self, age: Duration) -> bool {
+    pub(crate) fn is_stale(&self, age: Duration) -> bool {
         let reported = self.reported_at.load(Ordering::Relaxed);
         if reported == 0 {
             return false;
@@ -302,13 +336,6 @@ impl StalePlans {
         let opened = self.since.elapsed().saturating_sub(age);
         opened <= Duration::from_micros(reported)
     }
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
 }
 
 impl SqlxStore {
@@ -328,100 +355,69 @@ impl SqlxStore {
         let context = || format!("connect to `{}`", redact(url));
         let stale_plans = Arc::new(StalePlans::new());
         let pool = match scheme {
-            "sqlite" => {
-                let connect = SqliteConnectOptions::from_str(url)
-                    .map_err(|e| connection_error(context(), e))?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(options.busy_timeout)
-                    .foreign_keys(true);
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
-            }
+            #[cfg(feature = "sqlite")]
+            "sqlite" => crate::driver::sqlite::connect(url, &options).await,
+            #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => {
-                let connect =
-                    PgConnectOptions::from_str(url).map_err(|e| connection_error(context(), e))?;
-                let plans = Arc::clone(&stale_plans);
-                Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .before_acquire(move |_, meta| {
-                            let fresh = !plans.is_stale(meta.age);
-                            Box::pin(async move { Ok(fresh) })
-                        })
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
+                crate::driver::postgres::connect(url, &options, Arc::clone(&stale_plans)).await
             }
-            "mysql" | "mariadb" => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                let connect = MySqlConnectOptions::from_str(&url)
-                    .map_err(|e| connection_error(context(), e))?;
-                let isolation = options.isolation.set_mysql_session();
-                let lock_timeout = options.lock_timeout.map(|t| {
-                    format!(
-                        "SET SESSION innodb_lock_wait_timeout = {}",
-                        t.as_secs_f64().ceil().max(1.0) as u64
-                    )
-                });
-                let statement_timeout = options.statement_timeout;
-                Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(options.max_connections)
-                        .acquire_timeout(options.acquire_timeout)
-                        .test_before_acquire(false)
-                        .after_connect(move |conn, _| {
-                            let lock_timeout = lock_timeout.clone();
-                            Box::pin(async move {
-                                conn.execute(isolation).await?;
-                                if let Some(sql) = lock_timeout {
-                                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
-                                }
-                                if let Some(t) = statement_timeout {
-                                    set_mysql_statement_timeout(conn, t).await?;
-                                }
-                                Ok(())
-                            })
-                        })
-                        .connect_with(connect)
-                        .await
-                        .map_err(|e| connection_error(context(), e))?,
-                )
-            }
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => crate::driver::mysql::connect(url, &options).await,
             _ => {
                 return Err(Error::Backend(BackendError::new(
                     context(),
                     format!(
-                        "unsupported URL scheme `{scheme}:`; use sqlite:, postgres: or mysql: (mariadb:)"
+                        "unsupported URL scheme `{scheme}:`; this build of uow-sqlx takes {}",
+                        schemes()
                     ),
                 )));
             }
-        };
-        Ok(SqlxStore::new(pool, &options, stale_plans))
+        }
+        .map_err(|e| connection_error(context(), e))?;
+        Ok(SqlxStore::new(pool, options, stale_plans, true))
     }
 
-    fn new(pool: Pool, options: &StoreOptions, stale_plans: Arc<StalePlans>) -> Self {
-        let dialect = match pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        };
+    /// A store over a pool made outside uow (for queries of your own on the
+    /// same pool, or a pool set up with options of its own), with `options`.
+    ///
+    /// The options that shape a unit of work are honoured as by
+    /// [`connect_with`](Self::connect_with): the isolation level (MySQL:
+    /// `SET TRANSACTION ISOLATION LEVEL` sent with each unit of work's
+    /// `BEGIN`, in the same round trip, since the pool's connections were not
+    /// opened by uow), the lock timeout (MySQL: `innodb_lock_wait_timeout`
+    /// set with the `BEGIN` too), the PostgreSQL statement timeout, commit
+    /// markers, the relay lease. The options that build a pool
+    /// ([`max_connections`](StoreOptions::max_connections),
+    /// [`acquire_timeout`](StoreOptions::acquire_timeout),
+    /// [`busy_timeout`](StoreOptions::busy_timeout)) are the pool's own, and
+    /// so is the MySQL/MariaDB statement timeout (set it in the pool's
+    /// `after_connect`).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use uow_sqlx::{Isolation, SqlxStore, StoreOptions};
+    ///
+    /// let pool = sqlx::PgPool::connect("postgres://postgres@localhost/app").await?;
+    /// let store = SqlxStore::from_pool(pool, StoreOptions::new().isolation(Isolation::Serializable));
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn from_pool(pool: impl SqlxPool, options: StoreOptions) -> Self {
+        pool.into_store(options)
+    }
+
+    fn new(
+        pool: Pool,
+        options: StoreOptions,
+        stale_plans: Arc<StalePlans>,
+        sessions_set: bool,
+    ) -> Self {
+        let dialect = pool.dialect();
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
                 statements: Statements::new(dialect),
-                isolation: options.isolation,
+                mysql_begin: (!sessions_set).then(|| mysql_begin(&options)),
                 executed: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(dialect != Dialect::Sqlite),
                 markers_kept: options.commit_markers_kept,
@@ -429,8 +425,10 @@ impl SqlxStore {
                 checks: AtomicU64::new(0),
                 background: Arc::default(),
                 relay_lease: options.relay_lease,
-                pg_timeouts: postgres_timeouts(options),
+                pg_timeouts: postgres_timeouts(&options),
                 stale_plans,
+                sessions_set,
+                options,
             }),
         }
     }
@@ -439,21 +437,12 @@ impl SqlxStore {
     /// [`StoreOptions::commit_markers`]): for a pool made outside uow
     /// (`SqlxStore::from(pool)`), or to measure what the markers cost.
     pub fn with_commit_markers(&self, on: bool) -> SqlxStore {
-        let options = StoreOptions {
-            isolation: self.inner.isolation,
-            commit_markers: Some(on),
-            commit_markers_kept: self.inner.markers_kept,
-            ..StoreOptions::default()
-        };
         SqlxStore::new(
             self.inner.pool.clone(),
-            &options,
+            self.inner.options.clone().commit_markers(on),
             Arc::clone(&self.inner.stale_plans),
+            self.inner.sessions_set,
         )
-    }
-
-    fn from_pool(pool: Pool) -> Self {
-        SqlxStore::new(pool, &StoreOptions::default(), Arc::new(StalePlans::new()))
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -466,41 +455,50 @@ impl SqlxStore {
 
     /// The dialect of the database.
     pub fn dialect(&self) -> Dialect {
-        match self.inner.pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        }
+        self.inner.pool.dialect()
     }
 
     /// The SQLite pool, if this is a SQLite store (for queries of your own,
     /// such as read models).
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::Sqlite(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
     /// The PostgreSQL pool, if this is a PostgreSQL store.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.inner.pool {
-            Pool::Postgres(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::Postgres(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
     /// The MySQL/MariaDB pool, if this is a MySQL store.
+    #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub fn mysql_pool(&self) -> Option<&MySqlPool> {
-        match &self.inner.pool {
-            Pool::MySql(pool) => Some(pool),
-            _ => None,
+        #[allow(irrefutable_let_patterns)]
+        if let Pool::MySql(pool) = &self.inner.pool {
+            Some(pool)
+        } else {
+            None
         }
     }
 
-    /// How many statements the units of work of this store have sent, all
-    /// told (reads, writes, savepoints; not `BEGIN`/`COMMIT`). For tests and
-    /// diagnostics of round trips.
+    /// A test hook, not part of the supported API: how many statements the
+    /// units of work of this store have sent, all told (reads, writes,
+    /// savepoints; not `BEGIN`/`COMMIT`), for the round-trip tests.
+    #[doc(hidden)]
     pub fn statements_executed(&self) -> u64 {
         self.inner.executed.load(Ordering::Relaxed)
     }
@@ -531,7 +529,7 @@ impl SqlxStore {
     pub fn ddl_for<U: UnitOfWork>(&self) -> String {
         let mut ddl = self.ddl(U::AGGREGATES);
         if U::OUTBOX {
-            for statement in crate::outbox::outbox_ddl(self.dialect()) {
+            for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
                 ddl.push_str(&statement);
                 ddl.push_str(";\n");
             }
@@ -563,21 +561,13 @@ impl SqlxStore {
 
     async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
         let statement = sqlx::AssertSqlSafe(statement);
-        let outcome = match &self.inner.pool {
-            Pool::Sqlite(pool) => pool.execute(statement).await.map(drop),
-            Pool::Postgres(pool) => pool.execute(statement).await.map(drop),
-            Pool::MySql(pool) => match pool.execute(statement).await {
-                // MySQL has no CREATE INDEX IF NOT EXISTS: an index that
-                // exists already (ER_DUP_KEYNAME) is fine.
-                Err(sqlx::Error::Database(db))
-                    if db.code().as_deref() == Some("42000")
-                        && db.message().contains("Duplicate key name") =>
-                {
-                    Ok(())
-                }
+        let outcome = with_pool!(
+            &self.inner.pool,
+            |pool, D| match pool.execute(statement).await {
+                Err(e) if D::exists_already(&e) => Ok(()),
                 other => other.map(drop),
-            },
-        };
+            }
+        );
         outcome.map_err(|e| connection_error(format!("create table {table}"), e))
     }
 
@@ -595,8 +585,8 @@ impl SqlxStore {
     /// missing. [`create_tables_for`](Self::create_tables_for) does it for a
     /// unit of work declared with `outbox`.
     pub async fn create_outbox(&self) -> Result<(), Error> {
-        for statement in crate::outbox::outbox_ddl(self.dialect()) {
-            self.execute_ddl(statement, crate::outbox::OUTBOX_TABLE)
+        for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
+            self.execute_ddl(statement, crate::outbox_table::OUTBOX_TABLE)
                 .await?;
         }
         Ok(())
@@ -627,12 +617,8 @@ impl SqlxStore {
 
     async fn verify_metas(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
-            let table = match &self.inner.pool {
-                Pool::Sqlite(pool) => schema::sqlite_table(pool, meta.table).await,
-                Pool::Postgres(pool) => schema::postgres_table(pool, meta.table).await,
-                Pool::MySql(pool) => schema::mysql_table(pool, meta.table).await,
-            }
-            .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
+            let table = with_pool!(&self.inner.pool, |pool, D| D::table(pool, meta.table).await)
+                .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
             schema::verify(self.dialect(), meta, &table)?;
         }
         Ok(())
@@ -645,10 +631,24 @@ impl SqlxStore {
     pub async fn verify_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
         self.verify_tables(U::AGGREGATES).await?;
         if U::OUTBOX {
-            self.verify_metas(&[&crate::outbox::OUTBOX_META]).await?;
+            self.verify_metas(&[&crate::outbox_table::OUTBOX_META])
+                .await?;
         }
         Ok(())
     }
+}
+
+/// The URL schemes this build connects to (its features).
+fn schemes() -> String {
+    [
+        (cfg!(feature = "sqlite"), "sqlite:"),
+        (cfg!(feature = "postgres"), "postgres:"),
+        (cfg!(feature = "mysql"), "mysql: (mariadb:)"),
+    ]
+    .into_iter()
+    .filter_map(|(on, scheme)| on.then_some(scheme))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The URL without its password, for messages.
@@ -665,30 +665,73 @@ fn redact(url: &str) -> String {
     }
 }
 
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl From<SqlitePool> for SqlxStore {
     /// A store over an existing SQLite pool. Configure it with a busy timeout
     /// (and WAL mode for files) as [`SqlxStore::connect`] does.
     fn from(pool: SqlitePool) -> Self {
-        SqlxStore::from_pool(Pool::Sqlite(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl From<PgPool> for SqlxStore {
     /// A store over an existing PostgreSQL pool; units of work run at READ
     /// COMMITTED.
     fn from(pool: PgPool) -> Self {
-        SqlxStore::from_pool(Pool::Postgres(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 impl From<MySqlPool> for SqlxStore {
-    /// A store over an existing MySQL/MariaDB pool; units of work run at the
-    /// pool's session isolation level (InnoDB's default is REPEATABLE READ;
-    /// the version check prevents lost updates at any level).
+    /// A store over an existing MySQL/MariaDB pool with the default
+    /// [`StoreOptions`]: units of work run at READ COMMITTED, set with each
+    /// `BEGIN` (see [`SqlxStore::from_pool`]).
     fn from(pool: MySqlPool) -> Self {
-        SqlxStore::from_pool(Pool::MySql(pool))
+        SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
+
+/// A connection pool [`SqlxStore::from_pool`] takes: sqlx's `SqlitePool`,
+/// `PgPool` or `MySqlPool`, for the features compiled in. Sealed.
+pub trait SqlxPool: sealed::Sealed {}
+
+mod sealed {
+    use super::{SqlxStore, StoreOptions};
+
+    /// What makes a pool a store; implemented in this crate only.
+    pub trait Sealed {
+        /// The store over this pool.
+        fn into_store(self, options: StoreOptions) -> SqlxStore;
+    }
+}
+
+macro_rules! sqlx_pool {
+    ($feature:literal, $pool:ty, $variant:ident) => {
+        #[cfg(feature = $feature)]
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+        impl SqlxPool for $pool {}
+
+        #[cfg(feature = $feature)]
+        impl sealed::Sealed for $pool {
+            fn into_store(self, options: StoreOptions) -> SqlxStore {
+                SqlxStore::new(
+                    Pool::$variant(self),
+                    options,
+                    Arc::new(StalePlans::new()),
+                    false,
+                )
+            }
+        }
+    };
+}
+sqlx_pool!("sqlite", SqlitePool, Sqlite);
+sqlx_pool!("postgres", PgPool, Postgres);
+sqlx_pool!("mysql", MySqlPool, MySql);
 
 /// One unit of work's connection to the database.
 #[derive(Debug)]
@@ -702,9 +745,13 @@ pub struct SqlxTransaction {
 enum Session {
     /// Autocommit reads; the write transaction is opened at commit.
     /// `None` once committed.
+    #[cfg(feature = "sqlite")]
     Sqlite(Option<PoolConnection<Sqlite>>),
     /// The unit of work's transaction; `None` once committed.
+    #[cfg(feature = "postgres")]
     Postgres(Option<sqlx::Transaction<'static, Postgres>>),
+    /// The unit of work's transaction; `None` once committed.
+    #[cfg(feature = "mysql")]
     MySql(Option<sqlx::Transaction<'static, MySql>>),
 }
 
@@ -730,34 +777,41 @@ impl Store for SqlxStore {
     /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
-        let attempts = match &inner.pool {
-            Pool::Sqlite(_) => 1,
-            Pool::Postgres(pool) => pool.options().get_max_connections() + 1,
-            Pool::MySql(pool) => pool.options().get_max_connections() + 1,
-        };
+        let attempts = with_pool!(&inner.pool, |pool, D| if D::RETRY_DEAD_CONNECTIONS {
+            pool.options().get_max_connections() + 1
+        } else {
+            1
+        });
         let mut attempt = 0;
         let session = loop {
             attempt += 1;
             let outcome = match &inner.pool {
+                #[cfg(feature = "sqlite")]
                 Pool::Sqlite(pool) => pool
                     .acquire()
                     .await
                     .map(|c| Session::Sqlite(Some(c)))
                     .map_err(begin_failure::<SqliteDriver>),
+                #[cfg(feature = "postgres")]
                 Pool::Postgres(pool) => match &inner.pg_timeouts {
-                    None => pool.begin_with(inner.isolation.begin_postgres()).await,
+                    None => {
+                        pool.begin_with(inner.options.isolation.begin_postgres())
+                            .await
+                    }
                     Some(set) => {
-                        let begin = format!("{}; {set}", inner.isolation.begin_postgres());
+                        let begin = format!("{}; {set}", inner.options.isolation.begin_postgres());
                         pool.begin_with(sqlx::AssertSqlSafe(begin)).await
                     }
                 }
                 .map(|tx| Session::Postgres(Some(tx)))
                 .map_err(begin_failure::<PostgresDriver>),
-                Pool::MySql(pool) => pool
-                    .begin()
-                    .await
-                    .map(|tx| Session::MySql(Some(tx)))
-                    .map_err(begin_failure::<MySqlDriver>),
+                #[cfg(feature = "mysql")]
+                Pool::MySql(pool) => match &inner.mysql_begin {
+                    None => pool.begin().await,
+                    Some(begin) => pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await,
+                }
+                .map(|tx| Session::MySql(Some(tx)))
+                .map_err(begin_failure::<MySqlDriver>),
             };
             match outcome {
                 Ok(session) => break session,
@@ -810,16 +864,19 @@ impl Inner {
     /// connection to `sqlite::memory:` would open another database).
     async fn outcome_once(&self, unit: &UnitId) -> Result<CommitOutcome, sqlx::Error> {
         match &self.pool {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 commit_marker::check::<SqliteDriver>(&mut conn, unit).await
             }
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
                 let outcome = commit_marker::check::<PostgresDriver>(&mut conn, unit).await;
                 let _ = conn.close().await;
                 outcome
             }
+            #[cfg(feature = "mysql")]
             Pool::MySql(pool) => {
                 let mut conn = MySqlConnection::connect_with(&pool.connect_options()).await?;
                 let outcome = commit_marker::check::<MySqlDriver>(&mut conn, unit).await;
@@ -864,20 +921,10 @@ impl Inner {
         let before = uow_core::backend::now_micros().saturating_sub(kept);
         let pool = self.pool.clone();
         runtime.spawn(async move {
-            let outcome = match pool {
-                Pool::Sqlite(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<SqliteDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-                Pool::Postgres(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<PostgresDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-                Pool::MySql(pool) => match pool.acquire().await {
-                    Ok(mut c) => commit_marker::prune::<MySqlDriver>(&mut c, before).await,
-                    Err(e) => Err(e),
-                },
-            };
+            let outcome = with_pool!(pool, |pool, D| match pool.acquire().await {
+                Ok(mut c) => commit_marker::prune::<D>(&mut c, before).await,
+                Err(e) => Err(e),
+            });
             match outcome {
                 Ok(deleted) => tracing::debug!(deleted, "commit markers pruned"),
                 Err(error) => tracing::debug!(%error, "commit markers not pruned"),
@@ -907,6 +954,7 @@ fn rolled_back(error: Error) -> Error {
 
 /// Whether a failed read is PostgreSQL's `cached plan must not change
 /// result type`.
+#[cfg(feature = "postgres")]
 fn is_stale_plan(error: &Error) -> bool {
     matches!(error, Error::Backend(b)
         if b.source.to_string().contains("cached plan must not change result type"))
@@ -922,20 +970,28 @@ impl Transaction for SqlxTransaction {
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
         let outcome = match &mut *session {
+            #[cfg(feature = "sqlite")]
             Session::Sqlite(Some(conn)) => {
                 driver::fetch::<SqliteDriver, A>(conn, &sql, query).await
             }
+            #[cfg(feature = "postgres")]
             Session::Postgres(Some(tx)) => {
                 driver::fetch::<PostgresDriver, A>(tx, &sql, query).await
             }
+            #[cfg(feature = "mysql")]
             Session::MySql(Some(tx)) => driver::fetch::<MySqlDriver, A>(tx, &sql, query).await,
-            Session::Sqlite(None) | Session::Postgres(None) | Session::MySql(None) => {
-                Err(finished())
-            }
+            #[cfg(feature = "sqlite")]
+            Session::Sqlite(None) => Err(finished()),
+            #[cfg(feature = "postgres")]
+            Session::Postgres(None) => Err(finished()),
+            #[cfg(feature = "mysql")]
+            Session::MySql(None) => Err(finished()),
         };
         let Err(error) = outcome else {
             return outcome;
         };
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
         if let (Session::Postgres(Some(tx)), true) = (&mut *session, is_stale_plan(&error)) {
             // The pool replaces the connections opened before the change
             // (`before_acquire`, for stores made by `connect`); this one's
@@ -962,6 +1018,7 @@ impl Transaction for SqlxTransaction {
         // The writes run in the caller's task (no hop to another thread) and
         // move to a task of their own only if the caller drops them.
         let task = match &mut *session {
+            #[cfg(feature = "sqlite")]
             Session::Sqlite(conn) => {
                 if changes.is_empty() {
                     return Ok(());
@@ -977,12 +1034,14 @@ impl Transaction for SqlxTransaction {
                     write_and_commit::<SqliteDriver>(&inner, tx, &unit, changes).await
                 })
             }
+            #[cfg(feature = "postgres")]
             Session::Postgres(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
                 RunToEnd::new(this, this_unit, async move {
                     write_and_commit::<PostgresDriver>(&inner, tx, &unit, changes).await
                 })
             }
+            #[cfg(feature = "mysql")]
             Session::MySql(tx) => {
                 let tx = tx.take().ok_or_else(finished)?;
                 RunToEnd::new(this, this_unit, async move {
@@ -1198,6 +1257,31 @@ fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Wri
     }
 }
 
+/// The statement that begins a MySQL/MariaDB unit of work on a pool whose
+/// connections uow did not open: the isolation level of the next
+/// transaction and the session's lock timeout, then `BEGIN`, in one round
+/// trip.
+fn mysql_begin(options: &StoreOptions) -> String {
+    let mut begin = format!(
+        "SET TRANSACTION ISOLATION LEVEL {}; ",
+        options.isolation.sql()
+    );
+    if let Some(t) = options.lock_timeout {
+        begin.push_str(&mysql_lock_timeout(t));
+        begin.push_str("; ");
+    }
+    begin.push_str("BEGIN");
+    begin
+}
+
+/// MySQL's lock timeout: whole seconds, at least one.
+pub(crate) fn mysql_lock_timeout(timeout: Duration) -> String {
+    format!(
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        timeout.as_secs_f64().ceil().max(1.0) as u64
+    )
+}
+
 /// The `SET LOCAL` statements of a PostgreSQL unit of work's timeouts.
 fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
     let settings: Vec<String> = [
@@ -1210,22 +1294,4 @@ fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
     })
     .collect();
     (!settings.is_empty()).then(|| settings.join("; "))
-}
-
-/// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
-/// `max_statement_time` (seconds, any statement), else MySQL's
-/// `max_execution_time` (milliseconds, reads only).
-async fn set_mysql_statement_timeout(
-    conn: &mut MySqlConnection,
-    timeout: Duration,
-) -> Result<(), sqlx::Error> {
-    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
-    if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_ok() {
-        return Ok(());
-    }
-    let mysql = format!(
-        "SET SESSION max_execution_time = {}",
-        timeout.as_millis().max(1)
-    );
-    conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
 }

@@ -1,20 +1,31 @@
-//! One driver per database: how values are bound and rows decoded, how a
-//! statement is run, and what its errors mean. Everything above this module
-//! (reads, the batched flush, schema checks) is written once, generically.
+//! One driver per database, each behind its cargo feature: how values are
+//! bound and rows decoded, how a statement is run, what its errors mean,
+//! how its tables are introspected, and its policy flags (associated
+//! constants of [`Driver`]). The read path ([`fetch`]), the batched flush and
+//! schema verification are written once, generic over [`Driver`]; the
+//! database is picked at run time in one place, `crate::backend`. Sessions
+//! (how a unit of work begins and commits) and the outbox claim still match
+//! on the database in `store.rs` and `outbox.rs`, one arm per feature.
 
+#[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+#[cfg(feature = "sqlite")]
+mod temporal;
 
 use std::future::Future;
 
-use sqlx::Database;
+use sqlx::{Database, Executor, IntoArguments};
 use uow_core::{
     Aggregate, BackendError, Error, TimeoutKind, ValueError,
     backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
 };
 
 use crate::dialect::Dialect;
+use crate::schema::ExistingTable;
 use crate::sql::TableSql;
 
 pub(crate) type Args<D> = <<D as Driver>::Db as Database>::Arguments;
@@ -25,6 +36,7 @@ pub(crate) type DbRow<D> = <<D as Driver>::Db as Database>::Row;
 
 /// What a database's error means to a unit of work.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) enum Failure {
     /// A unique constraint (the primary key or a `unique` column) was violated.
     Unique,
@@ -56,16 +68,103 @@ pub(crate) fn failure<D: Driver>(error: &sqlx::Error) -> Failure {
     }
 }
 
+/// What sqlx's `Executor` gives every database's `&mut` connection, as a
+/// trait of the connection itself: a bound on [`Driver::Db`]'s connection
+/// type holds wherever `D: Driver` does (a `for<'c> &'c mut Conn:
+/// Executor<'c>` clause on the trait would have to be repeated at every
+/// use), so [`Driver`]'s statement runners are written once, as default
+/// methods.
+pub(crate) trait Runs<DB: Database>: Send {
+    /// `Executor::execute`.
+    fn run_execute(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<DB::QueryResult, sqlx::Error>> + Send;
+
+    /// `Executor::fetch_all`.
+    fn run_fetch_all(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Vec<DB::Row>, sqlx::Error>> + Send;
+
+    /// `Executor::fetch_optional`.
+    fn run_fetch_optional(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send;
+}
+
+impl<DB, C> Runs<DB> for C
+where
+    DB: Database,
+    DB::Arguments: IntoArguments<DB>,
+    C: Send,
+    for<'c> &'c mut C: Executor<'c, Database = DB>,
+{
+    fn run_execute(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<DB::QueryResult, sqlx::Error>> + Send {
+        self.execute(stmt)
+    }
+
+    fn run_fetch_all(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Vec<DB::Row>, sqlx::Error>> + Send {
+        self.fetch_all(stmt)
+    }
+
+    fn run_fetch_optional(
+        &mut self,
+        stmt: sqlx::query::Query<'static, DB, DB::Arguments>,
+    ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send {
+        self.fetch_optional(stmt)
+    }
+}
+
 /// A database as uow drives it.
 pub(crate) trait Driver: Send + Sync + 'static {
-    type Db: Database;
+    type Db: Database<Connection: Runs<Self::Db>, Arguments: IntoArguments<Self::Db>>;
     const DIALECT: Dialect;
     /// The most bind parameters one statement may carry.
     const MAX_PARAMETERS: usize;
+    /// Whether `begin` tries another pooled connection when the first is
+    /// found dead (a server's connections die with a restart; an embedded
+    /// database's do not).
+    const RETRY_DEAD_CONNECTIONS: bool = true;
+    /// Whether a commit holds the database's only write lock (SQLite's
+    /// `BEGIN IMMEDIATE`): no row locks to take, versions checked by the
+    /// affected-row count of each batch.
+    const SINGLE_WRITER: bool = false;
+    /// Whether the last batch of a flush is padded up to a power of two with
+    /// rows the statement filters out (fewer distinct statements to
+    /// prepare; SQLite, whose every statement is a round trip to its thread).
+    const PAD_BATCHES: bool = false;
+    /// Whether a failed statement aborts the whole transaction (PostgreSQL),
+    /// so a batch that may be re-run row by row needs a savepoint first.
+    const FAILURE_ABORTS_TRANSACTION: bool = false;
+
+    /// Reads the columns and indexes of `table` (for schema verification).
+    fn table(
+        pool: &sqlx::Pool<Self::Db>,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send;
+
+    /// Whether a failed `CREATE` means that what it creates exists already
+    /// (a database without `CREATE INDEX IF NOT EXISTS`).
+    fn exists_already(error: &sqlx::Error) -> bool {
+        let _ = error;
+        false
+    }
 
     /// A statement whose parameter list has room for `parameters` values
     /// (a batch: no growing and copying of the list while binding).
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self>;
+    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
+        let mut arguments = Args::<Self>::default();
+        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
+        sqlx::query_with(sql, arguments)
+    }
 
     /// Binds `value`, stored in a column of `kind`, as the next parameter;
     /// an error (never a parameter of another type or value) when the value
@@ -85,17 +184,24 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// Reads column `index`, of `kind`, from a row.
     fn get(row: &DbRow<Self>, index: usize, kind: ColumnKind) -> Result<Value, ValueError>;
 
+    /// The number of rows a statement affected.
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
     /// Runs a statement; the number of rows it affected.
     fn execute(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send {
+        async move { Ok(Self::rows_affected(&conn.run_execute(stmt).await?)) }
+    }
 
     /// Runs a query; its rows.
     fn fetch_all(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<DbRow<Self>>, sqlx::Error>> + Send {
+        conn.run_fetch_all(stmt)
+    }
 
     /// Runs a query that matches at most one row (a primary-key lookup); its
     /// row. Cheaper than [`fetch_all`](Driver::fetch_all) on SQLite, whose
@@ -104,7 +210,9 @@ pub(crate) trait Driver: Send + Sync + 'static {
     fn fetch_optional(
         conn: &mut Conn<Self>,
         stmt: Stmt<Self>,
-    ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<DbRow<Self>>, sqlx::Error>> + Send {
+        conn.run_fetch_optional(stmt)
+    }
 
     /// Binds `values` (one column of many rows, stored as `kind`) as one
     /// array parameter, for PostgreSQL's array batches. `None` where the
@@ -288,6 +396,14 @@ pub(crate) fn driver_source(error: sqlx::Error) -> Box<dyn std::error::Error + S
         sqlx::Error::Database(database) => database,
         other => Box::new(other),
     }
+}
+
+/// The stored form of a decimal (see [`uow_core::backend::decimal_sort_key`]):
+/// SQLite's and MySQL's.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
+    uow_core::backend::decimal_sort_key(text)
+        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))
 }
 
 /// Conversions between uow's neutral date/time values and chrono, for the

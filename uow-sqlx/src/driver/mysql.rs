@@ -3,6 +3,13 @@
 //! decimals as their sort key ([`uow_core::backend::decimal_sort_key`]) since
 //! `DECIMAL(p, s)` drops a value's scale.
 
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+
+use crate::backend::Pool;
+use crate::store::{StoreOptions, mysql_lock_timeout};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -14,9 +21,10 @@ use uow_core::{
 };
 
 use super::chrono_values as cv;
-use super::sqlite::decimal_key;
-use super::{Driver, Failure, Stmt};
+use super::{Driver, Failure, Stmt, decimal_key};
 use crate::dialect::Dialect;
+use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
+use std::future::Future;
 
 /// The MySQL/MariaDB driver.
 pub(crate) struct MySqlDriver;
@@ -26,10 +34,23 @@ impl Driver for MySqlDriver {
     const DIALECT: Dialect = Dialect::MySql;
     const MAX_PARAMETERS: usize = 65_535;
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::mysql::MySqlArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn table(
+        pool: &sqlx::MySqlPool,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send {
+        read_table(pool, table)
+    }
+
+    /// MySQL has no `CREATE INDEX IF NOT EXISTS`: an index that exists
+    /// already (ER_DUP_KEYNAME) is fine.
+    fn exists_already(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(db)
+            if db.code().as_deref() == Some("42000")
+                && db.message().contains("Duplicate key name"))
+    }
+
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -120,20 +141,6 @@ impl Driver for MySqlDriver {
             Err(sqlx::Error::Database(db)) => Err(with_key_columns(conn, db).await),
             Err(e) => Err(e),
         }
-    }
-
-    async fn fetch_all(
-        conn: &mut MySqlConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<MySqlRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut MySqlConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<MySqlRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
     }
 
     fn classify(error: &sqlx::Error) -> Failure {
@@ -266,4 +273,133 @@ async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>
 
 fn driver(e: sqlx::Error) -> ValueError {
     ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
+}
+
+/// Reads the columns and indexes of `table` in the current database on
+/// MySQL/MariaDB.
+async fn read_table(pool: &sqlx::MySqlPool, table: &str) -> Result<ExistingTable, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(is_nullable AS CHAR), \
+                CAST(column_default IS NOT NULL OR extra LIKE '%auto_increment%' \
+                     OR extra LIKE '%GENERATED%' AS SIGNED), \
+                CAST(character_maximum_length AS SIGNED), CAST(numeric_precision AS SIGNED), \
+                CAST(numeric_scale AS SIGNED), CAST(collation_name AS CHAR) \
+         FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let columns = rows
+        .into_iter()
+        .map(
+            |(name, ty, nullable, has_default, length, precision, scale, collation)| ExistingColumn {
+                name,
+                ty: ty.to_lowercase(),
+                nullable: nullable.eq_ignore_ascii_case("yes"),
+                has_default: has_default != 0,
+                length,
+                precision,
+                scale,
+                comparison: collation.filter(|c| !mysql_collation_is_exact(c)).map(|c| {
+                    format!(
+                        "its collation {c} does not compare byte by byte without padding (use utf8mb4_nopad_bin)"
+                    )
+                }),
+            },
+        )
+        .collect();
+    let parts: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT CAST(index_name AS CHAR), CAST(non_unique AS SIGNED), CAST(column_name AS CHAR), \
+                CAST(sub_part AS SIGNED) \
+         FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND table_name = ? \
+         ORDER BY index_name, seq_in_index",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let mut indexes: Vec<ExistingIndex> = Vec::new();
+    for (name, non_unique, column, sub_part) in parts {
+        if indexes.last().is_none_or(|i| i.name != name) {
+            indexes.push(ExistingIndex {
+                primary: name == "PRIMARY",
+                name,
+                unique: non_unique == 0,
+                ..ExistingIndex::default()
+            });
+        }
+        if let Some(index) = indexes.last_mut() {
+            index.columns.push(column);
+            index.partial |= sub_part.is_some();
+        }
+    }
+    Ok(ExistingTable { columns, indexes })
+}
+
+/// Whether a MySQL/MariaDB collation compares byte by byte without padding:
+/// MariaDB's `*_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`, `binary`.
+fn mysql_collation_is_exact(collation: &str) -> bool {
+    let c = collation.to_ascii_lowercase();
+    c.ends_with("_nopad_bin") || c == "utf8mb4_0900_bin" || c == "binary"
+}
+
+/// The pool of `connect_with` for a `mysql:` (`mariadb:`) URL: each
+/// connection set to the isolation level and timeouts when it opens.
+pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+    let url = url.replacen("mariadb:", "mysql:", 1);
+    let connect = MySqlConnectOptions::from_str(&url)?;
+    let isolation = options.isolation.set_mysql_session();
+    let lock_timeout = options.lock_timeout.map(mysql_lock_timeout);
+    let statement_timeout = options.statement_timeout;
+    Ok(Pool::MySql(
+        MySqlPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                let lock_timeout = lock_timeout.clone();
+                Box::pin(async move {
+                    conn.execute(isolation).await?;
+                    if let Some(sql) = lock_timeout {
+                        conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                    }
+                    if let Some(t) = statement_timeout {
+                        set_mysql_statement_timeout(conn, t).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await?,
+    ))
+}
+
+/// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's
+/// `max_statement_time` (seconds, any statement), else MySQL's
+/// `max_execution_time` (milliseconds, reads only).
+async fn set_mysql_statement_timeout(
+    conn: &mut MySqlConnection,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
+    if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_ok() {
+        return Ok(());
+    }
+    let mysql = format!(
+        "SET SESSION max_execution_time = {}",
+        timeout.as_millis().max(1)
+    );
+    conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
 }

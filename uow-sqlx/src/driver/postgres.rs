@@ -1,10 +1,17 @@
 //! PostgreSQL: native types for every kind (JSONB, UUID, TIMESTAMPTZ,
 //! NUMERIC...), NULLs bound with their column's type.
 
-use sqlx::postgres::{PgConnection, PgRow};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::backend::Pool;
+use crate::store::{StalePlans, StoreOptions};
+use sqlx::postgres::PgRow;
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
-use sqlx::{Executor, Postgres, Row, ValueRef};
+use sqlx::{Postgres, Row, ValueRef};
 use uow_core::{
     ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value},
@@ -13,6 +20,8 @@ use uow_core::{
 use super::chrono_values as cv;
 use super::{Driver, Failure, Stmt};
 use crate::dialect::Dialect;
+use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
+use std::future::Future;
 
 /// The PostgreSQL driver.
 pub(crate) struct PostgresDriver;
@@ -62,11 +71,17 @@ impl Driver for PostgresDriver {
     type Db = Postgres;
     const DIALECT: Dialect = Dialect::Postgres;
     const MAX_PARAMETERS: usize = 65_535;
+    const FAILURE_ABORTS_TRANSACTION: bool = true;
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::postgres::PgArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn table(
+        pool: &sqlx::PgPool,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send {
+        read_table(pool, table)
+    }
+
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -248,24 +263,6 @@ impl Driver for PostgresDriver {
         })
     }
 
-    async fn execute(conn: &mut PgConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
-        Ok(conn.execute(stmt).await?.rows_affected())
-    }
-
-    async fn fetch_all(
-        conn: &mut PgConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<PgRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut PgConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<PgRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
-    }
-
     fn classify(error: &sqlx::Error) -> Failure {
         let sqlx::Error::Database(db) = error else {
             return Failure::Other;
@@ -323,4 +320,126 @@ impl Driver for PostgresDriver {
 
 fn driver(e: sqlx::Error) -> ValueError {
     ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
+}
+
+/// Reads the columns and indexes of `table` in the current schema on
+/// PostgreSQL.
+async fn read_table(pool: &sqlx::PgPool, table: &str) -> Result<ExistingTable, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        bool,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<String>,
+        Option<bool>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.column_name::text, c.data_type::text, c.is_nullable::text, \
+                (c.column_default IS NOT NULL OR c.is_identity = 'YES' OR c.is_generated <> 'NEVER'), \
+                c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
+                coll.collname::text, coll.collisdeterministic \
+         FROM information_schema.columns c \
+         JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema \
+         JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = c.table_name \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = c.column_name \
+         LEFT JOIN pg_catalog.pg_collation coll ON coll.oid = a.attcollation \
+         WHERE c.table_schema = current_schema() AND c.table_name = $1 \
+         ORDER BY c.ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let columns = rows
+        .into_iter()
+        .map(
+            |(
+                name,
+                ty,
+                nullable,
+                has_default,
+                length,
+                precision,
+                scale,
+                collation,
+                deterministic,
+            )| {
+                ExistingColumn {
+                    name,
+                    precision: if ty == "numeric" {
+                        precision.map(i64::from)
+                    } else {
+                        None
+                    },
+                    scale: scale.map(i64::from),
+                    ty,
+                    nullable: nullable.eq_ignore_ascii_case("yes"),
+                    has_default,
+                    length: length.map(i64::from),
+                    comparison: (deterministic == Some(false)).then(|| {
+                        format!(
+                            "its collation {} is not deterministic: equal keys may differ",
+                            collation.unwrap_or_default()
+                        )
+                    }),
+                }
+            },
+        )
+        .collect();
+    let indexes: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(
+        "SELECT ic.relname::text, i.indisunique, i.indisprimary, \
+                (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL), \
+                COALESCE((SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
+                  FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                  WHERE k.ord <= i.indnkeyatts), '') \
+         FROM pg_catalog.pg_index i \
+         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND t.relname = $1",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let indexes = indexes
+        .into_iter()
+        .map(|(name, unique, primary, partial, columns)| ExistingIndex {
+            name,
+            columns: columns
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            unique,
+            primary,
+            partial,
+        })
+        .collect();
+    Ok(ExistingTable { columns, indexes })
+}
+
+/// The pool of `connect_with` for a `postgres:` URL: connections opened
+/// before a stale cached plan was reported are replaced when next acquired.
+pub(crate) async fn connect(
+    url: &str,
+    options: &StoreOptions,
+    stale_plans: Arc<StalePlans>,
+) -> Result<Pool, sqlx::Error> {
+    let connect = PgConnectOptions::from_str(url)?;
+    let plans = stale_plans;
+    Ok(Pool::Postgres(
+        PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(move |_, meta| {
+                let fresh = !plans.is_stale(meta.age);
+                Box::pin(async move { Ok(fresh) })
+            })
+            .connect_with(connect)
+            .await?,
+    ))
 }

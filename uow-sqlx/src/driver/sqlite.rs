@@ -3,19 +3,27 @@
 //! ([`uow_core::backend::decimal_sort_key`]): exact, with their scale, and in numeric
 //! order under SQLite's byte-wise text comparison.
 
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::backend::Pool;
+use crate::store::StoreOptions;
+use std::future::Future;
 use std::sync::Arc;
 
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 use sqlx::types::Uuid;
-use sqlx::{Executor, Row, Sqlite, ValueRef};
+use sqlx::{Row, Sqlite, ValueRef};
 use uow_core::{
     ValueError, ValueErrorKind,
-    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key, decimal_sort_key},
+    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
 };
 
-use super::{Driver, Failure, Stmt};
+use super::temporal;
+use super::{Driver, Failure, Stmt, decimal_key};
 use crate::dialect::Dialect;
-use crate::temporal;
+use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
 
 /// The SQLite driver.
 pub(crate) struct SqliteDriver;
@@ -24,11 +32,19 @@ impl Driver for SqliteDriver {
     type Db = Sqlite;
     const DIALECT: Dialect = Dialect::Sqlite;
     const MAX_PARAMETERS: usize = 32_766;
+    const RETRY_DEAD_CONNECTIONS: bool = false;
+    const SINGLE_WRITER: bool = true;
+    const PAD_BATCHES: bool = true;
 
-    fn query_with_capacity(sql: sqlx::SqlStr, parameters: usize) -> Stmt<Self> {
-        let mut arguments = sqlx::sqlite::SqliteArguments::default();
-        sqlx::Arguments::reserve(&mut arguments, parameters, parameters * 16);
-        sqlx::query_with(sql, arguments)
+    fn table(
+        pool: &sqlx::SqlitePool,
+        table: &str,
+    ) -> impl Future<Output = Result<ExistingTable, sqlx::Error>> + Send {
+        read_table(pool, table)
+    }
+
+    fn rows_affected(result: &<Self::Db as sqlx::Database>::QueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn bind(stmt: Stmt<Self>, value: Value, _kind: ColumnKind) -> Result<Stmt<Self>, ValueError> {
@@ -116,24 +132,6 @@ impl Driver for SqliteDriver {
         unique_column_of(error, meta)
     }
 
-    async fn execute(conn: &mut SqliteConnection, stmt: Stmt<Self>) -> Result<u64, sqlx::Error> {
-        Ok(conn.execute(stmt).await?.rows_affected())
-    }
-
-    async fn fetch_all(
-        conn: &mut SqliteConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
-        conn.fetch_all(stmt).await
-    }
-
-    async fn fetch_optional(
-        conn: &mut SqliteConnection,
-        stmt: Stmt<Self>,
-    ) -> Result<Option<SqliteRow>, sqlx::Error> {
-        conn.fetch_optional(stmt).await
-    }
-
     fn classify(error: &sqlx::Error) -> Failure {
         let sqlx::Error::Database(db) = error else {
             return Failure::Other;
@@ -170,8 +168,103 @@ fn malformed(what: &str, text: &str) -> ValueError {
     ValueError::new(format!("`{text}` is not a {what} in the stored format"))
 }
 
-/// The stored form of a decimal (see [`uow_core::backend::decimal_sort_key`]).
-pub(crate) fn decimal_key(text: &str) -> Result<String, ValueError> {
-    decimal_sort_key(text)
-        .ok_or_else(|| ValueError::new(format!("`{text}` is not a decimal in canonical form")))
+/// Reads the columns and indexes of `table` on SQLite.
+async fn read_table(pool: &sqlx::SqlitePool, table: &str) -> Result<ExistingTable, sqlx::Error> {
+    let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let mut columns: Vec<ExistingColumn> = rows
+        .iter()
+        .map(|(name, ty, not_null, default, pk)| ExistingColumn {
+            name: name.clone(),
+            ty: ty.to_lowercase(),
+            nullable: *not_null == 0 && *pk == 0,
+            has_default: default.is_some(),
+            ..ExistingColumn::default()
+        })
+        .collect();
+    // A lone INTEGER PRIMARY KEY is the rowid: filled in when an insert
+    // leaves it out.
+    if let [(name, ty, _, _, _)] = &rows.iter().filter(|r| r.4 > 0).collect::<Vec<_>>()[..]
+        && ty.eq_ignore_ascii_case("integer")
+        && let Some(c) = columns.iter_mut().find(|c| &c.name == name)
+    {
+        c.has_default = true;
+    }
+    let mut indexes = Vec::new();
+    // An INTEGER PRIMARY KEY is the rowid: a primary key without an index.
+    let mut pk: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|r| r.4 > 0)
+        .map(|r| (r.4, r.0.clone()))
+        .collect();
+    pk.sort();
+    let listed: Vec<(String, i64, String, i64)> =
+        sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+    let mut pk_indexed = false;
+    for (name, unique, origin, partial) in listed {
+        let keys: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let expression = keys.iter().any(|(column, _)| column.is_none());
+        for (column, coll) in &keys {
+            let (Some(column), Some(coll)) = (column, coll) else {
+                continue;
+            };
+            if !coll.eq_ignore_ascii_case("binary")
+                && let Some(c) = columns.iter_mut().find(|c| &c.name == column)
+            {
+                c.comparison = Some(format!(
+                    "index {name} compares it under collation {coll}, not byte by byte"
+                ));
+            }
+        }
+        let primary = origin == "pk";
+        pk_indexed |= primary;
+        indexes.push(ExistingIndex {
+            name,
+            columns: keys.into_iter().filter_map(|(c, _)| c).collect(),
+            unique: unique == 1,
+            primary,
+            partial: partial == 1 || expression,
+        });
+    }
+    if !pk.is_empty() && !pk_indexed {
+        indexes.push(ExistingIndex {
+            name: "PRIMARY KEY".to_owned(),
+            columns: pk.into_iter().map(|(_, c)| c).collect(),
+            unique: true,
+            primary: true,
+            partial: false,
+        });
+    }
+    Ok(ExistingTable { columns, indexes })
+}
+
+/// The pool of `connect_with` for a `sqlite:` URL: WAL mode for files (readers
+/// never wait for the writer), a busy timeout (writers queue), foreign keys on.
+pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+    let connect = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(options.busy_timeout)
+        .foreign_keys(true);
+    Ok(Pool::Sqlite(
+        SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(connect)
+            .await?,
+    ))
 }
