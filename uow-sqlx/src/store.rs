@@ -838,11 +838,22 @@ impl Store for SqlxStore {
             return Ok(outcome);
         }
         if !self.inner.markers {
-            // No commit of it ran on in the background. On SQLite (one
-            // process, no network between it and its database) the commit
-            // then never began, or its caller saw how it ended.
-            if self.dialect() == Dialect::Sqlite {
+            if let Some(outcome) = self.inner.background.finished_outcome(unit) {
+                return Ok(outcome);
+            }
+            // No commit of it ran on in the background, and none ended in
+            // the last minute. On SQLite (one process, no network between it
+            // and its database) a unit of work begun within that minute then
+            // never began its commit, and never will (`commit` consumed it);
+            // of one begun earlier, the outcome is no longer known.
+            if self.dialect() == Dialect::Sqlite && begun_within(unit, Background::FINISHED_KEPT) {
                 return Ok(CommitOutcome::NotCommitted);
+            }
+            if self.dialect() == Dialect::Sqlite {
+                return Err(Error::Backend(BackendError::new(
+                    format!("find out whether unit of work `{unit}` was committed"),
+                    "commit markers are off for this store (StoreOptions::commit_markers) and outcomes are kept in memory for a minute after the unit of work begins",
+                )));
             }
             return Err(Error::Backend(BackendError::new(
                 format!("find out whether unit of work `{unit}` was committed"),
@@ -1158,6 +1169,9 @@ struct RunToEnd {
     /// dropped is kept for `commit_outcome`.
     background: Arc<Background>,
     unit: UnitId,
+    /// Whether to remember the outcome of writes that end where they are
+    /// awaited: on a store without commit markers, the only record of it.
+    remember: bool,
 }
 
 /// The commits that ran on in a task of their own after the caller dropped
@@ -1166,6 +1180,17 @@ struct RunToEnd {
 #[derive(Debug, Default)]
 pub(crate) struct Background {
     commits: std::sync::Mutex<BackgroundCommits>,
+    /// Outcomes of commits that ended where they were awaited, on a store
+    /// without commit markers (SQLite by default), kept [`Background::FINISHED_KEPT`].
+    finished: std::sync::Mutex<Finished>,
+}
+
+/// Unit id → (when its commit ended, whether it was stored); the size at
+/// which it is next swept of outcomes older than `FINISHED_KEPT`.
+#[derive(Debug, Default)]
+struct Finished {
+    outcomes: HashMap<UnitId, (Instant, bool)>,
+    sweep_at: usize,
 }
 
 /// Unit id → (when its commit went to the background, whether it was
@@ -1192,6 +1217,40 @@ impl Background {
         sender
     }
 
+    /// How long the outcome of a commit that ended where it was awaited is
+    /// kept on a store without commit markers.
+    pub(crate) const FINISHED_KEPT: Duration = Duration::from_secs(60);
+
+    /// Records the outcome of a commit that ended where it was awaited
+    /// (amortized: the map is swept when it has doubled since the last sweep).
+    fn finished(&self, unit: UnitId, stored: bool) {
+        let mut finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if finished.outcomes.len() >= finished.sweep_at {
+            finished
+                .outcomes
+                .retain(|_, (at, _)| at.elapsed() < Self::FINISHED_KEPT);
+            finished.sweep_at = (finished.outcomes.len() * 2).max(1_024);
+        }
+        finished.outcomes.insert(unit, (Instant::now(), stored));
+    }
+
+    /// The recorded outcome of a commit that ended where it was awaited.
+    fn finished_outcome(&self, unit: &UnitId) -> Option<CommitOutcome> {
+        let finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (at, stored) = finished.outcomes.get(unit)?;
+        (at.elapsed() < Self::FINISHED_KEPT).then_some(if *stored {
+            CommitOutcome::Committed
+        } else {
+            CommitOutcome::NotCommitted
+        })
+    }
+
     /// Whether the background commit of `unit` was stored, once it has
     /// ended; `None` when none ran in this process (or its task died).
     async fn outcome(&self, unit: &UnitId) -> Option<CommitOutcome> {
@@ -1203,6 +1262,23 @@ impl Background {
             CommitOutcome::NotCommitted
         })
     }
+}
+
+/// Whether unit of work `unit` (a UUIDv7, so its id tells when it began)
+/// began less than `window` ago.
+fn begun_within(unit: &UnitId, window: Duration) -> bool {
+    let Some((secs, nanos)) = sqlx::types::Uuid::parse_str(unit.as_str())
+        .ok()
+        .and_then(|id| id.get_timestamp())
+        .map(|t| t.to_unix())
+    else {
+        return false;
+    };
+    let begun = std::time::UNIX_EPOCH + Duration::new(secs, nanos);
+    std::time::SystemTime::now()
+        .duration_since(begun)
+        .is_ok_and(|age| age < window)
+        || begun > std::time::SystemTime::now()
 }
 
 /// The writes and the commit of a unit of work, on its connection.
@@ -1218,6 +1294,7 @@ impl RunToEnd {
             writes: Some(Box::pin(writes)),
             background: Arc::clone(&inner.background),
             unit: unit.clone(),
+            remember: !inner.markers,
         }
     }
 }
@@ -1231,6 +1308,9 @@ impl Future for RunToEnd {
         };
         let outcome = std::task::ready!(writes.as_mut().poll(cx));
         self.writes = None;
+        if self.remember {
+            self.background.finished(self.unit.clone(), outcome.is_ok());
+        }
         Poll::Ready(outcome)
     }
 }
