@@ -308,7 +308,12 @@ async fn a_backend_not_compiled_in_is_a_clear_error() {
     let error = SqlxStore::connect("sqlite::memory:")
         .await
         .expect_err("no SQLite in this build");
-    let text = error.to_string();
+    // The reason is the error's source: print the whole chain, as an
+    // error reporter does.
+    let text = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
     assert!(
         text.contains("unsupported URL scheme `sqlite:`") && text.contains("this build"),
         "{text}"
