@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use uow_core::{Error, Store, retry};
 use uow_tests::backends::Backend;
 use uow_tests::bank::{
-    Account, AccountEvent, AccountId, AccountRepository, Address, Bank, BankEvent, Cents,
-    LedgerEntry, LedgerEntryRepository, Specimen,
+    Account, AccountEvent, AccountId, AccountRepository, Bank, BankEvent, LedgerEntry,
+    LedgerEntryRepository, Specimen,
 };
 use uow_tests::counting::CountingStore;
 
@@ -43,54 +43,10 @@ fn with_email(mut account: Account, email: &str) -> Account {
     account
 }
 
-fn specimen(id: u128) -> Specimen {
-    use chrono::TimeZone;
-    Specimen {
-        id: uuid::Uuid::from_u128(id),
-        version: 0,
-        tiny: i8::MIN,
-        small: i16::MAX,
-        medium: i32::MIN,
-        large: i64::MAX,
-        byte: u8::MAX,
-        word: u16::MAX,
-        double_word: u32::MAX,
-        quad_word: i64::MAX as u64,
-        single: 3.25,
-        double: -1.5e300,
-        flag: true,
-        text: "naïve café – 日本語 🦀".to_owned(),
-        blob: vec![0, 1, 254, 255, 0],
-        maybe_text: Some("present".to_owned()),
-        maybe_number: Some(i64::MIN),
-        cents: Cents(-12_345),
-        address: Address {
-            street: "1 \"Quoted\" Lane".to_owned(),
-            city: "Zürich".to_owned(),
-            lines: vec!["c/o Ada".to_owned(), String::new()],
-        },
-        tags: vec!["a".to_owned(), "b\nc".to_owned()],
-        created_at: chrono::Utc
-            .with_ymd_and_hms(2024, 2, 29, 23, 59, 58)
-            .single()
-            .expect("valid date")
-            + chrono::TimeDelta::microseconds(123_456),
-        local_time: chrono::NaiveDate::from_ymd_opt(1969, 7, 20)
-            .and_then(|d| d.and_hms_micro_opt(20, 17, 40, 1))
-            .expect("valid"),
-        birthday: chrono::NaiveDate::from_ymd_opt(1815, 12, 10).expect("valid"),
-        alarm: chrono::NaiveTime::from_hms_micro_opt(6, 30, 0, 999_999).expect("valid"),
-        stamped: time::macros::datetime!(2030-01-02 03:04:05.678901 UTC),
-        due: time::macros::date!(2099 - 12 - 31),
-        amount: "-1234567.8901".parse().expect("decimal"),
-        maybe_amount: None,
-    }
-}
-
 pub async fn round_trip_of_every_field_type<B: Backend>() {
     let store = fresh!(B);
-    let full = specimen(1);
-    let mut sparse = specimen(2);
+    let full = Specimen::sample(1);
+    let mut sparse = Specimen::sample(2);
     sparse.maybe_text = None;
     sparse.maybe_number = None;
     sparse.maybe_amount = Some("0.5".parse().expect("decimal"));
@@ -124,7 +80,7 @@ pub async fn round_trip_of_every_field_type<B: Backend>() {
 
 pub async fn values_a_column_cannot_hold_are_rejected_on_commit<B: Backend>() {
     let store = fresh!(B);
-    let mut too_big = specimen(3);
+    let mut too_big = Specimen::sample(3);
     too_big.quad_word = u64::MAX;
     let mut uow = Bank::begin(&store).await.expect("begin");
     uow.accounts
