@@ -1141,17 +1141,9 @@ mod pruned {
 /// fidelity suite.)
 async fn a_failed_batch_names_the_row_at_fault(store: SqlxStore) {
     let check = "ALTER TABLE accounts ADD CONSTRAINT no_overdraft CHECK (balance >= 0)";
-    if let Some(pool) = store.postgres_pool() {
-        sqlx::query(check)
-            .execute(pool)
-            .await
-            .expect("add the check");
-    } else if let Some(pool) = store.mysql_pool() {
-        sqlx::query(check)
-            .execute(pool)
-            .await
-            .expect("add the check");
-    }
+    uow_tests::raw_sql::execute(&store, check)
+        .await
+        .expect("add the check");
     let mut uow = Bank::begin(&store).await.expect("begin");
     for i in 1..=6 {
         let mut account = Account::open(&format!("acc-{i}"), "Ada", "north");

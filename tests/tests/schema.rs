@@ -6,39 +6,18 @@
 //! compare keys byte by byte. A duplicate on a unique constraint a migration
 //! named names the field, as on the in-memory store.
 
-use sqlx::Executor;
 use uow_core::{Aggregate, Error, InMemoryStore, Store};
 use uow_sqlx::{Dialect, SqlxStore};
 use uow_tests::backends::Backend;
 use uow_tests::bank::{Account, AccountId, AuditedBank, Bank, LedgerEntry, TABLES};
+use uow_tests::raw_sql;
 
 mod scenarios {
     use super::*;
 
     /// Runs raw DDL on the store's own database.
     async fn execute(store: &SqlxStore, sql: String) {
-        let sql = sqlx::AssertSqlSafe(sql);
-        let outcome = match store.dialect() {
-            Dialect::Sqlite => store
-                .sqlite_pool()
-                .expect("sqlite")
-                .execute(sql)
-                .await
-                .map(drop),
-            Dialect::Postgres => store
-                .postgres_pool()
-                .expect("pg")
-                .execute(sql)
-                .await
-                .map(drop),
-            _ => store
-                .mysql_pool()
-                .expect("mysql")
-                .execute(sql)
-                .await
-                .map(drop),
-        };
-        outcome.expect("DDL");
+        raw_sql::execute(store, &sql).await.expect("DDL");
     }
 
     /// `ledger_entries` with `amount` declared as `amount_type`, or
@@ -269,27 +248,7 @@ mod drifts {
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         for statement in accounts(store.dialect(), drift).into_iter().chain(markers) {
-            let sql = sqlx::AssertSqlSafe(statement.clone());
-            let done = match store.dialect() {
-                Dialect::Sqlite => store
-                    .sqlite_pool()
-                    .expect("sqlite")
-                    .execute(sql)
-                    .await
-                    .map(drop),
-                Dialect::Postgres => store
-                    .postgres_pool()
-                    .expect("pg")
-                    .execute(sql)
-                    .await
-                    .map(drop),
-                _ => store
-                    .mysql_pool()
-                    .expect("mysql")
-                    .execute(sql)
-                    .await
-                    .map(drop),
-            };
+            let done = raw_sql::execute(store, &statement).await;
             done.unwrap_or_else(|e| panic!("{statement}: {e}"));
         }
     }
