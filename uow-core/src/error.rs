@@ -129,6 +129,15 @@ pub enum Error {
         /// The failure of the commit.
         source: BackendError,
     },
+
+    /// A query's [`Cursor`](crate::Cursor) was not made by a query of this
+    /// aggregate with the same ordering (or its text was changed).
+    InvalidCursor {
+        /// The aggregate's type name.
+        aggregate: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl From<BackendError> for Error {
@@ -204,6 +213,10 @@ impl fmt::Display for Error {
                 f,
                 "the outcome of the commit of unit of work `{unit_id}` is unknown: the connection failed during the commit and the database could not be reached to check whether it was stored; ask the store for the outcome of `{unit_id}` before running it again"
             ),
+            Error::InvalidCursor { aggregate, reason } => write!(
+                f,
+                "the cursor given to a query of {aggregate} cannot be used: {reason}; start again from the first page"
+            ),
         }
     }
 }
@@ -226,7 +239,8 @@ impl std::error::Error for Error {
             | Error::NotFound { .. }
             | Error::Duplicate { .. }
             | Error::IdChanged { .. }
-            | Error::Schema { .. } => None,
+            | Error::Schema { .. }
+            | Error::InvalidCursor { .. } => None,
         }
     }
 }
@@ -273,6 +287,7 @@ impl Error {
             | Error::Decode { .. }
             | Error::Encode { .. }
             | Error::Schema { .. }
+            | Error::InvalidCursor { .. }
             | Error::CommitOutcomeUnknown { .. } => false,
         }
     }

@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::aggregate::{Aggregate, AggregateMeta};
 use crate::error::Error;
 use crate::outbox::OutboxRecord;
+use crate::query::{Filter, Select};
 use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
 
@@ -52,11 +53,19 @@ pub trait Transaction: Send + Sync + 'static {
     /// [`Store::begin`] and written with its commit.
     fn unit_id(&self) -> &UnitId;
 
-    /// Loads the aggregates matching `query`, ordered by id.
+    /// Loads the aggregates matching `query`, ordered by id (a
+    /// [`Query::Select`] in its own order).
     fn fetch<A: Aggregate>(
         &self,
         query: Query,
     ) -> impl Future<Output = Result<Vec<A>, Error>> + Send;
+
+    /// How many stored rows of `A`'s table match `filter` (committed
+    /// state).
+    fn count<A: Aggregate>(
+        &self,
+        filter: Filter,
+    ) -> impl Future<Output = Result<u64, Error>> + Send;
 
     /// Applies `changes` atomically and ends the transaction: either every
     /// write is stored or none is. A version check that matches no row fails
@@ -83,6 +92,10 @@ pub enum Query {
         /// The maximum number of rows.
         limit: u64,
     },
+    /// A typed query: the rows matching its filter, in its order (then by
+    /// id), at most its limit; with the semantics of the
+    /// [`query`](crate::query) module, which every store follows.
+    Select(Select),
 }
 
 /// All writes of one unit of work, grouped by table.

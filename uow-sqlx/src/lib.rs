@@ -58,6 +58,7 @@ mod driver;
 mod flush;
 mod outbox;
 mod outbox_table;
+mod query;
 mod schema;
 mod sql;
 mod statements;

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use tokio::sync::{Mutex, watch};
 use uow_core::{
     Aggregate, BackendError, CommitOutcome, Error, Store, UnitId, UnitOfWork,
-    backend::{AggregateMeta, ChangeSet, Query, Transaction},
+    backend::{AggregateMeta, ChangeSet, Filter, Query, Transaction},
 };
 
 pub(crate) use crate::backend::Pool;
@@ -41,6 +41,7 @@ use crate::driver::postgres::PostgresDriver;
 use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{self, Driver, Failure, connection_error, failure};
 use crate::flush::Writer;
+use crate::query;
 use crate::schema;
 use crate::statements::Statements;
 
@@ -974,6 +975,25 @@ fn is_stale_plan(error: &Error) -> bool {
 impl Transaction for SqlxTransaction {
     fn unit_id(&self) -> &UnitId {
         &self.unit
+    }
+
+    async fn count<A: Aggregate>(&self, filter: Filter) -> Result<u64, Error> {
+        self.inner.executed.fetch_add(1, Ordering::Relaxed);
+        let mut session = self.session.lock().await;
+        match &mut *session {
+            #[cfg(feature = "sqlite")]
+            Session::Sqlite(Some(conn)) => query::count::<SqliteDriver, A>(conn, &filter).await,
+            #[cfg(feature = "postgres")]
+            Session::Postgres(Some(tx)) => query::count::<PostgresDriver, A>(tx, &filter).await,
+            #[cfg(feature = "mysql")]
+            Session::MySql(Some(tx)) => query::count::<MySqlDriver, A>(tx, &filter).await,
+            #[cfg(feature = "sqlite")]
+            Session::Sqlite(None) => Err(finished()),
+            #[cfg(feature = "postgres")]
+            Session::Postgres(None) => Err(finished()),
+            #[cfg(feature = "mysql")]
+            Session::MySql(None) => Err(finished()),
+        }
     }
 
     async fn fetch<A: Aggregate>(&self, query: Query) -> Result<Vec<A>, Error> {

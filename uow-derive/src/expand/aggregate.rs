@@ -64,6 +64,8 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
         Mode::Placeholder => (TokenStream::new(), TokenStream::new()),
     };
 
+    let query_fields = super::query::fields(aggregate);
+
     let krate_use = &aggregate.krate_use;
     quote! {
         #krate_use
@@ -76,6 +78,7 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
             #aggregate_impl
             #eq
             #repository_impl
+            #query_fields
         };
     }
 }

@@ -227,6 +227,30 @@ pub(crate) trait Driver: Send + Sync + 'static {
         None
     }
 
+    /// The left side of a typed query's comparison `op` of `column` (its
+    /// quoted name), stored as `kind`, such that the database compares as
+    /// `uow_core::query` defines: text by bytes, decimals numerically then
+    /// by scale. The column itself where the database does so already.
+    fn query_operand(column: &str, kind: ColumnKind, op: uow_core::backend::CompareOp) -> String {
+        let _ = (kind, op);
+        column.to_owned()
+    }
+
+    /// The right side of a comparison: the parameter `placeholder` of a
+    /// value stored as `kind`, in the shape of [`query_operand`](Driver::query_operand).
+    fn query_parameter(placeholder: &str, kind: ColumnKind) -> String {
+        let _ = kind;
+        placeholder.to_owned()
+    }
+
+    /// One `ORDER BY` term of `column` stored as `kind`: `NULL`s first
+    /// ascending and last descending (where `NULL` is the smallest value,
+    /// as on SQLite and MySQL/MariaDB, the plain `ASC`/`DESC`).
+    fn query_order(column: &str, kind: ColumnKind, descending: bool) -> String {
+        let _ = kind;
+        format!("{column} {}", if descending { "DESC" } else { "ASC" })
+    }
+
     /// What an error means.
     fn classify(error: &sqlx::Error) -> Failure;
 
@@ -236,9 +260,16 @@ pub(crate) trait Driver: Send + Sync + 'static {
 
 /// A row of any driver, read column by column in the kinds the aggregate's
 /// metadata expects.
-struct DriverRow<'a, D: Driver> {
+pub(crate) struct DriverRow<'a, D: Driver> {
     row: &'a DbRow<D>,
     meta: &'static AggregateMeta,
+}
+
+impl<'a, D: Driver> DriverRow<'a, D> {
+    /// Row `row`, holding the columns of `meta`.
+    pub(crate) fn new(row: &'a DbRow<D>, meta: &'static AggregateMeta) -> Self {
+        DriverRow { row, meta }
+    }
 }
 
 impl<D: Driver> RowSource for DriverRow<'_, D> {
@@ -335,6 +366,7 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
             "the row limit",
         )?,
+        Query::Select(select) => return crate::query::fetch::<D, A>(conn, &select).await,
     };
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {

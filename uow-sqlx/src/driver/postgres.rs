@@ -14,7 +14,7 @@ use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Postgres, Row, ValueRef};
 use uow_core::{
     ValueError, ValueErrorKind,
-    backend::{AggregateMeta, ColumnKind, Value},
+    backend::{AggregateMeta, ColumnKind, CompareOp, Value},
 };
 
 use super::chrono_values as cv;
@@ -72,6 +72,45 @@ impl Driver for PostgresDriver {
     const DIALECT: Dialect = Dialect::Postgres;
     const MAX_PARAMETERS: usize = 65_535;
     const FAILURE_ABORTS_TRANSACTION: bool = true;
+
+    /// Text under the `"C"` collation (bytes; the database's default may be
+    /// a language's) except for equality, which every deterministic
+    /// collation decides by bytes and which may then use the column's
+    /// index; an unconstrained `NUMERIC` with its scale after its value
+    /// (PostgreSQL holds `1.0` and `1.00` equal).
+    fn query_operand(column: &str, kind: ColumnKind, op: CompareOp) -> String {
+        match kind {
+            ColumnKind::Text if op != CompareOp::Eq => format!("{column} COLLATE \"C\""),
+            ColumnKind::Decimal => format!("({column}, scale({column}))"),
+            _ => column.to_owned(),
+        }
+    }
+
+    fn query_parameter(placeholder: &str, kind: ColumnKind) -> String {
+        match kind {
+            ColumnKind::Decimal => {
+                format!("({placeholder}::NUMERIC, scale({placeholder}::NUMERIC))")
+            }
+            _ => placeholder.to_owned(),
+        }
+    }
+
+    /// `NULL` is PostgreSQL's largest value: `NULLS FIRST`/`NULLS LAST`
+    /// spelled out; text by bytes, decimals by value then scale.
+    fn query_order(column: &str, kind: ColumnKind, descending: bool) -> String {
+        let (direction, nulls) = if descending {
+            ("DESC", "NULLS LAST")
+        } else {
+            ("ASC", "NULLS FIRST")
+        };
+        match kind {
+            ColumnKind::Text => format!("{column} COLLATE \"C\" {direction} {nulls}"),
+            ColumnKind::Decimal => {
+                format!("{column} {direction} {nulls}, scale({column}) {direction}")
+            }
+            _ => format!("{column} {direction} {nulls}"),
+        }
+    }
 
     fn table(
         pool: &sqlx::PgPool,
