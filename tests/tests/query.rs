@@ -72,7 +72,7 @@ fn item(id: &str, name: &str, rank: Option<i64>, price: &str, d: u32) -> Item {
         rank,
         price: dec(price),
         day: day(d),
-        flag: d % 2 == 0,
+        flag: d.is_multiple_of(2),
         status: match d % 3 {
             0 => Status::Pending,
             1 => Status::Settled,

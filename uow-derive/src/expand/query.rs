@@ -8,7 +8,7 @@
 //! `<Product as uow_core::Queryable>::Fields`. A misspelled field is
 //! rustc's own "no field `x` on type `&ProductFields`", listing the fields.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -43,6 +43,7 @@ pub fn fields(aggregate: &Aggregate) -> TokenStream {
     });
     let inits = aggregate.columns().map(|(index, field)| {
         let member = field.ident;
+        let index = Literal::usize_unsuffixed(index);
         quote!(#member: #krate::__private::field(#index))
     });
     let struct_doc = doc(&format!(
