@@ -37,7 +37,7 @@ pub struct Item {
 
 /// A payment of the listing scenario.
 #[derive(Aggregate, Clone, Debug, PartialEq)]
-#[aggregate(table = "query_payments")]
+#[aggregate(table = "query_payments", index(merchant, created_at))]
 pub struct Payment {
     #[aggregate(id)]
     pub id: uuid::Uuid,
@@ -537,6 +537,68 @@ pub mod listing {
         uow.commit().await.expect("commit");
         payments
     }
+}
+
+/// The composite index of `#[aggregate(index(merchant, created_at))]`:
+/// in the DDL, created, and required by start-up verification.
+mod composite_index {
+    use super::*;
+    use uow_sqlx::SqlxStore;
+    use uow_tests::raw_sql;
+
+    pub async fn query_index_is_created_and_verified<B: Backend<Store = SqlxStore>>() {
+        let Some(store) = B::fresh_with(TABLES).await else {
+            return;
+        };
+        let ddl = store.ddl(&[Payment::META]);
+        let quoted = |name: &str| match B::NAME {
+            "postgres" => format!("\"{name}\""),
+            _ => format!("`{name}`"),
+        };
+        let columns = format!("({}, {})", quoted("merchant"), quoted("created_at"));
+        assert!(ddl.contains(&columns), "{ddl}");
+        store.verify_tables(TABLES).await.expect("the tables fit");
+        let drop = match B::NAME {
+            "mysql" => "DROP INDEX `query_payments_merchant_created_at_idx` ON `query_payments`",
+            "postgres" => "DROP INDEX \"query_payments_merchant_created_at_idx\"",
+            _ => "DROP INDEX `query_payments_merchant_created_at_idx`",
+        };
+        raw_sql::execute(&store, drop)
+            .await
+            .expect("drop the index");
+        match store.verify_tables(TABLES).await {
+            Err(Error::Schema { table, problem, .. }) => {
+                assert_eq!(table, "query_payments");
+                assert!(problem.contains("index(merchant, created_at)"), "{problem}");
+            }
+            other => panic!("expected a schema error, got {other:?}"),
+        }
+        // An index that starts with the two columns serves as well.
+        raw_sql::execute(
+            &store,
+            &format!(
+                "CREATE INDEX {} ON {} ({}, {}, {})",
+                quoted("wider"),
+                quoted("query_payments"),
+                quoted("merchant"),
+                quoted("created_at"),
+                quoted("amount"),
+            ),
+        )
+        .await
+        .expect("create a wider index");
+        store
+            .verify_tables(TABLES)
+            .await
+            .expect("the wider index serves");
+    }
+}
+
+mod sql {
+    uow_tests::on_backends!([sqlite, postgres, mysql] composite_index: [
+        query_index_is_created_and_verified,
+    ]);
+    use super::composite_index;
 }
 
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [

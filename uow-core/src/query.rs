@@ -613,6 +613,7 @@ impl Select {
         let mut alternatives = Vec::with_capacity(terms.len());
         let mut equal_so_far = Vec::new();
         for (term, value) in terms.iter().zip(key) {
+            let nullable = meta.columns.get(term.column).is_some_and(|c| c.nullable);
             let after = match (value, term.descending) {
                 // Ascending, NULLs first: after NULL come the non-NULLs.
                 (Value::Null, false) => Filter::IsNotNull {
@@ -625,7 +626,7 @@ impl Select {
                     op: CompareOp::Gt,
                     value: value.clone(),
                 },
-                (value, true) => Filter::Or(vec![
+                (value, true) if nullable => Filter::Or(vec![
                     Filter::Compare {
                         column: term.column,
                         op: CompareOp::Lt,
@@ -635,6 +636,11 @@ impl Select {
                         column: term.column,
                     },
                 ]),
+                (value, true) => Filter::Compare {
+                    column: term.column,
+                    op: CompareOp::Lt,
+                    value: value.clone(),
+                },
             };
             if after != Filter::Nothing {
                 let mut branch = equal_so_far.clone();

@@ -243,6 +243,7 @@ mod tests {
         columns: &COLUMNS,
         id: 0,
         version: 1,
+        indexes: &[],
     };
 
     fn select() -> Select {

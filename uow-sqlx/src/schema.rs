@@ -15,11 +15,7 @@ pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String
     let q = |name: &str| dialect.quote(name);
     let mut columns = Vec::with_capacity(meta.columns.len() + 1);
     for column in meta.columns {
-        let keyed = matches!(
-            column.role,
-            ColumnRole::Id | ColumnRole::Unique | ColumnRole::Finder
-        );
-        let ty = if keyed {
+        let ty = if column.is_key() {
             dialect.key_column_type(column.kind)
         } else {
             dialect.column_type(column.kind)
@@ -71,6 +67,21 @@ pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String
             q(&index),
             q(meta.table),
             q(column.name)
+        ));
+    }
+    for columns in meta.indexes {
+        let names: Vec<&str> = columns.iter().map(|c| meta.columns[*c].name).collect();
+        let index = format!("{}_{}_idx", meta.table, names.join("_"));
+        let if_not_exists = if dialect == Dialect::MySql {
+            ""
+        } else {
+            "IF NOT EXISTS "
+        };
+        statements.push(format!(
+            "CREATE INDEX {if_not_exists}{} ON {} ({})",
+            q(&index),
+            q(meta.table),
+            names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ")
         ));
     }
     statements
@@ -459,6 +470,34 @@ pub(crate) fn verify(
                 format!(
                     "no index starts with the column; find_by_{} would scan the whole table: CREATE INDEX ON {} ({})",
                     column.field, meta.table, column.name
+                ),
+            ));
+        }
+    }
+    for index in meta.indexes {
+        let names: Vec<&str> = index.iter().map(|c| meta.columns[*c].name).collect();
+        let served = table.indexes.iter().any(|i| {
+            !i.partial
+                && i.columns.len() >= names.len()
+                && names
+                    .iter()
+                    .zip(&i.columns)
+                    .all(|(want, have)| have.eq_ignore_ascii_case(want))
+        });
+        if !served {
+            return Err(error(
+                None,
+                format!(
+                    "no index starts with the columns ({}) of {}'s `index({})`: CREATE INDEX ON {} ({})",
+                    names.join(", "),
+                    meta.name,
+                    index
+                        .iter()
+                        .map(|c| meta.columns[*c].field)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    meta.table,
+                    names.join(", ")
                 ),
             ));
         }
