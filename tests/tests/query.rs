@@ -392,6 +392,60 @@ mod scenarios {
         assert_eq!(got[0].name, "apple!");
     }
 
+    /// A read-only unit of work reads and queries with the same identity
+    /// map, ends without writes, and refuses to commit a change (nothing
+    /// stored).
+    pub async fn query_in_a_read_only_unit_of_work<B: Backend>() {
+        let Some(store) = B::fresh_with(TABLES).await else {
+            return;
+        };
+        store_items(&store).await;
+        let mut uow = Catalogue::begin_read_only(&store).await.expect("begin");
+        let apple = uow
+            .items
+            .get(&"a".to_owned())
+            .await
+            .expect("get")
+            .expect("a");
+        apple.name = "changed".into();
+        let got = uow
+            .items
+            .query()
+            .filter(|i| i.rank.eq(2))
+            .all()
+            .await
+            .expect("query");
+        assert_eq!(got[0].name, "changed", "the tracked instance");
+        let error = uow
+            .commit()
+            .await
+            .expect_err("a read-only unit cannot write");
+        assert!(
+            matches!(error, Error::ReadOnly { writes: 1, .. }),
+            "{error:?}"
+        );
+        assert!(!error.is_retryable());
+
+        let mut uow = Catalogue::begin_read_only(&store).await.expect("begin");
+        let page = uow
+            .items
+            .query()
+            .order_by(|i| i.name.asc())
+            .page(3, None)
+            .await;
+        assert_eq!(ids(page.expect("page").items), ["b", "a", "c"]);
+        assert_eq!(
+            uow.items
+                .get(&"a".to_owned())
+                .await
+                .expect("get")
+                .expect("a")
+                .name,
+            "apple"
+        );
+        uow.commit().await.expect("nothing to write: the unit ends");
+    }
+
     /// A cursor of another ordering, or an altered one, is refused.
     pub async fn query_refuses_a_foreign_cursor<B: Backend>() {
         let Some(store) = B::fresh_with(TABLES).await else {
@@ -610,5 +664,6 @@ uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     query_pages_across_inserts_and_deletes,
     query_returns_tracked_instances,
     query_refuses_a_foreign_cursor,
+    query_in_a_read_only_unit_of_work,
     query_lists_a_merchants_payments_by_page,
 ]);

@@ -28,6 +28,16 @@ pub trait Store: Send + Sync + 'static {
     /// Begins a transaction for one unit of work.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send;
 
+    /// Begins a transaction for a read-only unit of work (`begin_read_only`
+    /// of a `#[unit_of_work]`): reads as [`begin`](Store::begin)'s do, and
+    /// a database store opens no read-write transaction for it
+    /// (PostgreSQL and MySQL/MariaDB begin a `READ ONLY` one). Its unit of
+    /// work refuses to commit changes ([`Error::ReadOnly`]). By default
+    /// the same as `begin`.
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        self.begin()
+    }
+
     /// Whether the commit of unit of work `unit` was stored: for a caller
     /// whose own timeout dropped a `commit()` future, or that got
     /// [`Error::CommitOutcomeUnknown`], before it runs the unit again.
@@ -233,6 +243,10 @@ impl<S: Store> Store for std::sync::Arc<S> {
         S::begin(self)
     }
 
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin_read_only(self)
+    }
+
     fn commit_outcome(
         &self,
         unit: &UnitId,
@@ -247,6 +261,10 @@ impl<S: Store> Store for &'static S {
 
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         S::begin(self)
+    }
+
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin_read_only(self)
     }
 
     fn commit_outcome(

@@ -777,6 +777,27 @@ impl Store for SqlxStore {
     /// `begin` tries the next one, and after as many attempts as the pool
     /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
+        self.begin_unit(false).await
+    }
+
+    /// A read-only unit of work: on PostgreSQL and MySQL/MariaDB a `READ
+    /// ONLY` transaction (no write transaction, no transaction id); on
+    /// SQLite, as every unit of work, autocommit reads on one connection.
+    async fn begin_read_only(&self) -> Result<SqlxTransaction, Error> {
+        self.begin_unit(true).await
+    }
+
+    async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+        self.commit_outcome_of(unit).await
+    }
+}
+
+impl SqlxStore {
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
+    async fn begin_unit(&self, read_only: bool) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
         let attempts = with_pool!(&inner.pool, |pool, D| if D::RETRY_DEAD_CONNECTIONS {
             pool.options().get_max_connections() + 1
@@ -794,22 +815,39 @@ impl Store for SqlxStore {
                     .map(|c| Session::Sqlite(Some(c)))
                     .map_err(begin_failure::<SqliteDriver>),
                 #[cfg(feature = "postgres")]
-                Pool::Postgres(pool) => match &inner.pg_timeouts {
-                    None => {
+                Pool::Postgres(pool) => match (&inner.pg_timeouts, read_only) {
+                    (None, false) => {
                         pool.begin_with(inner.options.isolation.begin_postgres())
                             .await
                     }
-                    Some(set) => {
-                        let begin = format!("{}; {set}", inner.options.isolation.begin_postgres());
+                    (None, true) => {
+                        let begin =
+                            format!("{} READ ONLY", inner.options.isolation.begin_postgres());
+                        pool.begin_with(sqlx::AssertSqlSafe(begin)).await
+                    }
+                    (Some(set), _) => {
+                        let mode = if read_only { " READ ONLY" } else { "" };
+                        let begin =
+                            format!("{}{mode}; {set}", inner.options.isolation.begin_postgres());
                         pool.begin_with(sqlx::AssertSqlSafe(begin)).await
                     }
                 }
                 .map(|tx| Session::Postgres(Some(tx)))
                 .map_err(begin_failure::<PostgresDriver>),
                 #[cfg(feature = "mysql")]
-                Pool::MySql(pool) => match &inner.mysql_begin {
-                    None => pool.begin().await,
-                    Some(begin) => pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await,
+                Pool::MySql(pool) => match (&inner.mysql_begin, read_only) {
+                    (None, false) => pool.begin().await,
+                    (None, true) => pool.begin_with("START TRANSACTION READ ONLY").await,
+                    (Some(begin), false) => {
+                        pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await
+                    }
+                    (Some(begin), true) => {
+                        let begin = format!(
+                            "{}START TRANSACTION READ ONLY",
+                            begin.trim_end_matches("BEGIN")
+                        );
+                        pool.begin_with(sqlx::AssertSqlSafe(begin)).await
+                    }
                 }
                 .map(|tx| Session::MySql(Some(tx)))
                 .map_err(begin_failure::<MySqlDriver>),
@@ -834,7 +872,7 @@ impl Store for SqlxStore {
     /// for, and one that has not written its marker yet can no longer commit
     /// (see [`uow_core::Store::commit_outcome`]). Fails when commit markers
     /// are off.
-    async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+    async fn commit_outcome_of(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
         if let Some(outcome) = self.inner.background.outcome(unit).await {
             return Ok(outcome);
         }
