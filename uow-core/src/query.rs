@@ -693,10 +693,14 @@ impl Cursor {
             "o": shape(meta, terms),
             "k": key.iter().map(value_to_json).collect::<Vec<_>>(),
         });
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let bytes = body.to_string().into_bytes();
-        Cursor {
-            text: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        let mut text = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            text.push(char::from(HEX[usize::from(b >> 4)]));
+            text.push(char::from(HEX[usize::from(b & 0xf)]));
         }
+        Cursor { text }
     }
 
     fn decode(&self, meta: &AggregateMeta, terms: &[OrderTerm]) -> Result<Vec<Value>, Error> {

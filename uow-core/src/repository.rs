@@ -253,15 +253,10 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         Ok(self.lookup_column(column, key).await?.into_iter().next())
     }
 
-    /// Starts a typed query on this repository (see [`query`](crate::query)):
-    ///
-    /// ```ignore
-    /// let page = uow.payments.query()
-    ///     .filter(|p| p.merchant.eq("acme"))
-    ///     .order_by(|p| p.created_at.desc())
-    ///     .page(50, cursor.as_ref())
-    ///     .await?;
-    /// ```
+    /// Starts a typed query on this repository: `uow.payments.query()
+    ///     .filter(|p| p.merchant.eq("acme")).order_by(|p| p.created_at.desc())
+    ///     .page(50, cursor.as_ref()).await?` (the [`query`](crate::query)
+    /// module has a runnable example, the operators and the ordering rules).
     ///
     /// It is answered from the committed state of the store; aggregates
     /// this unit of work already tracks come back as the tracked instance

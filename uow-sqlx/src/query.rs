@@ -126,35 +126,20 @@ fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
         sql.text.push_str(&D::query_order(
             &q(column.name),
             column.kind,
+            column.nullable,
             term.descending,
         ));
         sql.text.push_str(", ");
     }
     let id = meta.id_column();
     sql.text
-        .push_str(&D::query_order(&q(id.name), id.kind, false));
+        .push_str(&D::query_order(&q(id.name), id.kind, false, false));
+    // The limit is a number uow chose (no value of the domain's), written
+    // into the text: the databases plan a top-N sort for a known limit.
     if let Some(limit) = select.limit {
-        let placeholder = D::DIALECT.placeholder(sql.params.len() + 1);
-        sql.params.push((
-            usize::MAX,
-            Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
-        ));
-        let _ = write!(sql.text, " LIMIT {placeholder}");
+        let _ = write!(sql.text, " LIMIT {}", limit.min(i64::MAX as u64));
     }
     sql
-}
-
-/// Binds the parameters, the limit (column `usize::MAX`) as a BIGINT.
-fn bind_select<D: Driver>(sql: Sql, meta: &'static AggregateMeta) -> Result<Stmt<D>, Error> {
-    let mut stmt = sqlx::query(sqlx::AssertSqlSafe(sql.text));
-    for (column, value) in sql.params {
-        stmt = if column == usize::MAX {
-            driver::bind_other::<D>(stmt, value, ColumnKind::BigInt, "the row limit")?
-        } else {
-            driver::bind_value::<D>(stmt, meta, column, value)?
-        };
-    }
-    Ok(stmt)
 }
 
 /// Loads the aggregates a typed query matches, in its order.
@@ -163,7 +148,7 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     select: &Select,
 ) -> Result<Vec<A>, Error> {
     let meta = A::META;
-    let stmt = bind_select::<D>(select_sql::<D>(meta, select), meta)?;
+    let stmt = select_sql::<D>(meta, select).bind::<D>(meta)?;
     let rows = D::fetch_all(conn, stmt)
         .await
         .map_err(|e| driver::backend::<D>(format!("query {}", meta.table), e))?;
@@ -276,9 +261,9 @@ mod tests {
         let sql = select_sql::<crate::driver::sqlite::SqliteDriver>(&META, &select());
         assert_eq!(
             sql.text,
-            "SELECT `id`, `version`, `rank` FROM `items` WHERE (`rank` >= ? AND (`rank` IS NULL OR `id` IN (?, ?))) ORDER BY `rank` DESC, `id` ASC LIMIT ?"
+            "SELECT `id`, `version`, `rank` FROM `items` WHERE (`rank` >= ? AND (`rank` IS NULL OR `id` IN (?, ?))) ORDER BY `rank` DESC, `id` ASC LIMIT 10"
         );
-        assert_eq!(sql.params.len(), 4);
+        assert_eq!(sql.params.len(), 3);
     }
 
     #[cfg(feature = "postgres")]
@@ -287,7 +272,7 @@ mod tests {
         let sql = select_sql::<crate::driver::postgres::PostgresDriver>(&META, &select());
         assert_eq!(
             sql.text,
-            "SELECT \"id\", \"version\", \"rank\" FROM \"items\" WHERE (\"rank\" >= $1 AND (\"rank\" IS NULL OR \"id\" IN ($2, $3))) ORDER BY \"rank\" DESC NULLS LAST, \"id\" COLLATE \"C\" ASC NULLS FIRST LIMIT $4"
+            "SELECT \"id\", \"version\", \"rank\" FROM \"items\" WHERE (\"rank\" >= $1 AND (\"rank\" IS NULL OR \"id\" IN ($2, $3))) ORDER BY \"rank\" DESC NULLS LAST, \"id\" COLLATE \"C\" ASC LIMIT 10"
         );
     }
 }

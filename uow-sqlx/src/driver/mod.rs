@@ -243,11 +243,12 @@ pub(crate) trait Driver: Send + Sync + 'static {
         placeholder.to_owned()
     }
 
-    /// One `ORDER BY` term of `column` stored as `kind`: `NULL`s first
-    /// ascending and last descending (where `NULL` is the smallest value,
-    /// as on SQLite and MySQL/MariaDB, the plain `ASC`/`DESC`).
-    fn query_order(column: &str, kind: ColumnKind, descending: bool) -> String {
-        let _ = kind;
+    /// One `ORDER BY` term of `column` stored as `kind` (`nullable` if it
+    /// may hold `NULL`): `NULL`s first ascending and last descending (where
+    /// `NULL` is the smallest value, as on SQLite and MySQL/MariaDB, the
+    /// plain `ASC`/`DESC`).
+    fn query_order(column: &str, kind: ColumnKind, nullable: bool, descending: bool) -> String {
+        let _ = (kind, nullable);
         format!("{column} {}", if descending { "DESC" } else { "ASC" })
     }
 
