@@ -1,7 +1,7 @@
 //! Typed queries (`uow_core::backend::Select`, `Filter`) as SQL: written
 //! once over [`Driver`], with what differs per database (ordering of
 //! `NULL`s, the collation of text, PostgreSQL's decimals, placeholders)
-//! asked of the driver (`Driver::query_*`, in `driver/<database>.rs`).
+//! asked of its SQL dialect (`SqlDialect::query_*`, in `driver/<database>/sql.rs`).
 //!
 //! Every value is a bind parameter; the text depends only on the query's
 //! shape, so the driver's statement cache prepares each shape once per
@@ -14,6 +14,7 @@ use std::fmt::Write;
 use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Select, Value};
 use uow_core::{Aggregate, Error};
 
+use crate::dialect::SqlDialect;
 use crate::driver::{self, Conn, Driver, DriverRow, Stmt};
 
 /// A statement's text and the values to bind, each with its column.
@@ -33,7 +34,7 @@ impl Sql {
     /// The placeholder of a new parameter holding `value` of `column`.
     fn param<D: Driver>(&mut self, column: usize, value: Value) -> String {
         self.params.push((column, value));
-        D::DIALECT.placeholder(self.params.len())
+        <D::Sql as SqlDialect>::placeholder(self.params.len())
     }
 
     fn bind<D: Driver>(self, meta: &'static AggregateMeta) -> Result<Stmt<D>, Error> {
@@ -47,7 +48,7 @@ impl Sql {
 
 /// Appends the `WHERE` condition of `filter`.
 fn condition<D: Driver>(sql: &mut Sql, meta: &'static AggregateMeta, filter: &Filter) {
-    let column = |index: usize| D::DIALECT.quote(meta.columns[index].name);
+    let column = |index: usize| <D::Sql as SqlDialect>::quote(meta.columns[index].name);
     let kind = |index: usize| meta.columns[index].kind;
     match filter {
         Filter::All => sql.text.push_str("1 = 1"),
@@ -58,22 +59,23 @@ fn condition<D: Driver>(sql: &mut Sql, meta: &'static AggregateMeta, filter: &Fi
             value,
         } => {
             let placeholder = sql.param::<D>(*index, value.clone());
-            let left = D::query_operand(&column(*index), kind(*index), *op);
-            let right = D::query_parameter(&placeholder, kind(*index));
+            let left = <D::Sql as SqlDialect>::query_operand(&column(*index), kind(*index), *op);
+            let right = <D::Sql as SqlDialect>::query_parameter(&placeholder, kind(*index));
             let _ = write!(sql.text, "{left} {} {right}", op.sql());
         }
         Filter::In {
             column: index,
             values,
         } => {
-            let left = D::query_operand(&column(*index), kind(*index), CompareOp::Eq);
+            let left =
+                <D::Sql as SqlDialect>::query_operand(&column(*index), kind(*index), CompareOp::Eq);
             let _ = write!(sql.text, "{left} IN (");
             for (n, value) in values.iter().enumerate() {
                 if n > 0 {
                     sql.text.push_str(", ");
                 }
                 let placeholder = sql.param::<D>(*index, value.clone());
-                let right = D::query_parameter(&placeholder, kind(*index));
+                let right = <D::Sql as SqlDialect>::query_parameter(&placeholder, kind(*index));
                 sql.text.push_str(&right);
             }
             sql.text.push(')');
@@ -108,7 +110,7 @@ fn condition<D: Driver>(sql: &mut Sql, meta: &'static AggregateMeta, filter: &Fi
 
 /// `SELECT <columns> FROM t WHERE .. ORDER BY <terms>, id LIMIT ?`.
 fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
-    let q = |name: &str| D::DIALECT.quote(name);
+    let q = |name: &str| <D::Sql as SqlDialect>::quote(name);
     let columns = meta
         .columns
         .iter()
@@ -123,7 +125,7 @@ fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
     sql.text.push_str(" ORDER BY ");
     for term in &select.order {
         let column = &meta.columns[term.column];
-        sql.text.push_str(&D::query_order(
+        sql.text.push_str(&<D::Sql as SqlDialect>::query_order(
             &q(column.name),
             column.kind,
             column.nullable,
@@ -132,8 +134,12 @@ fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
         sql.text.push_str(", ");
     }
     let id = meta.id_column();
-    sql.text
-        .push_str(&D::query_order(&q(id.name), id.kind, false, false));
+    sql.text.push_str(&<D::Sql as SqlDialect>::query_order(
+        &q(id.name),
+        id.kind,
+        false,
+        false,
+    ));
     // The limit is a number uow chose (no value of the domain's), written
     // into the text: the databases plan a top-N sort for a known limit.
     if let Some(limit) = select.limit {
@@ -165,7 +171,7 @@ pub(crate) async fn count<D: Driver, A: Aggregate>(
     let meta = A::META;
     let mut sql = Sql::new(format!(
         "SELECT COUNT(*) FROM {}",
-        D::DIALECT.quote(meta.table)
+        <D::Sql as SqlDialect>::quote(meta.table)
     ));
     if *filter != Filter::All {
         sql.text.push_str(" WHERE ");
@@ -193,7 +199,7 @@ pub(crate) async fn count<D: Driver, A: Aggregate>(
     Ok(count)
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
 mod tests {
     use super::*;
     use uow_core::backend::{ColumnMeta, ColumnRole, OrderTerm};
