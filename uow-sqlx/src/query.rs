@@ -3,8 +3,9 @@
 //! `NULL`s, the collation of text, PostgreSQL's decimals, placeholders)
 //! asked of its SQL dialect (`SqlDialect::query_*`, in `driver/<database>/sql.rs`).
 //!
-//! Every value is a bind parameter; the text depends only on the query's
-//! shape, so the driver's statement cache prepares each shape once per
+//! Every value is a bind parameter (the limit, a number uow chooses, is
+//! written into the text); the text depends only on the query's shape and
+//! limit, so the driver's statement cache prepares each once per
 //! connection. The semantics are `uow_core::query`'s, which the in-memory
 //! store follows: `NULL`s first ascending and last descending, ties by id,
 //! comparisons never matching `NULL`.
