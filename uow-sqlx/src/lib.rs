@@ -77,4 +77,4 @@ pub use dialect::Dialect;
 pub use options::{Isolation, StoreOptions};
 pub use outbox::{SqlxClaim, run_relay};
 pub use outbox_table::OUTBOX_TABLE;
-pub use store::{SqlxPool, SqlxStore, SqlxTransaction};
+pub use store::{OwnSql, SqlxPool, SqlxStore, SqlxTransaction};
