@@ -372,6 +372,67 @@ mod scenarios {
         assert_eq!(accounts(&store).await, [("a-2".to_owned(), 100)]);
     }
 
+    /// A statement of your own that fails at commit fails the commit:
+    /// nothing of the unit of work is stored.
+    pub async fn a_ledger_row_that_fails_at_commit_stores_nothing<B: Backend<Store = SqlxStore>>() {
+        let Some(store) = B::fresh_with(Payments::<SqlxStore>::AGGREGATES).await else {
+            return;
+        };
+        create_ledger(&store).await;
+        let uow = Payments::begin(&store).await.unwrap();
+        record_at_commit(uow.transaction(), "pay-8", 8)
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
+
+        let mut uow = Payments::begin(&store).await.unwrap();
+        uow.accounts
+            .add(Account::open("a-1", "Ann", "north"))
+            .unwrap();
+        record_at_commit(uow.transaction(), "pay-8", 9)
+            .await
+            .unwrap();
+        let error = uow.commit().await.expect_err("a duplicate ledger entry");
+        assert!(
+            matches!(&error, Error::Backend(backend) if backend.rolled_back),
+            "nothing was stored: {}",
+            uow_tests::error_chain(&error)
+        );
+        assert_eq!(ledger_rows(&store).await, [("pay-8".to_owned(), 8)]);
+        assert!(accounts(&store).await.is_empty());
+    }
+
+    /// Statements written for another database than the store's are
+    /// refused, naming the database the unit of work runs on.
+    pub async fn ledger_statements_for_another_database_are_refused<
+        B: Backend<Store = SqlxStore>,
+    >() {
+        let Some(store) = B::fresh_with(Payments::<SqlxStore>::AGGREGATES).await else {
+            return;
+        };
+        let uow = Payments::begin(&store).await.unwrap();
+        let tx = uow.transaction();
+        let (now, at_commit) = if tx.dialect() == Dialect::Sqlite {
+            (
+                tx.with_postgres(|_| Box::pin(async { Ok(()) })).await,
+                tx.at_commit_mysql(|_| Box::pin(async { Ok(()) })).await,
+            )
+        } else {
+            (
+                tx.with_sqlite(|_| Box::pin(async { Ok(()) })).await,
+                tx.at_commit_sqlite(|_| Box::pin(async { Ok(()) })).await,
+            )
+        };
+        for refused in [now, at_commit] {
+            let error = refused.expect_err("another database's statements");
+            let chain = uow_tests::error_chain(&error);
+            assert!(
+                chain.contains(&format!("this unit of work runs on {}", B::NAME)),
+                "{chain}"
+            );
+        }
+    }
+
     /// The payment service, generic over the store, records its ledger row
     /// through the port: stored with the payment on the database, and shown
     /// by the in-memory ledger once the payment is committed.
@@ -410,5 +471,7 @@ uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
     a_ledger_row_written_with_the_units_own_sql_commits_with_two_aggregates,
     a_ledger_row_rolls_back_with_the_aggregates_on_a_version_conflict,
     a_ledger_row_rolls_back_when_the_unit_is_dropped,
+    a_ledger_row_that_fails_at_commit_stores_nothing,
+    ledger_statements_for_another_database_are_refused,
     the_ledger_port_records_a_payment_with_its_unit_of_work,
 ]);

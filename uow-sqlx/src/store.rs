@@ -463,15 +463,8 @@ sqlx_pool!("sqlite", sqlx::SqlitePool, SqliteDriver);
 sqlx_pool!("postgres", sqlx::PgPool, PostgresDriver);
 sqlx_pool!("mysql", sqlx::MySqlPool, MySqlDriver);
 
-/// One unit of work's connection to the database.
-#[derive(Debug)]
-pub struct SqlxTransaction {
-    inner: Arc<Inner>,
-    unit: UnitId,
-    session: Mutex<Backend<Sessions>>,
-}
-
-/// Statements of your own in the unit of work's transaction.
+/// One unit of work's connection to the database, and statements of your
+/// own in its transaction.
 ///
 /// A unit of work's `transaction()` is this type on a [`SqlxStore`]. Two
 /// ways run SQL of your own so that it commits or rolls back with the
@@ -519,6 +512,13 @@ pub struct SqlxTransaction {
 /// .await?;
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
+pub struct SqlxTransaction {
+    inner: Arc<Inner>,
+    unit: UnitId,
+    session: Mutex<Backend<Sessions>>,
+}
+
 impl SqlxTransaction {
     /// The database the unit of work runs on.
     pub fn dialect(&self) -> Dialect {
