@@ -372,6 +372,38 @@ mod scenarios {
         assert_eq!(accounts(&store).await, [("a-2".to_owned(), 100)]);
     }
 
+    /// A unit of work whose only writes are ledger rows of its own commits
+    /// them, and its commit's outcome is known as any other's.
+    pub async fn a_unit_with_only_a_ledger_row_commits_and_its_outcome_is_known<
+        B: Backend<Store = SqlxStore>,
+    >() {
+        let Some(store) = B::fresh_with(Payments::<SqlxStore>::AGGREGATES).await else {
+            return;
+        };
+        create_ledger(&store).await;
+        let uow = Payments::begin(&store).await.unwrap();
+        let now = uow.unit_id().clone();
+        record_now(uow.transaction(), "pay-10", 10).await.unwrap();
+        uow.commit().await.unwrap();
+        let uow = Payments::begin(&store).await.unwrap();
+        let at_commit = uow.unit_id().clone();
+        record_at_commit(uow.transaction(), "pay-11", 11)
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
+
+        assert_eq!(
+            ledger_rows(&store).await,
+            [("pay-10".to_owned(), 10), ("pay-11".to_owned(), 11)]
+        );
+        for unit in [now, at_commit] {
+            assert_eq!(
+                store.commit_outcome(&unit).await.unwrap(),
+                uow_core::CommitOutcome::Committed
+            );
+        }
+    }
+
     /// A statement of your own that fails at commit fails the commit:
     /// nothing of the unit of work is stored.
     pub async fn a_ledger_row_that_fails_at_commit_stores_nothing<B: Backend<Store = SqlxStore>>() {
@@ -472,6 +504,7 @@ uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
     a_ledger_row_rolls_back_with_the_aggregates_on_a_version_conflict,
     a_ledger_row_rolls_back_when_the_unit_is_dropped,
     a_ledger_row_that_fails_at_commit_stores_nothing,
+    a_unit_with_only_a_ledger_row_commits_and_its_outcome_is_known,
     ledger_statements_for_another_database_are_refused,
     the_ledger_port_records_a_payment_with_its_unit_of_work,
 ]);
