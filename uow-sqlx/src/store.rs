@@ -486,6 +486,13 @@ sqlx_pool!("mysql", sqlx::MySqlPool, MySqlDriver);
 ///   taking the write lock early). Their error fails the commit, which
 ///   stores nothing.
 ///
+/// A statement of yours that fails now is your error to handle: on
+/// PostgreSQL it aborts the unit's transaction (the commit then fails and
+/// stores nothing), on MySQL/MariaDB and SQLite only that statement is
+/// undone. On SQLite, a write transaction that cannot be opened (another
+/// writer held the lock past the busy timeout) ends the unit of work: begin
+/// a new one.
+///
 /// A unit of work with statements of your own commits (and, with commit
 /// markers, is marked) even if no aggregate changed, and the commit outcome
 /// machinery covers them as the rest of the commit. Calling the method of a
