@@ -648,11 +648,63 @@ mod composite_index {
     }
 }
 
+/// A read-only unit of work on a server runs in a transaction that refuses
+/// writes (no read-write transaction is opened for it).
+mod read_only_transaction {
+    use super::*;
+    use uow_sqlx::SqlxStore;
+
+    pub async fn query_read_only_unit_refuses_writes_on_the_server<
+        B: Backend<Store = SqlxStore>,
+    >() {
+        let Some(store) = B::fresh_with(TABLES).await else {
+            return;
+        };
+        store_items(&store).await;
+        let uow = Catalogue::begin_read_only(&store).await.expect("begin");
+        let tx = uow.transaction();
+        let outcome = match B::NAME {
+            "postgres" => {
+                tx.with_postgres(|conn| {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE query_items SET name = 'x'")
+                            .execute(conn)
+                            .await
+                            .map(drop)
+                    })
+                })
+                .await
+            }
+            _ => {
+                tx.with_mysql(|conn| {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE query_items SET name = 'x'")
+                            .execute(conn)
+                            .await
+                            .map(drop)
+                    })
+                })
+                .await
+            }
+        };
+        let error = outcome.expect_err("a READ ONLY transaction refuses the write");
+        let chain = format!("{error} {:?}", std::error::Error::source(&error));
+        assert!(chain.to_lowercase().contains("read"), "{chain}");
+    }
+}
+
 mod sql {
     uow_tests::on_backends!([sqlite, postgres, mysql] composite_index: [
         query_index_is_created_and_verified,
     ]);
     use super::composite_index;
+}
+
+mod servers {
+    uow_tests::on_backends!([postgres, mysql] read_only_transaction: [
+        query_read_only_unit_refuses_writes_on_the_server,
+    ]);
+    use super::read_only_transaction;
 }
 
 uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [

@@ -152,6 +152,13 @@ impl<S: Store> UnitState<S> {
         Arc::clone(&self.tx)
     }
 
+    /// The store's transaction of the unit of work (the generated
+    /// `transaction()`): what a store offers for statements of the caller's
+    /// own, such as `uow_sqlx::SqlxTransaction`'s.
+    pub fn store_transaction(&self) -> &S::Tx {
+        &self.tx
+    }
+
     /// The id of the unit of work.
     pub fn unit_id(&self) -> &UnitId {
         self.tx.unit_id()
@@ -181,19 +188,19 @@ pub async fn commit<S: Store, E>(
 ) -> Result<Vec<E>, Error> {
     changes.sort();
     let writes = changes.len();
-    if state.read_only {
+    if state.read_only && writes > 0 {
         state.finished = true;
-        if writes > 0 {
-            let error = Error::ReadOnly {
-                unit_id: state.unit_id().to_string(),
-                writes,
-            };
-            tracing::debug!(parent: &state.span, %error, "not committed");
-            return Err(error);
-        }
-        tracing::debug!(parent: &state.span, "read-only unit of work ended");
-        return Ok(events.into_iter().map(|(_, event)| event).collect());
+        let error = Error::ReadOnly {
+            unit_id: state.unit_id().to_string(),
+            writes,
+        };
+        tracing::debug!(parent: &state.span, %error, "not committed");
+        return Err(error);
     }
+    // A read-only unit without writes ends as any unit does: the store
+    // ends its transaction (statements of the caller's own that a SQL
+    // store keeps for the commit run then, and a READ ONLY transaction
+    // refuses their writes).
     let outcome = state
         .tx
         .commit(changes)
