@@ -146,6 +146,20 @@ pub const fn fixed_decimal(
     }
 }
 
+/// A child entity's column name, refused (a compile error where the child
+/// is used) when it is one of the key columns every child row has.
+pub const fn child_column_name(name: &'static str) -> &'static str {
+    if same_table(name, crate::backend::ROOT_COLUMN)
+        || same_table(name, crate::backend::PARENT_COLUMN)
+        || same_table(name, crate::backend::POSITION_COLUMN)
+    {
+        panic!(
+            "a child entity's column cannot be named `root_id`, `parent_id` or `position`: every child row has those; rename the column with `#[entity(column = \"...\")]`"
+        );
+    }
+    name
+}
+
 /// Whether a field type is nullable.
 pub const fn nullable<T: ColumnValue>() -> bool {
     T::NULLABLE

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::aggregate::{Aggregate, encode_row, id_text};
+use crate::children::{ChildRows, check_unique_ids, diff_children, encode_children, sort_changes};
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
@@ -71,15 +72,22 @@ impl<A: Aggregate> Entry<A> {
 }
 
 enum State {
-    /// Loaded from the store: the stored row at load, for dirty checking.
-    Loaded { snapshot: Vec<Value>, version: u64 },
+    /// Loaded from the store: the stored row and child rows at load, for
+    /// dirty checking.
+    Loaded {
+        snapshot: Vec<Value>,
+        children: ChildRows,
+        version: u64,
+    },
     /// Added in this unit of work: inserted at commit.
     Added,
-    /// Loaded, then removed: deleted at commit with a version check.
-    Removed { version: u64 },
+    /// Loaded, then removed: deleted at commit with a version check (its
+    /// children with it).
+    Removed { version: u64, children: ChildRows },
     /// Loaded, removed, then added again with the same id: the stored row
-    /// is replaced at commit, checked against the version loaded.
-    Replaced { version: u64 },
+    /// is replaced at commit, checked against the version loaded, and the
+    /// stored children diffed against the new ones.
+    Replaced { version: u64, children: ChildRows },
 }
 
 impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
@@ -170,10 +178,12 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             btree_map::Entry::Occupied(mut removed)
                 if matches!(removed.get().state, State::Removed { .. }) =>
             {
-                let State::Removed { version } = removed.get().state else {
+                let State::Removed { version, children } =
+                    std::mem::replace(&mut removed.get_mut().state, State::Added)
+                else {
                     return Ok(());
                 };
-                removed.insert(Entry::new(aggregate, State::Replaced { version }));
+                removed.insert(Entry::new(aggregate, State::Replaced { version, children }));
                 Ok(())
             }
             btree_map::Entry::Occupied(taken) => Err(Error::Duplicate {
@@ -201,14 +211,17 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         let Some(entry) = self.entries.get_mut(id) else {
             return Ok(());
         };
-        match entry.state {
-            State::Loaded { version, .. } | State::Replaced { version } => {
-                entry.state = State::Removed { version }
+        match std::mem::replace(&mut entry.state, State::Added) {
+            State::Loaded {
+                version, children, ..
+            }
+            | State::Replaced { version, children } => {
+                entry.state = State::Removed { version, children }
             }
             State::Added => {
                 self.entries.remove(id);
             }
-            State::Removed { .. } => {}
+            removed @ State::Removed { .. } => entry.state = removed,
         }
         Ok(())
     }
@@ -273,8 +286,16 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     fn track(&mut self, aggregate: A) -> Result<(), Error> {
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
             let snapshot = encode_row(&aggregate)?;
+            let children = encode_children(&aggregate)?;
             let version = aggregate.version();
-            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
+            free.insert(Entry::new(
+                aggregate,
+                State::Loaded {
+                    snapshot,
+                    children,
+                    version,
+                },
+            ));
         }
         Ok(())
     }
@@ -298,12 +319,21 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     #[doc(hidden)]
     pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
         let meta = A::META;
+        let layout = meta.child_layout();
         let mut changes = TableChanges::new(meta);
         for (id, entry) in &mut self.entries {
             entry.take_events();
             match &entry.state {
-                State::Loaded { snapshot, version } => {
+                State::Loaded {
+                    snapshot,
+                    children,
+                    version,
+                } => {
                     let mut row = encode_row(&entry.aggregate)?;
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    let children_changed =
+                        diff_children(layout, children, &now, &mut changes.children);
                     if row[meta.id] != snapshot[meta.id] {
                         return Err(Error::IdChanged {
                             aggregate: meta.name,
@@ -313,7 +343,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                     // The version column is the framework's: whatever the
                     // domain did to the field, compare and write our own.
                     row[meta.version] = snapshot[meta.version].clone();
-                    if row != *snapshot || entry.recorded {
+                    if row != *snapshot || children_changed || entry.recorded {
                         let next = version + 1;
                         row[meta.version] = version_value::<A>(next, id)?;
                         entry.aggregate.set_version(next);
@@ -326,8 +356,15 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 State::Added => {
                     entry.aggregate.set_version(1);
                     changes.inserts.push(encode_row(&entry.aggregate)?);
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    let none = vec![Vec::new(); now.len()];
+                    diff_children(layout, &none, &now, &mut changes.children);
                 }
-                State::Replaced { version } => {
+                State::Replaced { version, children } => {
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    diff_children(layout, children, &now, &mut changes.children);
                     let next = version + 1;
                     entry.aggregate.set_version(next);
                     let mut row = encode_row(&entry.aggregate)?;
@@ -337,12 +374,13 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                         expected: *version,
                     });
                 }
-                State::Removed { version } => changes.deletes.push(Delete {
+                State::Removed { version, .. } => changes.deletes.push(Delete {
                     id: snapshot_id::<A>(id)?,
                     expected: *version,
                 }),
             }
         }
+        sort_changes(&mut changes.children);
         Ok(changes)
     }
 

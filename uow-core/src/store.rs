@@ -10,6 +10,7 @@
 use std::future::Future;
 
 use crate::aggregate::{Aggregate, AggregateMeta};
+use crate::children::ChildChanges;
 use crate::error::Error;
 use crate::outbox::OutboxRecord;
 use crate::unit_of_work::{CommitOutcome, UnitId};
@@ -149,7 +150,12 @@ impl ChangeSet {
     pub fn len(&self) -> usize {
         self.tables
             .iter()
-            .map(|t| t.deletes.len() + t.updates.len() + t.inserts.len())
+            .map(|t| {
+                t.deletes.len()
+                    + t.updates.len()
+                    + t.inserts.len()
+                    + t.children.iter().map(ChildChanges::len).sum::<usize>()
+            })
             .sum::<usize>()
             + self.outbox.len()
     }
@@ -164,8 +170,18 @@ pub struct TableChanges {
     pub deletes: Vec<Delete>,
     /// Rows to update, version-checked. Executed second.
     pub updates: Vec<Update>,
-    /// Rows to insert (full rows, version 1). Executed last.
+    /// Rows to insert (full rows, version 1). Executed after the updates.
     pub inserts: Vec<Vec<Value>>,
+    /// The writes to the aggregate's child tables, one entry per table of
+    /// its [`ChildLayout`](crate::backend::ChildLayout) (empty when it has
+    /// no children). Executed after the root's writes: first every table's
+    /// deletes, children before their parents (the tables in reverse
+    /// order), then each table's updates and inserts, parents before their
+    /// children. A root whose child changed is among the `updates`
+    /// (version-checked), so the child writes land only with its check.
+    /// Removing a root removes its children (no child deletes are listed
+    /// for it).
+    pub children: Vec<ChildChanges>,
 }
 
 impl TableChanges {
@@ -176,12 +192,21 @@ impl TableChanges {
             deletes: Vec::new(),
             updates: Vec::new(),
             inserts: Vec::new(),
+            children: meta
+                .child_layout()
+                .tables
+                .iter()
+                .map(ChildChanges::new)
+                .collect(),
         }
     }
 
     /// `true` when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.deletes.is_empty() && self.updates.is_empty() && self.inserts.is_empty()
+        self.deletes.is_empty()
+            && self.updates.is_empty()
+            && self.inserts.is_empty()
+            && self.children.iter().all(ChildChanges::is_empty)
     }
 }
 

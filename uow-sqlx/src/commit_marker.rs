@@ -62,6 +62,7 @@ pub(crate) static COMMITS_META: AggregateMeta = AggregateMeta {
     ],
     id: 0,
     version: 1,
+    children: &[],
 };
 
 /// The DDL of the marker table.

@@ -706,6 +706,7 @@ mod tests {
         ],
         id: 0,
         version: 1,
+        children: &[],
     };
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
     ],
     id: 0,
     version: 5,
+    children: &[],
 };
 
 /// The row a commit inserts for one record.

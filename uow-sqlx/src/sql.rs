@@ -465,6 +465,7 @@ mod tests {
         ],
         id: 0,
         version: 1,
+        children: &[],
     };
 
     #[test]

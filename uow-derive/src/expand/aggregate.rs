@@ -14,6 +14,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Path, Type};
 
+use super::children;
 use super::entity::{entity_impl, eq_by_id};
 use super::spans::{respan, respan_tokens, type_ends};
 use super::{Mode, doc, unimplemented};
@@ -125,6 +126,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     };
 
     let thread_safe = thread_safe_bounds(aggregate);
+    let children_glue = children::glue(krate, &children_fields(aggregate));
     quote! {
         #[automatically_derived]
         impl #aggregate_trait for #ident #thread_safe {
@@ -167,6 +169,8 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             fn take_events(&mut self) -> #vec<#event_ty> {
                 #take_events
             }
+
+            #children_glue
         }
     }
 }
@@ -227,7 +231,7 @@ fn decode_fields(aggregate: &Aggregate) -> Vec<TokenStream> {
         .map(|field| {
             let member = field.ident;
             let span = field.ty.span();
-            if field.is_events() {
+            if field.is_events() || field.is_children() {
                 return quote!(#member: #krate::__private::Default::default());
             }
             let column = Literal::usize_unsuffixed(index);
@@ -260,6 +264,7 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
     };
     let id = index_of(aggregate.id_field());
     let version = index_of(aggregate.version_field());
+    let children = children::fields_meta(krate, &children_fields(aggregate));
     quote! {
         #krate::backend::AggregateMeta {
             name: #name,
@@ -267,8 +272,21 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
             columns: &[#(#columns),*],
             id: #id,
             version: #version,
+            children: #children,
         }
     }
+}
+
+/// The `#[aggregate(children)]` fields.
+fn children_fields<'a>(aggregate: &'a Aggregate<'a>) -> Vec<children::ChildrenField<'a>> {
+    aggregate
+        .children()
+        .map(|f| children::ChildrenField {
+            ident: f.ident,
+            ty: f.ty,
+            name: f.name(),
+        })
+        .collect()
 }
 
 /// One `ColumnMeta`: the place where a field type that cannot be stored in
@@ -455,6 +473,7 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 columns: &[],
                 id: 0,
                 version: 0,
+                children: &[],
             };
 
             fn version(&self) -> u64 {
