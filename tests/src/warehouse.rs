@@ -42,6 +42,7 @@ pub struct Batch {
 pub struct Allocation {
     #[entity(id)]
     pub id: Uuid,
+    #[entity(find_by)]
     pub order: String,
     pub quantity: i64,
 }

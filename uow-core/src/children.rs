@@ -131,6 +131,14 @@ pub struct ChildTable {
     pub parent: Option<usize>,
     /// The tables of its own `children` fields, in field order.
     pub fields: Vec<usize>,
+    /// The table as stores see its rows: every stored column in row order
+    /// ([`ROOT_COLUMN`] with the kind of the root's id, [`PARENT_COLUMN`]
+    /// with the kind of the parent's id, [`POSITION_COLUMN`], then the
+    /// child's own), `id` the child's id column and `version` the
+    /// [`ROOT_COLUMN`] — so that `WHERE id = ? AND version = ?` over it is
+    /// the row's key. The root and parent columns have the role
+    /// [`Finder`](crate::backend::ColumnRole::Finder) (they are indexed).
+    pub stored: &'static AggregateMeta,
 }
 
 impl ChildTable {
@@ -230,6 +238,41 @@ fn add_table(
     parent: Option<usize>,
 ) -> usize {
     let index = tables.len();
+    let key = |name: &'static str, of: &'static ColumnMeta| ColumnMeta {
+        name,
+        field: of.field,
+        kind: of.kind,
+        nullable: false,
+        role: crate::aggregate::ColumnRole::Finder,
+    };
+    let mut columns = vec![key(ROOT_COLUMN, aggregate.id_column())];
+    if let Some(parent) = parent {
+        let parent: &ChildTable = &tables[parent];
+        columns.push(key(PARENT_COLUMN, &parent.meta.columns[parent.meta.id]));
+    }
+    columns.push(ColumnMeta {
+        name: POSITION_COLUMN,
+        field: field.field,
+        kind: crate::value::ColumnKind::BigInt,
+        nullable: false,
+        role: crate::aggregate::ColumnRole::Plain,
+    });
+    let prefix = columns.len();
+    columns.extend(field.child.columns.iter().map(|c| ColumnMeta {
+        name: c.name,
+        field: c.field,
+        kind: c.kind,
+        nullable: c.nullable,
+        role: c.role,
+    }));
+    let stored: &'static AggregateMeta = Box::leak(Box::new(AggregateMeta {
+        name: field.child.name,
+        table: field.child.table,
+        columns: Box::leak(columns.into_boxed_slice()),
+        id: prefix + field.child.id,
+        version: 0,
+        children: &[],
+    }));
     tables.push(ChildTable {
         aggregate,
         index,
@@ -238,6 +281,7 @@ fn add_table(
         many: field.many,
         parent,
         fields: Vec::new(),
+        stored,
     });
     let fields = field
         .child

@@ -439,6 +439,25 @@ impl Tables {
                 .values()
                 .filter(|row| row.get(*column) == Some(value))
                 .collect(),
+            Query::Child {
+                table: child,
+                column,
+                value,
+            } => {
+                let child = &A::META.child_layout().tables[*child];
+                let roots: std::collections::BTreeSet<&Value> = self
+                    .children
+                    .get(child.table_name())
+                    .into_iter()
+                    .flat_map(|store| store.rows.iter())
+                    .filter(|(_, row)| row.get(*column) == Some(value))
+                    .map(|((root, _), _)| root)
+                    .collect();
+                roots
+                    .into_iter()
+                    .filter_map(|root| table.rows.get(root))
+                    .collect()
+            }
             Query::All { limit } => table
                 .rows
                 .values()

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::aggregate::{Aggregate, encode_row, id_text};
-use crate::children::{ChildRows, check_unique_ids, diff_children, encode_children, sort_changes};
+use crate::children::{
+    ChildEntity, ChildRows, check_unique_ids, diff_children, encode_children, sort_changes,
+};
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
@@ -263,6 +265,49 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         key: &K,
     ) -> Result<Option<&mut A>, Error> {
         Ok(self.lookup_column(column, key).await?.into_iter().next())
+    }
+
+    /// The aggregates holding a child `C` whose own column `column` (index
+    /// into `C::META.columns`) equals `key`; what generated
+    /// `find_by_<child>_<field>` methods call.
+    pub(crate) async fn lookup_child<C: ChildEntity, K: Key + ?Sized>(
+        &mut self,
+        column: usize,
+        key: &K,
+    ) -> Result<Vec<&mut A>, Error> {
+        let layout = A::META.child_layout();
+        let Some(table) = layout.tables.iter().find(|t| std::ptr::eq(t.meta, C::META)) else {
+            return Err(Error::Schema {
+                table: A::META.table.to_owned(),
+                column: None,
+                problem: format!(
+                    "{} holds no {} children, so it cannot be found by one",
+                    A::META.name,
+                    C::META.name
+                ),
+            });
+        };
+        let stored = table.prefix() + column;
+        let value = key
+            .key_value()
+            .map(|v| crate::aggregate::key_in_column(&table.stored.columns[stored], v))
+            .map_err(|e| Error::Encode {
+                aggregate: A::META.name,
+                field: C::META.columns.get(column).map_or("?", |c| c.field),
+                id: "?".to_owned(),
+                reason: e,
+            })?;
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::Child {
+                table: table.index,
+                column: stored,
+                value,
+            })
+            .instrument(self.span.clone())
+            .await?;
+        let ids = self.track_loaded(loaded)?;
+        Ok(self.tracked(&ids))
     }
 
     /// How many aggregates this unit of work tracks (loaded, added or removed).

@@ -79,6 +79,19 @@ pub enum Query {
         /// The value to match.
         value: Value,
     },
+    /// Rows having a child row in child table `table` (index into the
+    /// aggregate's [`ChildLayout`](crate::backend::ChildLayout)) whose
+    /// column `column` (index into that table's
+    /// [`stored`](crate::backend::ChildTable::stored) columns) equals the
+    /// value, the lowest ids first.
+    Child {
+        /// The child table.
+        table: usize,
+        /// The column index in the table's stored row.
+        column: usize,
+        /// The value to match (never NULL).
+        value: Value,
+    },
     /// All rows, at most `limit`, the lowest ids first.
     All {
         /// The maximum number of rows.

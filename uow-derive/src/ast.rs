@@ -205,6 +205,7 @@ impl Field<'_> {
 /// A struct deriving `Entity`.
 pub struct Entity<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a Visibility,
     pub generics: &'a Generics,
     pub krate: Path,
     pub krate_found: bool,
@@ -237,14 +238,16 @@ impl EntityField<'_> {
         self.ident.unraw().to_string()
     }
 
-    /// The role of its column: the first of id, finder, unique.
+    /// The role of its column: the first of unique, finder, id (a child's
+    /// id may also be `unique` — unique across all aggregates — or
+    /// `find_by`).
     pub fn role(&self) -> Role {
-        if self.id.is_set() {
-            Role::Id
+        if self.unique.is_set() {
+            Role::Unique
         } else if self.find_by.is_set() {
             Role::Finder
-        } else if self.unique.is_set() {
-            Role::Unique
+        } else if self.id.is_set() {
+            Role::Id
         } else {
             Role::Plain
         }
@@ -301,6 +304,7 @@ impl<'a> Entity<'a> {
             krate(cx, attrs.krate.into_inner(), symbol::ENTITY, &input.ident);
         Some(Entity {
             ident: &input.ident,
+            vis: &input.vis,
             generics: &input.generics,
             krate,
             krate_found,

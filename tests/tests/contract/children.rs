@@ -5,7 +5,8 @@
 use uow_core::{Error, Store};
 use uow_tests::backends::Backend;
 use uow_tests::warehouse::{
-    Allocation, Batch, Label, Order, OrderLine, Product, TABLES, Warehouse,
+    Allocation, AllocationFinders, Batch, BatchFinders, Label, Order, OrderLine, Product, TABLES,
+    Warehouse,
 };
 
 macro_rules! fresh {
@@ -370,4 +371,55 @@ pub async fn a_taken_unique_child_value_is_a_duplicate<B: Backend>() {
         other => panic!("expected a duplicate, got {other:?}"),
     }
     assert_eq!(product(&store, "SOFA").await, None, "nothing was committed");
+}
+
+pub async fn roots_are_found_by_a_child_or_grandchild_column<B: Backend>() {
+    let store = fresh!(B);
+    let mut sofa = Product::new("SOFA");
+    sofa.batches.push(Batch::new("b-7", 7).allocated(&["o-1"]));
+    seed(&store, vec![lamp(), sofa, Product::new("RUG")], vec![]).await;
+
+    let mut uow = Warehouse::begin(&store).await.expect("begin");
+    let found = uow
+        .products
+        .get_by_batch_tracking("T-b-2")
+        .await
+        .expect("get_by")
+        .map(|p| p.sku.clone());
+    assert_eq!(found.as_deref(), Some("LAMP"));
+    assert!(
+        uow.products
+            .get_by_batch_tracking("T-b-2 ")
+            .await
+            .expect("get_by")
+            .is_none(),
+        "exact values only"
+    );
+    // o-1 is allocated in LAMP and in SOFA: both, the lowest sku first,
+    // each once although LAMP holds it in one batch only.
+    let skus: Vec<String> = uow
+        .products
+        .find_by_allocation_order("o-1")
+        .await
+        .expect("find_by")
+        .into_iter()
+        .map(|p| p.sku.clone())
+        .collect();
+    assert_eq!(skus, ["LAMP", "SOFA"]);
+    // A root found this way is whole, and the one the unit of work holds.
+    let lamp = uow
+        .products
+        .get(&"LAMP".to_owned())
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(lamp.batches.len(), 3);
+    lamp.description = "changed here".into();
+    let again = uow
+        .products
+        .get_by_batch_tracking("T-b-1")
+        .await
+        .expect("get_by")
+        .expect("found");
+    assert_eq!(again.description, "changed here");
 }

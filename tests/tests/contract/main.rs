@@ -53,5 +53,6 @@ mod contract_child {
         removing_a_root_removes_its_children,
         two_children_with_one_id_are_a_duplicate_child_error,
         a_taken_unique_child_value_is_a_duplicate,
+        roots_are_found_by_a_child_or_grandchild_column,
     ]);
 }

@@ -91,8 +91,8 @@ fn conversions_glue(krate: &Path) -> TokenStream {
     quote! {
         #[allow(unused_imports)]
         use #krate::__private::{
-            MappedColumn as _, MappedJson as _, MappedVersion as _, UnmappedColumn as _,
-            UnmappedJson as _, UnmappedVersion as _,
+            MappedChildren as _, MappedColumn as _, MappedJson as _, MappedVersion as _,
+            UnmappedChildren as _, UnmappedColumn as _, UnmappedJson as _, UnmappedVersion as _,
         };
     }
 }

@@ -329,6 +329,12 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             column,
             value,
         )?,
+        Query::Child { .. } => {
+            return Err(Error::Backend(BackendError::new(
+                format!("load from {}", meta.table),
+                "finding by a child's column is not yet implemented on SQL stores",
+            )));
+        }
         Query::All { limit } => bind_other::<D>(
             sqlx::query(sql.select_all.clone()),
             Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
