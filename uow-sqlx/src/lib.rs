@@ -58,6 +58,7 @@
 // markers, the outbox table and the flush over the driver trait; the store;
 // the outbox claims over the store.
 mod backend;
+mod children;
 mod commit_marker;
 mod dialect;
 mod driver;

@@ -338,9 +338,9 @@ impl StalePlans {
 
 /// A row of any driver, read column by column in the kinds the aggregate's
 /// metadata expects.
-struct DriverRow<'a, D: Driver> {
-    row: &'a DbRow<D>,
-    meta: &'static AggregateMeta,
+pub(crate) struct DriverRow<'a, D: Driver> {
+    pub(crate) row: &'a DbRow<D>,
+    pub(crate) meta: &'static AggregateMeta,
 }
 
 impl<D: Driver> RowSource for DriverRow<'_, D> {
@@ -431,11 +431,19 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             column,
             value,
         )?,
-        Query::Child { .. } => {
-            return Err(Error::Backend(BackendError::new(
-                format!("load from {}", meta.table),
-                "finding by a child's column is not yet implemented on SQL stores",
-            )));
+        Query::Child {
+            table,
+            column,
+            value,
+        } => {
+            let table = &meta.child_layout().tables[table];
+            let text = crate::children::select_by_child::<D::Sql>(meta, table, column);
+            bind_value::<D>(
+                sqlx::query(crate::dialect::sql(text)),
+                table.stored,
+                column,
+                value,
+            )?
         }
         Query::All { limit } => bind_other::<D>(
             sqlx::query(sql.select_all.clone()),
