@@ -2,7 +2,7 @@
 //! children of the roots a read returned (one query per child table for
 //! all of them, `WHERE root_id IN (...)`), finding roots by a child's
 //! column, and writing a commit's child rows (per table: deletes in one
-//! statement per chunk, inserts in multi-row statements, updates one per
+//! statement per chunk of keys, inserts in multi-row statements, updates one per
 //! changed row). The rows are described by each table's
 //! [`ChildTable::stored`] metadata, so values bind and decode as every
 //! other column does.
@@ -14,7 +14,7 @@ use uow_core::{
     backend::{AggregateMeta, ChildChanges, ChildTable, RowSource, Value, attach_children},
 };
 
-use crate::dialect::{SqlDialect, sql};
+use crate::dialect::{SqlDialect, sql, values_list};
 use crate::driver::{Conn, Driver, DriverRow, Stmt, backend, bind_value};
 use crate::flush::Writer;
 
@@ -123,18 +123,15 @@ pub(crate) fn select_by_child<S: SqlDialect>(
     )
 }
 
-/// `DELETE FROM child WHERE root_id = ? AND id IN (?, ...)`: the deletes
-/// of one root's rows.
+/// `DELETE FROM child WHERE (root_id, id) IN ((?, ?), ...)`.
 fn delete_children<S: SqlDialect>(meta: &AggregateMeta, rows: usize) -> String {
     let q = S::quote;
-    let list: Vec<String> = (2..=rows + 1).map(S::placeholder).collect();
     format!(
-        "DELETE FROM {} WHERE {} = {} AND {} IN ({})",
+        "DELETE FROM {} WHERE ({}, {}) IN ({})",
         q(meta.table),
         q(meta.columns[0].name),
-        S::placeholder(1),
         q(meta.id_column().name),
-        list.join(", ")
+        values_list::<S>(rows, 2, |_| None)
     )
 }
 
@@ -225,32 +222,25 @@ impl<D: Driver> Writer<'_, D> {
         Ok(())
     }
 
-    /// Deletes rows by key, one statement per root (and per
-    /// `MAX_PARAMETERS` ids of it).
+    /// Deletes rows by key `(root_id, id)`, in one statement per chunk
+    /// of at most 500 rows.
     async fn delete_child_rows(
         &mut self,
         table: &ChildTable,
         keys: &[(Value, Value)],
     ) -> Result<(), Error> {
         let meta = table.stored;
-        let most = D::MAX_PARAMETERS.saturating_sub(1).clamp(1, 1000);
-        let mut start = 0;
-        while start < keys.len() {
-            let root = &keys[start].0;
-            let mut end = start;
-            while end < keys.len() && &keys[end].0 == root && end - start < most {
-                end += 1;
-            }
-            let text = delete_children::<D::Sql>(meta, end - start);
+        let most = (D::MAX_PARAMETERS / 2).clamp(1, 500);
+        for chunk in keys.chunks(most) {
+            let text = delete_children::<D::Sql>(meta, chunk.len());
             let mut stmt: Stmt<D> = sqlx::query(sql(text));
-            stmt = bind_value::<D>(stmt, meta, 0, root.clone())?;
-            for (_, id) in &keys[start..end] {
+            for (root, id) in chunk {
+                stmt = bind_value::<D>(stmt, meta, 0, root.clone())?;
                 stmt = bind_value::<D>(stmt, meta, meta.id, id.clone())?;
             }
             self.execute_counted(stmt)
                 .await
                 .map_err(|e| backend::<D>(format!("delete from {}", meta.table), e))?;
-            start = end;
         }
         Ok(())
     }
