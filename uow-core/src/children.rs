@@ -134,10 +134,11 @@ pub struct ChildTable {
     /// The table as stores see its rows: every stored column in row order
     /// ([`ROOT_COLUMN`] with the kind of the root's id, [`PARENT_COLUMN`]
     /// with the kind of the parent's id, [`POSITION_COLUMN`], then the
-    /// child's own), `id` the child's id column and `version` the
-    /// [`ROOT_COLUMN`] — so that `WHERE id = ? AND version = ?` over it is
-    /// the row's key. The root and parent columns have the role
-    /// [`Finder`](crate::backend::ColumnRole::Finder) (they are indexed).
+    /// child's own); its `id` is the [`ROOT_COLUMN`] (a failure a store
+    /// reports for a row names the aggregate holding it) and its `version`
+    /// the child's id column ([`id_index`](Self::id_index)). The root and
+    /// parent columns have the role
+    /// [`Finder`](crate::backend::ColumnRole::Finder) (key-sized).
     pub stored: &'static AggregateMeta,
 }
 
@@ -269,8 +270,8 @@ fn add_table(
         name: field.child.name,
         table: field.child.table,
         columns: Box::leak(columns.into_boxed_slice()),
-        id: prefix + field.child.id,
-        version: 0,
+        id: 0,
+        version: prefix + field.child.id,
         children: &[],
     }));
     tables.push(ChildTable {

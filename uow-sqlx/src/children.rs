@@ -16,7 +16,7 @@ use uow_core::{
 
 use crate::dialect::{SqlDialect, sql, values_list};
 use crate::driver::{Conn, Driver, DriverRow, Stmt, backend, bind_value};
-use crate::flush::Writer;
+use crate::flush::{Writer, write_error};
 
 /// The most roots one child query names (`IN` lists of more are split).
 const ROOTS_PER_QUERY: usize = 1000;
@@ -124,13 +124,14 @@ pub(crate) fn select_by_child<S: SqlDialect>(
 }
 
 /// `DELETE FROM child WHERE (root_id, id) IN ((?, ?), ...)`.
-fn delete_children<S: SqlDialect>(meta: &AggregateMeta, rows: usize) -> String {
+fn delete_children<S: SqlDialect>(table: &ChildTable, rows: usize) -> String {
     let q = S::quote;
+    let meta = table.stored;
     format!(
         "DELETE FROM {} WHERE ({}, {}) IN ({})",
         q(meta.table),
         q(meta.columns[0].name),
-        q(meta.id_column().name),
+        q(meta.columns[table.id_index()].name),
         values_list::<S>(rows, 2, |_| None)
     )
 }
@@ -142,7 +143,7 @@ fn update_child<S: SqlDialect>(table: &ChildTable) -> (String, Vec<usize>) {
     let q = S::quote;
     let meta = table.stored;
     let set: Vec<usize> = (table.position_index()..meta.columns.len())
-        .filter(|i| *i != meta.id)
+        .filter(|i| *i != table.id_index())
         .collect();
     let assignments: Vec<String> = set
         .iter()
@@ -155,7 +156,7 @@ fn update_child<S: SqlDialect>(table: &ChildTable) -> (String, Vec<usize>) {
         assignments.join(", "),
         q(meta.columns[0].name),
         S::placeholder(set.len() + 1),
-        q(meta.id_column().name),
+        q(meta.columns[table.id_index()].name),
         S::placeholder(set.len() + 2)
     );
     (text, set)
@@ -181,7 +182,9 @@ impl<D: Driver> Writer<'_, D> {
                 let (text, set) = update_child::<D::Sql>(table);
                 let text = sql(text);
                 let meta = table.stored;
+                let id = table.id_index();
                 for mut row in change.updates {
+                    let root = row[0].to_string();
                     let mut stmt: Stmt<D> = sqlx::query(text.clone());
                     for i in &set {
                         stmt = bind_value::<D>(
@@ -200,23 +203,18 @@ impl<D: Driver> Writer<'_, D> {
                     stmt = bind_value::<D>(
                         stmt,
                         meta,
-                        meta.id,
-                        std::mem::replace(&mut row[meta.id], Value::Null),
+                        id,
+                        std::mem::replace(&mut row[id], Value::Null),
                     )?;
-                    self.execute_counted(stmt)
-                        .await
-                        .map_err(|e| backend::<D>(format!("update {}", meta.table), e))?;
+                    self.execute_counted(stmt).await.map_err(|e| {
+                        in_aggregate(write_error::<D>(meta, &root, "update", e), table)
+                    })?;
                 }
             }
             if !change.inserts.is_empty() {
-                let roots: Vec<(String, Value)> = change
-                    .inserts
-                    .iter()
-                    .map(|row| (row[table.id_index()].to_string(), row[0].clone()))
-                    .collect();
                 self.insert_rows(table.stored, change.inserts)
                     .await
-                    .map_err(|e| in_aggregate(e, table, &roots))?;
+                    .map_err(|e| in_aggregate(e, table))?;
             }
         }
         Ok(())
@@ -232,11 +230,11 @@ impl<D: Driver> Writer<'_, D> {
         let meta = table.stored;
         let most = (D::MAX_PARAMETERS / 2).clamp(1, 500);
         for chunk in keys.chunks(most) {
-            let text = delete_children::<D::Sql>(meta, chunk.len());
+            let text = delete_children::<D::Sql>(table, chunk.len());
             let mut stmt: Stmt<D> = sqlx::query(sql(text));
             for (root, id) in chunk {
                 stmt = bind_value::<D>(stmt, meta, 0, root.clone())?;
-                stmt = bind_value::<D>(stmt, meta, meta.id, id.clone())?;
+                stmt = bind_value::<D>(stmt, meta, table.id_index(), id.clone())?;
             }
             self.execute_counted(stmt)
                 .await
@@ -246,21 +244,15 @@ impl<D: Driver> Writer<'_, D> {
     }
 }
 
-/// A duplicate reported for a child row, named as the in-memory store
-/// names it: the aggregate (root) holding the child, by the root's id.
-fn in_aggregate(error: Error, table: &ChildTable, roots: &[(String, Value)]) -> Error {
+/// A duplicate reported for a child row names the aggregate holding it
+/// (its id is the row's root id already), as the in-memory store does.
+fn in_aggregate(error: Error, table: &ChildTable) -> Error {
     match error {
-        Error::Duplicate { id, column, .. } => {
-            let root = roots
-                .iter()
-                .find(|(child, _)| *child == id)
-                .map_or(id, |(_, root)| root.to_string());
-            Error::Duplicate {
-                aggregate: table.aggregate.name,
-                id: root,
-                column,
-            }
-        }
+        Error::Duplicate { id, column, .. } => Error::Duplicate {
+            aggregate: table.aggregate.name,
+            id,
+            column,
+        },
         other => other,
     }
 }

@@ -668,7 +668,7 @@ fn pinned_row_by_row<D: Driver>(e: &sqlx::Error) -> bool {
     }
 }
 
-fn write_error<D: Driver>(
+pub(crate) fn write_error<D: Driver>(
     meta: &'static AggregateMeta,
     id: &str,
     what: &str,

@@ -324,7 +324,7 @@ pub(crate) fn create_child_table<S: SqlDialect>(table: &ChildTable) -> Vec<Strin
     lines.push(format!(
         "PRIMARY KEY ({}, {})",
         q(ROOT_COLUMN),
-        q(meta.id_column().name)
+        q(meta.columns[table.id_index()].name)
     ));
     for column in meta.columns.iter().filter(|c| c.is_unique()) {
         lines.push(format!("UNIQUE ({})", q(column.name)));
@@ -344,7 +344,7 @@ pub(crate) fn create_child_table<S: SqlDialect>(table: &ChildTable) -> Vec<Strin
                 q(PARENT_COLUMN),
                 q(parent.table_name()),
                 q(ROOT_COLUMN),
-                q(parent.stored.id_column().name)
+                q(parent.stored.columns[parent.id_index()].name)
             )
         }
     });
@@ -391,7 +391,7 @@ pub(crate) fn verify_child<S: SqlDialect>(
         problem,
     };
     verify_columns::<S>(meta, existing)?;
-    let id = meta.id_column().name;
+    let id = meta.columns[table.id_index()].name;
     let key_ok = existing.indexes.iter().any(|i| {
         (i.primary || i.unique)
             && !i.partial
