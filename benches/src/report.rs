@@ -173,6 +173,8 @@ impl Report<'_> {
         }
         self.memory_table(&mut out);
         self.markers_table(&mut out);
+        self.latency_table(&mut out, Bench::ChildLoad);
+        self.latency_table(&mut out, Bench::ChildChange);
 
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
@@ -453,6 +455,20 @@ impl Report<'_> {
             }
         }
         targets.push(update);
+        let mut children = Target {
+            rule: "(7), (8): uow ≥ 0.9 × hand-written sqlx (child tables)".to_owned(),
+            cases: Vec::new(),
+        };
+        for g in self.groups(|g| matches!(g.bench, Bench::ChildLoad | Bench::ChildChange)) {
+            if let Some(r) = g.ratio(Imp::Uow, Imp::Sqlx) {
+                children.cases.push((
+                    format!("{} {}", g.bench.key(), g.backend.name()),
+                    r,
+                    r >= 0.9,
+                ));
+            }
+        }
+        targets.push(children);
         let mut memory = Target {
             rule: "(5): in-memory store ≥ 50 × SQLite in memory for (2)".to_owned(),
             cases: Vec::new(),
