@@ -1,6 +1,7 @@
-//! What child tables cost in statements, counted by the store: loading
-//! many roots reads each child table once, and a commit writes only the
-//! child rows that changed, with the root's version-checked update.
+//! Child tables on the SQL stores: what they cost in statements, counted by
+//! the store (loading many roots reads each child table once, and a commit
+//! writes only the child rows that changed, with the root's version-checked
+//! update), and the verification of child tables a migration made.
 
 use uow_sqlx::SqlxStore;
 use uow_tests::warehouse::{Batch, Product, TABLES, Warehouse};
@@ -105,8 +106,55 @@ mod scenarios {
             B::NAME
         ));
     }
+
+    /// `verify_tables` accepts the child tables uow's DDL makes, and names
+    /// a child table whose `(root_id, id)` primary key a migration left out.
+    pub async fn verification_names_a_child_table_without_its_key<
+        B: uow_testing::Backend<Store = SqlxStore>,
+    >() {
+        let Some(store) = B::fresh_with(TABLES).await else {
+            return;
+        };
+        store
+            .verify_tables(TABLES)
+            .await
+            .expect("uow's own tables pass");
+
+        let ddl = store.ddl(&[<Product as uow_core::Aggregate>::META]);
+        let create = ddl
+            .split(";\n")
+            .find(|s| s.contains("CREATE TABLE") && s.contains("wh_allocations"))
+            .expect("the allocations table's DDL");
+        let without_key: String = create
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("PRIMARY KEY"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        uow_tests::raw_sql::execute(&store, "DROP TABLE wh_allocations")
+            .await
+            .expect("drop");
+        uow_tests::raw_sql::execute(&store, &without_key)
+            .await
+            .unwrap_or_else(|e| panic!("{without_key}: {e}"));
+        match store.verify_tables(TABLES).await {
+            Err(uow_core::Error::Schema {
+                table,
+                column,
+                problem,
+            }) => {
+                assert_eq!(table, "wh_allocations");
+                assert_eq!(column.as_deref(), Some("id"));
+                assert!(
+                    problem.contains("no primary key on (root_id, id)"),
+                    "{problem}"
+                );
+            }
+            other => panic!("expected a schema error, got {other:?}"),
+        }
+    }
 }
 
 uow_tests::on_backends!([sqlite, postgres, mysql] scenarios: [
     child_tables_cost_one_query_each_to_load_and_one_statement_per_changed_row,
+    verification_names_a_child_table_without_its_key,
 ]);
