@@ -428,7 +428,10 @@ pub fn encode_children<A: Aggregate>(aggregate: &A) -> Result<ChildRows, Error> 
 }
 
 /// One child table's loaded rows: (root id, parent id or NULL) → rows.
-type Groups<'a> = HashMap<(Value, Value), Vec<&'a [Value]>>;
+type Groups<'a> = HashMap<(&'a Value, &'a Value), Vec<&'a [Value]>>;
+
+/// The parent key of rows of a child of the root.
+static NO_PARENT: Value = Value::Null;
 
 /// Loaded child rows, grouped by table and parent, that the roots they
 /// belong to take their children from.
@@ -437,8 +440,8 @@ pub struct ChildReader<'a> {
     aggregate: &'static AggregateMeta,
     /// Per table: (root id, parent id or NULL) → rows, in position order.
     groups: Vec<Groups<'a>>,
-    root: Value,
-    node: Option<(usize, Value)>,
+    root: &'a Value,
+    node: Option<(usize, &'a Value)>,
 }
 
 impl std::fmt::Debug for ChildReader<'_> {
@@ -449,7 +452,7 @@ impl std::fmt::Debug for ChildReader<'_> {
     }
 }
 
-impl ChildReader<'_> {
+impl<'a> ChildReader<'a> {
     /// The children of `children` field number `field` of the entity being
     /// read, in position order.
     pub fn field<C: ChildEntity, F: ChildCollection<C>>(
@@ -461,12 +464,12 @@ impl ChildReader<'_> {
             Some((node, _)) => self.layout.tables[*node].fields[field],
         };
         let table = &self.layout.tables[table_index];
-        let parent = match &self.node {
-            None => Value::Null,
-            Some((_, id)) => id.clone(),
+        let parent: &'a Value = match self.node {
+            None => &NO_PARENT,
+            Some((_, id)) => id,
         };
         let rows = self.groups[table_index]
-            .get(&(self.root.clone(), parent))
+            .get(&(self.root, parent))
             .cloned()
             .unwrap_or_default();
         let prefix = table.prefix();
@@ -480,9 +483,7 @@ impl ChildReader<'_> {
                 id: self.root.to_string(),
                 reason: e.error,
             })?;
-            let outer = self
-                .node
-                .replace((table_index, row[prefix + C::META.id].clone()));
+            let outer = self.node.replace((table_index, &row[prefix + C::META.id]));
             let read = child.read_children(self);
             self.node = outer;
             read?;
@@ -515,12 +516,12 @@ pub fn attach_children<A: Aggregate>(roots: &mut [A], rows: &ChildRows) -> Resul
         let group = &mut groups[table.index];
         for row in table_rows {
             let parent = if table.is_nested() {
-                row[1].clone()
+                &row[1]
             } else {
-                Value::Null
+                &NO_PARENT
             };
             group
-                .entry((row[0].clone(), parent))
+                .entry((&row[0], parent))
                 .or_default()
                 .push(row.as_slice());
         }
@@ -529,20 +530,26 @@ pub fn attach_children<A: Aggregate>(roots: &mut [A], rows: &ChildRows) -> Resul
             rows.sort_by(|a, b| a[position].cmp(&b[position]));
         }
     }
+    let ids = roots
+        .iter()
+        .map(|root| {
+            root.id().to_value().map_err(|reason| Error::Encode {
+                aggregate: A::META.name,
+                field: A::META.id_column().field,
+                id: id_text::<A>(root.id()),
+                reason,
+            })
+        })
+        .collect::<Result<Vec<Value>, Error>>()?;
     let mut reader = ChildReader {
         layout,
         aggregate: A::META,
         groups,
-        root: Value::Null,
+        root: &NO_PARENT,
         node: None,
     };
-    for root in roots {
-        reader.root = root.id().to_value().map_err(|reason| Error::Encode {
-            aggregate: A::META.name,
-            field: A::META.id_column().field,
-            id: id_text::<A>(root.id()),
-            reason,
-        })?;
+    for (root, id) in roots.iter_mut().zip(&ids) {
+        reader.root = id;
         root.read_children(&mut reader)?;
     }
     Ok(())
