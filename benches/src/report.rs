@@ -179,7 +179,14 @@ impl Report<'_> {
         {
             let _ = writeln!(
                 out,
-                "### Child tables: (7) and (8)\n\n                 100 products (`bench_products`), each with 10 batches (`bench_batches`) of 10 allocations\n                 (`bench_allocations`): uow's `#[aggregate(children)]` / `#[entity(children)]` tables, created by\n                 its DDL. uow loads a product with one `SELECT` per table; hand-written sqlx sends the same three\n                 `SELECT`s and assembles the product in position order. (8) changes one allocation: uow diffs\n                 the children against the snapshot and sends the product's version-checked `UPDATE` and one\n                 `UPDATE` of the allocation (plus its commit marker on the servers); hand-written sqlx sends the\n                 same two `UPDATE`s. Same transaction boundaries as above.\n"
+                "### Child tables: (7) and (8)\n\n\
+                 100 products (`bench_products`), each with 10 batches (`bench_batches`) of 10 allocations\n\
+                 (`bench_allocations`): uow's `#[aggregate(children)]` / `#[entity(children)]` tables, created by\n\
+                 its DDL. uow loads a product with one `SELECT` per table; hand-written sqlx sends the same three\n\
+                 `SELECT`s and assembles the product in position order. (8) changes one allocation: uow diffs\n\
+                 the children against the snapshot and sends the product's version-checked `UPDATE` and one\n\
+                 `UPDATE` of the allocation (plus its commit marker on the servers); hand-written sqlx sends the\n\
+                 same two `UPDATE`s. Same transaction boundaries as above.\n"
             );
         }
         self.latency_table(&mut out, Bench::ChildLoad);
