@@ -427,21 +427,19 @@ pub fn encode_children<A: Aggregate>(aggregate: &A) -> Result<ChildRows, Error> 
     Ok(rows)
 }
 
-/// One child table's loaded rows: (root id, parent id or NULL) → rows.
-type Groups<'a> = HashMap<(&'a Value, &'a Value), Vec<&'a [Value]>>;
-
 /// The parent key of rows of a child of the root.
 static NO_PARENT: Value = Value::Null;
 
-/// Loaded child rows, grouped by table and parent, that the roots they
-/// belong to take their children from.
+/// Loaded child rows, each table's sorted by root, parent and position,
+/// that the roots they belong to take their children from.
 pub struct ChildReader<'a> {
     layout: &'static ChildLayout,
     aggregate: &'static AggregateMeta,
-    /// Per table: (root id, parent id or NULL) → rows, in position order.
-    groups: Vec<Groups<'a>>,
+    rows: ChildRows,
     root: &'a Value,
-    node: Option<(usize, &'a Value)>,
+    /// The table and id of the child whose fields are read; `None` at the
+    /// root.
+    node: Option<(usize, Value)>,
 }
 
 impl std::fmt::Debug for ChildReader<'_> {
@@ -452,7 +450,28 @@ impl std::fmt::Debug for ChildReader<'_> {
     }
 }
 
-impl<'a> ChildReader<'a> {
+/// A stored row read by moving its values out (each column is read once).
+struct Taking<'r>(std::cell::RefCell<&'r mut [Value]>);
+
+impl RowSource for Taking<'_> {
+    fn get(&self, index: usize) -> Result<Value, crate::ValueError> {
+        let mut row = self.0.borrow_mut();
+        row.get_mut(index)
+            .map(|value| std::mem::replace(value, Value::Null))
+            .ok_or_else(|| crate::ValueError::new(format!("the row has no column {index}")))
+    }
+}
+
+/// The parent key of a stored row of `table`.
+fn parent_of<'v>(table: &ChildTable, row: &'v [Value]) -> &'v Value {
+    if table.is_nested() {
+        &row[1]
+    } else {
+        &NO_PARENT
+    }
+}
+
+impl ChildReader<'_> {
     /// The children of `children` field number `field` of the entity being
     /// read, in position order.
     pub fn field<C: ChildEntity, F: ChildCollection<C>>(
@@ -464,26 +483,31 @@ impl<'a> ChildReader<'a> {
             Some((node, _)) => self.layout.tables[*node].fields[field],
         };
         let table = &self.layout.tables[table_index];
-        let parent: &'a Value = match self.node {
-            None => &NO_PARENT,
-            Some((_, id)) => id,
+        let parent = match &self.node {
+            None => Value::Null,
+            Some((_, id)) => id.clone(),
         };
-        let rows = self.groups[table_index]
-            .get(&(self.root, parent))
-            .cloned()
-            .unwrap_or_default();
+        let (start, end) = {
+            let rows = &self.rows[table_index];
+            let key = (self.root, &parent);
+            let start = rows.partition_point(|r| (&r[0], parent_of(table, r)) < key);
+            let end = rows.partition_point(|r| (&r[0], parent_of(table, r)) <= key);
+            (start, end)
+        };
         let prefix = table.prefix();
-        let mut children = Vec::with_capacity(rows.len());
-        for row in rows {
-            let own = &row[prefix..];
-            let mut child = C::decode(own).map_err(|e| Error::Decode {
+        let mut children = Vec::with_capacity(end - start);
+        for i in start..end {
+            let row = &mut self.rows[table_index][i];
+            let id = row[prefix + C::META.id].clone();
+            let decoded = C::decode(&Taking(std::cell::RefCell::new(&mut row[prefix..])));
+            let mut child = decoded.map_err(|e| Error::Decode {
                 aggregate: self.aggregate.name,
                 table: table.table_name(),
                 column: C::META.columns.get(e.column).map_or("?", |c| c.name),
                 id: self.root.to_string(),
                 reason: e.error,
             })?;
-            let outer = self.node.replace((table_index, &row[prefix + C::META.id]));
+            let outer = self.node.replace((table_index, id));
             let read = child.read_children(self);
             self.node = outer;
             read?;
@@ -506,29 +530,20 @@ impl<'a> ChildReader<'a> {
 /// Gives each of `roots` its children from `rows` (one list per child
 /// table of `A`, as a store loaded them for these roots: any order). What
 /// every store calls after loading roots.
-pub fn attach_children<A: Aggregate>(roots: &mut [A], rows: &ChildRows) -> Result<(), Error> {
+pub fn attach_children<A: Aggregate>(roots: &mut [A], mut rows: ChildRows) -> Result<(), Error> {
     let layout = A::META.child_layout();
     if layout.is_empty() || roots.is_empty() {
         return Ok(());
     }
-    let mut groups: Vec<Groups<'_>> = vec![HashMap::new(); layout.tables.len()];
-    for (table, table_rows) in layout.tables.iter().zip(rows) {
-        let group = &mut groups[table.index];
-        for row in table_rows {
-            let parent = if table.is_nested() {
-                &row[1]
-            } else {
-                &NO_PARENT
-            };
-            group
-                .entry((&row[0], parent))
-                .or_default()
-                .push(row.as_slice());
-        }
+    for (table, table_rows) in layout.tables.iter().zip(rows.iter_mut()) {
         let position = table.position_index();
-        for rows in group.values_mut() {
-            rows.sort_by(|a, b| a[position].cmp(&b[position]));
-        }
+        table_rows.sort_by(|a, b| {
+            (&a[0], parent_of(table, a), &a[position]).cmp(&(
+                &b[0],
+                parent_of(table, b),
+                &b[position],
+            ))
+        });
     }
     let ids = roots
         .iter()
@@ -544,7 +559,7 @@ pub fn attach_children<A: Aggregate>(roots: &mut [A], rows: &ChildRows) -> Resul
     let mut reader = ChildReader {
         layout,
         aggregate: A::META,
-        groups,
+        rows,
         root: &NO_PARENT,
         node: None,
     };

@@ -470,7 +470,7 @@ impl Tables {
             .collect::<Result<Vec<A>, Error>>()?;
         if !A::META.children.is_empty() {
             let ids: HashSet<&Value> = rows.iter().map(|row| &row[A::META.id]).collect();
-            attach_children(&mut roots, &self.child_rows::<A>(&ids))?;
+            attach_children(&mut roots, self.child_rows::<A>(&ids))?;
         }
         Ok(roots)
     }

@@ -63,7 +63,7 @@ pub(crate) async fn load<D: Driver, A: Aggregate>(
         }
         rows.push(table_rows);
     }
-    attach_children(roots, &rows)
+    attach_children(roots, rows)
 }
 
 /// A stored child row as values, in the table's column order.
