@@ -243,6 +243,7 @@ impl Database {
         db.execute("DROP TABLE IF EXISTS uow_commits").await?;
         db.marked.create_tables(&[Account::META]).await?;
         db.seed().await?;
+        crate::children::setup(&db).await?;
         Ok(db)
     }
 

@@ -10,7 +10,7 @@ use crate::backends::{Backend, Database};
 use crate::handwritten::{BoxError, Writes};
 use crate::model::{Account, INSERTED_FROM, Ledger, SEEDED, account};
 use crate::seaorm::SeaOrm;
-use crate::uow;
+use crate::{children, uow};
 
 /// A benchmark of the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,10 @@ pub enum Bench {
     Update(usize),
     /// (7) A keyset page of 50 through a typed query.
     Page,
+    /// (8) Load one product with 10 batches × 10 allocations (three tables).
+    ChildLoad,
+    /// (9) Load that product, change one allocation, commit.
+    ChildChange,
 }
 
 impl Bench {
@@ -40,6 +44,12 @@ impl Bench {
                 )
             }
             Bench::Page => "(7) a keyset page of 50 (filter, order, cursor)".to_owned(),
+            Bench::ChildLoad => {
+                "(8) load one product with 10 batches × 10 allocations (child tables)".to_owned()
+            }
+            Bench::ChildChange => {
+                "(9) change one allocation of that product: begin, load, change, commit".to_owned()
+            }
         }
     }
 
@@ -50,6 +60,8 @@ impl Bench {
             Bench::Insert(_) => "insert",
             Bench::Update(_) => "update",
             Bench::Page => "page",
+            Bench::ChildLoad => "child-load",
+            Bench::ChildChange => "child-change",
         }
     }
 
@@ -145,6 +157,8 @@ pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
         Bench::Insert(_) => vec![Imp::Uow, Imp::Sqlx, Imp::SqlxRowByRow, Imp::SeaOrm],
         Bench::Update(_) => vec![Imp::Uow, Imp::SqlxRowByRow, Imp::SeaOrm],
         Bench::Page => vec![Imp::Uow, Imp::Sqlx],
+        // (8), (9): uow against the same statements written by hand.
+        Bench::ChildLoad | Bench::ChildChange => return vec![Imp::Uow, Imp::Sqlx],
     };
     // (5): the in-memory store, interleaved with the same work on SQLite in
     // memory.
@@ -282,6 +296,8 @@ impl Subject<'_> {
             Bench::Deposit => self.latency(imp, plan.run_time, true).await,
             Bench::Insert(_) | Bench::Update(_) => self.bulk(bench, imp, plan.run_time).await,
             Bench::Page => self.pages(imp, plan.run_time).await,
+            Bench::ChildLoad => self.child_latency(imp, plan.run_time, false).await,
+            Bench::ChildChange => self.child_latency(imp, plan.run_time, true).await,
         }
     }
 
@@ -302,6 +318,31 @@ impl Subject<'_> {
             };
             if rows != 50 {
                 return Err(format!("a page of {rows} rows, not 50").into());
+            }
+            k += 1;
+            let elapsed = start.elapsed();
+            if elapsed >= run_time {
+                return Ok((k as f64 / elapsed.as_secs_f64(), k as u64));
+            }
+        }
+    }
+
+    /// (8) and (9): as many operations as fit in `run_time`, each on the
+    /// next of the stored products.
+    async fn child_latency(
+        &mut self,
+        imp: Imp,
+        run_time: Duration,
+        change: bool,
+    ) -> Result<(f64, u64), BoxError> {
+        let start = Instant::now();
+        let mut k: usize = 0;
+        loop {
+            let n = k * 37;
+            match (imp, change) {
+                (Imp::Sqlx, _) => children::handwritten(&self.db.pool, n, change).await?,
+                (_, false) => drop(children::uow_load(&self.db.store, n).await?),
+                (_, true) => children::uow_change(&self.db.store, n).await?,
             }
             k += 1;
             let elapsed = start.elapsed();

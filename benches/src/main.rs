@@ -7,6 +7,7 @@
 //! ```
 
 mod backends;
+mod children;
 mod compile_time;
 mod handwritten;
 mod harness;
@@ -28,7 +29,7 @@ use seaorm::SeaOrm;
 const USAGE: &str = "\
 usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--backends sqlite,sqlite-memory,postgres,mysql]
-                   [--benches load,deposit,insert,update,page] [--skip-compile | --compile-only]
+                   [--benches load,deposit,insert,update,page,children] [--skip-compile | --compile-only]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
          (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
@@ -60,6 +61,8 @@ fn parse_bench(key: &str) -> Result<Bench, BoxError> {
         "insert" => Bench::Insert(1_000),
         "update" => Bench::Update(1_000),
         "page" => Bench::Page,
+        "child-load" => Bench::ChildLoad,
+        "child-change" => Bench::ChildChange,
         _ => match key.split_once('-') {
             Some(("insert", n)) => Bench::Insert(n.parse()?),
             Some(("update", n)) => Bench::Update(n.parse()?),
@@ -76,7 +79,7 @@ fn parse_options() -> Result<Options, BoxError> {
             run_time: Duration::from_millis(150),
         },
         backends: Backend::ALL.to_vec(),
-        benches: ["load", "deposit", "insert", "update", "page"]
+        benches: ["load", "deposit", "insert", "update", "page", "children"]
             .map(String::from)
             .to_vec(),
         compile: true,
@@ -239,6 +242,7 @@ fn selected(keys: &[String]) -> Vec<Bench> {
             "insert" => benches.extend([Bench::Insert(1_000), Bench::Insert(10_000)]),
             "update" => benches.push(Bench::Update(1_000)),
             "page" => benches.push(Bench::Page),
+            "children" => benches.extend([Bench::ChildLoad, Bench::ChildChange]),
             other => {
                 if let Ok(b) = parse_bench(other) {
                     benches.push(b);

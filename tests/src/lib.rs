@@ -28,6 +28,7 @@ pub fn error_messages(error: &(dyn std::error::Error + 'static)) -> Vec<String> 
 pub mod bank;
 pub mod counting;
 pub mod raw_sql;
+pub mod warehouse;
 
 /// The README's code, compiled and run as a doc test.
 #[cfg(doctest)]

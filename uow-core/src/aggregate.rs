@@ -4,6 +4,7 @@
 
 use std::fmt::Debug;
 
+use crate::children::{ChildField, ChildReader, ChildWriter};
 use crate::error::Error;
 use crate::value::{ColumnKind, ColumnValue, Value, ValueError, check_storable};
 
@@ -61,6 +62,21 @@ pub trait Aggregate: Entity<Id: ColumnValue> + Sized + Send + Sync + 'static {
 
     /// Drains the events recorded since the last drain, in recording order.
     fn take_events(&mut self) -> Vec<Self::Event>;
+
+    /// Writes the rows of its `#[aggregate(children)]` fields (generated
+    /// when it has some).
+    fn write_children(&self, writer: &mut ChildWriter<'_>) -> Result<(), Error> {
+        let _ = writer;
+        Ok(())
+    }
+
+    /// Fills its `#[aggregate(children)]` fields from loaded rows
+    /// (generated when it has some; [`decode`](Self::decode) leaves them
+    /// empty).
+    fn read_children(&mut self, reader: &mut ChildReader<'_>) -> Result<(), Error> {
+        let _ = reader;
+        Ok(())
+    }
 }
 
 /// Read access to one stored row, implemented by each backend over its own
@@ -118,6 +134,9 @@ pub struct AggregateMeta {
     /// each the column indexes (into [`columns`](Self::columns)) of its
     /// fields, in order.
     pub indexes: &'static [&'static [usize]],
+    /// The `#[aggregate(children)]` fields, stored in child tables (see
+    /// [`child_layout`](Self::child_layout)).
+    pub children: &'static [ChildField],
 }
 
 impl AggregateMeta {
@@ -226,12 +245,19 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
         reason: e.error,
     };
     aggregate.encode(&mut row).map_err(failed)?;
-    for (column, (value, meta)) in row.iter_mut().zip(meta.columns).enumerate() {
+    finish_row(meta.columns, &mut row).map_err(failed)?;
+    Ok(row)
+}
+
+/// Brings each value of an encoded row to its column's scale and refuses a
+/// value some store could not hold exactly ([`check_storable`]).
+pub(crate) fn finish_row(columns: &[ColumnMeta], row: &mut [Value]) -> Result<(), FieldError> {
+    for (column, (value, meta)) in row.iter_mut().zip(columns).enumerate() {
         at_column_scale(meta, value)
             .and_then(|()| check_storable(meta.kind, meta.is_key(), value))
-            .map_err(|error| failed(FieldError { column, error }))?;
+            .map_err(|error| FieldError { column, error })?;
     }
-    Ok(row)
+    Ok(())
 }
 
 /// A decimal of a `decimal(precision, scale)` column at the column's scale

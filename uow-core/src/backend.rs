@@ -17,6 +17,11 @@
 pub use crate::aggregate::{
     AggregateMeta, ColumnMeta, ColumnRole, FieldError, RowSource, decode_row, encode_row,
 };
+pub use crate::children::{
+    ChildChanges, ChildCollection, ChildEntity, ChildField, ChildLayout, ChildMeta, ChildReader,
+    ChildRows, ChildTable, ChildWriter, PARENT_COLUMN, POSITION_COLUMN, ROOT_COLUMN,
+    attach_children, encode_children,
+};
 pub use crate::memory::InMemoryTransaction;
 pub use crate::query::{CompareOp, Filter, OrderTerm, Select};
 pub use crate::store::{ChangeSet, Delete, Query, TableChanges, Transaction, Update};

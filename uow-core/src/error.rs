@@ -44,6 +44,20 @@ pub enum Error {
         column: String,
     },
 
+    /// Two child entities of one aggregate, in the same child table, have
+    /// the same id: a child id is unique within its aggregate. Refused at
+    /// commit, on every store, before anything is written.
+    DuplicateChild {
+        /// The aggregate's type name.
+        aggregate: &'static str,
+        /// The aggregate's id, as text.
+        id: String,
+        /// The child entity's type name.
+        child: &'static str,
+        /// The id held by more than one child, as text.
+        child_id: String,
+    },
+
     /// A loaded aggregate's id field was changed. Ids are identity: remove
     /// the aggregate and add a new one instead.
     IdChanged {
@@ -176,6 +190,15 @@ impl fmt::Display for Error {
                 f,
                 "{aggregate} `{id}` cannot be added: its {column} is already taken by another {aggregate}; nothing was committed"
             ),
+            Error::DuplicateChild {
+                aggregate,
+                id,
+                child,
+                child_id,
+            } => write!(
+                f,
+                "{aggregate} `{id}` holds two {child} children with the id `{child_id}`: a child's id is unique within its aggregate; nothing was committed"
+            ),
             Error::IdChanged { aggregate, id } => write!(
                 f,
                 "the id of {aggregate} `{id}` was changed after it was loaded; ids are identity, so remove it and add a new {aggregate} instead"
@@ -252,6 +275,7 @@ impl std::error::Error for Error {
             Error::Conflict { .. }
             | Error::NotFound { .. }
             | Error::Duplicate { .. }
+            | Error::DuplicateChild { .. }
             | Error::IdChanged { .. }
             | Error::Schema { .. }
             | Error::ReadOnly { .. }
@@ -298,6 +322,7 @@ impl Error {
             Error::Backend(e) => e.retryable,
             Error::NotFound { .. }
             | Error::Duplicate { .. }
+            | Error::DuplicateChild { .. }
             | Error::IdChanged { .. }
             | Error::Decode { .. }
             | Error::Encode { .. }

@@ -76,6 +76,7 @@
 mod aggregate;
 pub mod backend;
 pub mod bus;
+mod children;
 mod error;
 mod event;
 pub mod interleaving;

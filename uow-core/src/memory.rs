@@ -5,6 +5,7 @@ use std::future::{Future, ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
+use crate::children::{ChildChanges, ChildLayout, ChildRows, ChildTable, attach_children};
 use crate::error::BackendError;
 use crate::error::Error;
 use crate::outbox::{DeadMessage, OutboxClaim, OutboxMessage, OutboxStore, now_micros};
@@ -275,6 +276,8 @@ fn lock(tables: &Mutex<Tables>) -> MutexGuard<'_, Tables> {
 #[derive(Debug, Default)]
 struct Tables {
     by_name: HashMap<&'static str, Table>,
+    /// The child tables, by name (see [`ChildTable`]).
+    children: HashMap<&'static str, ChildStore>,
     outbox: Vec<StoredMessage>,
     markers: Markers,
 }
@@ -346,11 +349,90 @@ struct Table {
 }
 
 /// A row as it was before one write of a commit, to undo a failed commit.
-struct Undo {
-    table: &'static str,
-    meta: &'static AggregateMeta,
-    id: Value,
-    previous: Option<Vec<Value>>,
+enum Undo {
+    Root {
+        table: &'static str,
+        meta: &'static AggregateMeta,
+        id: Value,
+        previous: Option<Vec<Value>>,
+    },
+    Child {
+        table: &'static ChildTable,
+        key: (Value, Value),
+        previous: Option<Vec<Value>>,
+    },
+}
+
+/// The rows of one child table, by key `(root id, child id)` — its primary
+/// key in the SQL stores.
+#[derive(Debug, Default)]
+struct ChildStore {
+    rows: BTreeMap<(Value, Value), Vec<Value>>,
+    /// For each `unique` column (index in the stored row): value → key of
+    /// the row holding it.
+    unique: BTreeMap<usize, HashMap<Value, (Value, Value)>>,
+}
+
+impl ChildStore {
+    /// Replaces the row `key` (None deletes it), keeping the unique indexes
+    /// in step, and returns what was there.
+    fn put(
+        &mut self,
+        table: &ChildTable,
+        key: (Value, Value),
+        row: Option<Vec<Value>>,
+    ) -> Option<Vec<Value>> {
+        if self.unique.is_empty() {
+            for (i, column) in table.meta.columns.iter().enumerate() {
+                if column.is_unique() {
+                    self.unique.insert(table.prefix() + i, HashMap::new());
+                }
+            }
+        }
+        let previous = match row {
+            Some(row) => {
+                for (column, index) in &mut self.unique {
+                    if !row[*column].is_null() {
+                        index.insert(row[*column].clone(), key.clone());
+                    }
+                }
+                self.rows.insert(key.clone(), row)
+            }
+            None => self.rows.remove(&key),
+        };
+        if let Some(old) = &previous {
+            for (column, index) in &mut self.unique {
+                let still_held = self
+                    .rows
+                    .get(&key)
+                    .is_some_and(|now| now[*column] == old[*column]);
+                if !still_held && index.get(&old[*column]) == Some(&key) {
+                    index.remove(&old[*column]);
+                }
+            }
+        }
+        previous
+    }
+
+    /// A `unique` column value held by another row → duplicate (NULLs never
+    /// collide).
+    fn check_unique(&self, table: &ChildTable, row: &[Value]) -> Result<(), Error> {
+        let key = table.key(row);
+        for (column, index) in &self.unique {
+            let value = &row[*column];
+            if value.is_null() {
+                continue;
+            }
+            if index.get(value).is_some_and(|holder| *holder != key) {
+                return Err(Error::Duplicate {
+                    aggregate: table.aggregate.name,
+                    id: key.0.to_string(),
+                    column: table.meta.columns[*column - table.prefix()].name.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Tables {
@@ -358,20 +440,36 @@ impl Tables {
         let Some(table) = self.by_name.get(A::META.table) else {
             return Ok(Vec::new());
         };
-        let decode = |row: &Vec<Value>| decode_row::<A, [Value]>(row);
-        match query {
-            Query::Id(id) => table.rows.get(id).map(decode).into_iter().collect(),
+        let rows: Vec<&Vec<Value>> = match query {
+            Query::Id(id) => table.rows.get(id).into_iter().collect(),
             Query::Column { column, value } => table
                 .rows
                 .values()
                 .filter(|row| row.get(*column) == Some(value))
-                .map(decode)
                 .collect(),
+            Query::Child {
+                table: child,
+                column,
+                value,
+            } => {
+                let child = &A::META.child_layout().tables[*child];
+                let roots: std::collections::BTreeSet<&Value> = self
+                    .children
+                    .get(child.table_name())
+                    .into_iter()
+                    .flat_map(|store| store.rows.iter())
+                    .filter(|(_, row)| row.get(*column) == Some(value))
+                    .map(|((root, _), _)| root)
+                    .collect();
+                roots
+                    .into_iter()
+                    .filter_map(|root| table.rows.get(root))
+                    .collect()
+            }
             Query::All { limit } => table
                 .rows
                 .values()
                 .take(usize::try_from(*limit).unwrap_or(usize::MAX))
-                .map(decode)
                 .collect(),
             Query::Select(select) => {
                 let mut rows: Vec<&Vec<Value>> = table
@@ -383,9 +481,19 @@ impl Tables {
                 let limit = select
                     .limit
                     .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-                rows.into_iter().take(limit).map(decode).collect()
+                rows.truncate(limit);
+                rows
             }
+        };
+        let mut roots = rows
+            .iter()
+            .map(|row| decode_row::<A, [Value]>(row))
+            .collect::<Result<Vec<A>, Error>>()?;
+        if !A::META.children.is_empty() {
+            let ids: HashSet<&Value> = rows.iter().map(|row| &row[A::META.id]).collect();
+            attach_children(&mut roots, self.child_rows::<A>(&ids))?;
         }
+        Ok(roots)
     }
 
     fn count<A: Aggregate>(&self, filter: &Filter) -> u64 {
@@ -403,8 +511,24 @@ impl Tables {
         let outcome = self.apply_all(changes, &mut undo);
         if outcome.is_err() {
             for step in undo.into_iter().rev() {
-                self.table(step.table)
-                    .put(step.meta, step.id, step.previous);
+                match step {
+                    Undo::Root {
+                        table,
+                        meta,
+                        id,
+                        previous,
+                    } => {
+                        self.table(table).put(meta, id, previous);
+                    }
+                    Undo::Child {
+                        table,
+                        key,
+                        previous,
+                    } => {
+                        self.child_table(table.table_name())
+                            .put(table, key, previous);
+                    }
+                }
             }
             return outcome;
         }
@@ -460,23 +584,28 @@ impl Tables {
     fn apply_all(&mut self, changes: &ChangeSet, undo: &mut Vec<Undo>) -> Result<(), Error> {
         for change in changes.tables() {
             let meta = change.meta;
-            let table = self.table(meta.table);
+            let layout = meta.child_layout();
             for delete in &change.deletes {
+                let table = self.table(meta.table);
                 table.check_version(meta, &delete.id, delete.expected)?;
                 let previous = table.put(meta, delete.id.clone(), None);
-                undo.push(Undo {
+                undo.push(Undo::Root {
                     table: meta.table,
                     meta,
                     id: delete.id.clone(),
                     previous,
                 });
+                if !layout.is_empty() {
+                    self.delete_children(layout, None, (delete.id.clone(), Value::Null), undo);
+                }
             }
+            let table = self.table(meta.table);
             for update in &change.updates {
                 let id = update.id(meta);
                 table.check_version(meta, id, update.expected)?;
                 table.check_unique(meta, &update.row)?;
                 let previous = table.put(meta, id.clone(), Some(update.row.clone()));
-                undo.push(Undo {
+                undo.push(Undo::Root {
                     table: meta.table,
                     meta,
                     id: id.clone(),
@@ -494,19 +623,148 @@ impl Tables {
                 }
                 table.check_unique(meta, row)?;
                 let previous = table.put(meta, id.clone(), Some(row.clone()));
-                undo.push(Undo {
+                undo.push(Undo::Root {
                     table: meta.table,
                     meta,
                     id: id.clone(),
                     previous,
                 });
             }
+            self.apply_children(&change.children, undo)?;
         }
         Ok(())
     }
 
     fn table(&mut self, name: &'static str) -> &mut Table {
         self.by_name.entry(name).or_default()
+    }
+
+    fn child_table(&mut self, name: &'static str) -> &mut ChildStore {
+        self.children.entry(name).or_default()
+    }
+
+    /// The stored child rows of the roots `ids`, one list per child table
+    /// of `A`.
+    fn child_rows<A: Aggregate>(&self, ids: &HashSet<&Value>) -> ChildRows {
+        A::META
+            .child_layout()
+            .tables
+            .iter()
+            .map(|table| match self.children.get(table.table_name()) {
+                Some(store) => store
+                    .rows
+                    .iter()
+                    .filter(|((root, _), _)| ids.contains(root))
+                    .map(|(_, row)| row.clone())
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Deletes the child row `key` of `table` and, as `ON DELETE CASCADE`
+    /// does, its descendants; `None` deletes every child row of the root
+    /// `key.0` in the aggregate's tables.
+    fn delete_children(
+        &mut self,
+        layout: &'static ChildLayout,
+        table: Option<&'static ChildTable>,
+        key: (Value, Value),
+        undo: &mut Vec<Undo>,
+    ) {
+        let (root, id) = key;
+        for child in &layout.tables {
+            let doomed: Vec<(Value, Value)> = match table {
+                Some(table) if child.index == table.index => vec![(root.clone(), id.clone())],
+                Some(table) if child.parent == Some(table.index) => {
+                    let store = self.child_table(child.table_name());
+                    store
+                        .rows
+                        .iter()
+                        .filter(|((r, _), row)| *r == root && row[1] == id)
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                }
+                Some(_) => continue,
+                None => {
+                    let store = self.child_table(child.table_name());
+                    store
+                        .rows
+                        .keys()
+                        .filter(|(r, _)| *r == root)
+                        .cloned()
+                        .collect()
+                }
+            };
+            for key in doomed {
+                if table.is_some_and(|t| child.parent == Some(t.index)) {
+                    self.delete_children(layout, Some(child), key, undo);
+                    continue;
+                }
+                let previous = self
+                    .child_table(child.table_name())
+                    .put(child, key.clone(), None);
+                if previous.is_some() {
+                    undo.push(Undo::Child {
+                        table: child,
+                        key,
+                        previous,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A commit's writes to one aggregate's child tables, in the order the
+    /// SQL stores execute them (see [`TableChanges::children`]).
+    fn apply_children(
+        &mut self,
+        changes: &[ChildChanges],
+        undo: &mut Vec<Undo>,
+    ) -> Result<(), Error> {
+        for change in changes.iter().rev() {
+            let table = change.table;
+            let layout = table.aggregate.child_layout();
+            for key in &change.deletes {
+                self.delete_children(layout, Some(table), key.clone(), undo);
+            }
+        }
+        for change in changes {
+            let table = change.table;
+            let store = self.child_table(table.table_name());
+            for row in &change.updates {
+                let key = table.key(row);
+                if !store.rows.contains_key(&key) {
+                    continue;
+                }
+                store.check_unique(table, row)?;
+                let previous = store.put(table, key.clone(), Some(row.clone()));
+                undo.push(Undo::Child {
+                    table,
+                    key,
+                    previous,
+                });
+            }
+            for row in &change.inserts {
+                let key = table.key(row);
+                if store.rows.contains_key(&key) {
+                    return Err(Error::DuplicateChild {
+                        aggregate: table.aggregate.name,
+                        id: key.0.to_string(),
+                        child: table.meta.name,
+                        child_id: key.1.to_string(),
+                    });
+                }
+                store.check_unique(table, row)?;
+                let previous = store.put(table, key.clone(), Some(row.clone()));
+                undo.push(Undo::Child {
+                    table,
+                    key,
+                    previous,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -146,6 +146,97 @@ pub const fn fixed_decimal(
     }
 }
 
+/// Selects, by autoref, how a `children` field of child type `C` is
+/// written and read: [`MappedChildren`] when `C: ChildEntity`, otherwise
+/// [`UnmappedChildren`], never run (the missing impl is reported once, at
+/// the field's type in `META`).
+pub struct Children<C>(PhantomData<fn() -> C>);
+
+impl<C> Children<C> {
+    /// The selector.
+    pub const NEW: Self = Children(PhantomData);
+}
+
+/// The glue of a `children` field whose type is a child entity.
+pub trait MappedChildren<C> {
+    /// Writes the field's children.
+    fn write_field<F: crate::backend::ChildCollection<C>>(
+        &self,
+        writer: &mut crate::backend::ChildWriter<'_>,
+        field: usize,
+        children: &F,
+    ) -> Result<(), Error>;
+    /// Reads the field's children.
+    fn read_field<F: crate::backend::ChildCollection<C>>(
+        &self,
+        reader: &mut crate::backend::ChildReader<'_>,
+        field: usize,
+    ) -> Result<F, Error>;
+}
+
+impl<C: crate::backend::ChildEntity> MappedChildren<C> for &Children<C> {
+    #[inline]
+    fn write_field<F: crate::backend::ChildCollection<C>>(
+        &self,
+        writer: &mut crate::backend::ChildWriter<'_>,
+        field: usize,
+        children: &F,
+    ) -> Result<(), Error> {
+        writer.field::<C, F>(field, children)
+    }
+
+    #[inline]
+    fn read_field<F: crate::backend::ChildCollection<C>>(
+        &self,
+        reader: &mut crate::backend::ChildReader<'_>,
+        field: usize,
+    ) -> Result<F, Error> {
+        reader.field::<C, F>(field)
+    }
+}
+
+/// The stand-in for a `children` field of a type that is no child entity
+/// (reported elsewhere; never run).
+pub trait UnmappedChildren<C> {
+    /// Never run.
+    fn write_field<F>(
+        &self,
+        writer: &mut crate::backend::ChildWriter<'_>,
+        field: usize,
+        children: &F,
+    ) -> Result<(), Error>;
+    /// Never run.
+    fn read_field<F>(
+        &self,
+        reader: &mut crate::backend::ChildReader<'_>,
+        field: usize,
+    ) -> Result<F, Error>;
+}
+
+impl<C> UnmappedChildren<C> for Children<C> {
+    fn write_field<F>(
+        &self,
+        _: &mut crate::backend::ChildWriter<'_>,
+        _: usize,
+        _: &F,
+    ) -> Result<(), Error> {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn read_field<F>(&self, _: &mut crate::backend::ChildReader<'_>, _: usize) -> Result<F, Error> {
+        unimplemented!("the derive reported an error")
+    }
+}
+
+/// Whether `name` is one of the key columns every child row has
+/// (`root_id`, `parent_id`, `position`), which a child's own column cannot
+/// be named.
+pub const fn is_child_key_column(name: &str) -> bool {
+    same_table(name, crate::backend::ROOT_COLUMN)
+        || same_table(name, crate::backend::PARENT_COLUMN)
+        || same_table(name, crate::backend::POSITION_COLUMN)
+}
+
 /// Whether a field type is nullable.
 pub const fn nullable<T: ColumnValue>() -> bool {
     T::NULLABLE
@@ -444,6 +535,44 @@ pub fn get_by_column<'r, A: Aggregate, S: Store, K: Key + Sync + ?Sized>(
     key: &K,
 ) -> impl Future<Output = Result<Option<&'r mut A>, Error>> + Send {
     repository.lookup_unique(column, key)
+}
+
+/// The aggregates holding a child `C` whose column `column` equals `key`:
+/// the body of a generated `find_by_<child>_<field>`.
+#[inline]
+pub fn find_by_child_column<
+    'r,
+    A: Aggregate,
+    S: Store,
+    C: crate::backend::ChildEntity,
+    K: Key + Sync + ?Sized,
+>(
+    repository: &'r mut Repository<A, S>,
+    column: usize,
+    key: &K,
+) -> impl Future<Output = Result<Vec<&'r mut A>, Error>> + Send {
+    repository.lookup_child::<C, K>(column, key)
+}
+
+/// The aggregate holding a child `C` whose unique column `column` equals
+/// `key`: the body of a generated `get_by_<child>_<field>`.
+#[inline]
+pub async fn get_by_child_column<
+    'r,
+    A: Aggregate,
+    S: Store,
+    C: crate::backend::ChildEntity,
+    K: Key + Sync + ?Sized,
+>(
+    repository: &'r mut Repository<A, S>,
+    column: usize,
+    key: &K,
+) -> Result<Option<&'r mut A>, Error> {
+    Ok(repository
+        .lookup_child::<C, K>(column, key)
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Whether two table names are the same (for the compile-time check that

@@ -893,7 +893,7 @@ impl<'r, A: Aggregate + Queryable, S: crate::Store> QueryBuilder<'r, A, S> {
     pub async fn all(mut self) -> Result<Vec<&'r mut A>, Error> {
         let select = self.select()?;
         let loaded = self.repository.run_select(select).await?;
-        Ok(self.repository.tracked_in_order(loaded))
+        self.repository.tracked_in_order(loaded)
     }
 
     /// The first matching aggregate in order.
@@ -933,7 +933,7 @@ impl<'r, A: Aggregate + Queryable, S: crate::Store> QueryBuilder<'r, A, S> {
             _ => None,
         };
         Ok(Page {
-            items: self.repository.tracked_in_order(loaded),
+            items: self.repository.tracked_in_order(loaded)?,
             next,
         })
     }

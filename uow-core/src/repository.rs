@@ -8,6 +8,9 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::aggregate::{Aggregate, encode_row, id_text};
+use crate::children::{
+    ChildEntity, ChildRows, check_unique_ids, diff_children, encode_children, sort_changes,
+};
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::query::{Filter, QueryBuilder, Queryable, Select};
@@ -72,15 +75,22 @@ impl<A: Aggregate> Entry<A> {
 }
 
 enum State {
-    /// Loaded from the store: the stored row at load, for dirty checking.
-    Loaded { snapshot: Vec<Value>, version: u64 },
+    /// Loaded from the store: the stored row and child rows at load, for
+    /// dirty checking.
+    Loaded {
+        snapshot: Vec<Value>,
+        children: ChildRows,
+        version: u64,
+    },
     /// Added in this unit of work: inserted at commit.
     Added,
-    /// Loaded, then removed: deleted at commit with a version check.
-    Removed { version: u64 },
+    /// Loaded, then removed: deleted at commit with a version check (its
+    /// children with it).
+    Removed { version: u64, children: ChildRows },
     /// Loaded, removed, then added again with the same id: the stored row
-    /// is replaced at commit, checked against the version loaded.
-    Replaced { version: u64 },
+    /// is replaced at commit, checked against the version loaded, and the
+    /// stored children diffed against the new ones.
+    Replaced { version: u64, children: ChildRows },
 }
 
 impl<A: Aggregate, S: Store> fmt::Debug for Repository<A, S> {
@@ -171,10 +181,12 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             btree_map::Entry::Occupied(mut removed)
                 if matches!(removed.get().state, State::Removed { .. }) =>
             {
-                let State::Removed { version } = removed.get().state else {
+                let State::Removed { version, children } =
+                    std::mem::replace(&mut removed.get_mut().state, State::Added)
+                else {
                     return Ok(());
                 };
-                removed.insert(Entry::new(aggregate, State::Replaced { version }));
+                removed.insert(Entry::new(aggregate, State::Replaced { version, children }));
                 Ok(())
             }
             btree_map::Entry::Occupied(taken) => Err(Error::Duplicate {
@@ -202,14 +214,17 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         let Some(entry) = self.entries.get_mut(id) else {
             return Ok(());
         };
-        match entry.state {
-            State::Loaded { version, .. } | State::Replaced { version } => {
-                entry.state = State::Removed { version }
+        match std::mem::replace(&mut entry.state, State::Added) {
+            State::Loaded {
+                version, children, ..
+            }
+            | State::Replaced { version, children } => {
+                entry.state = State::Removed { version, children }
             }
             State::Added => {
                 self.entries.remove(id);
             }
-            State::Removed { .. } => {}
+            removed @ State::Removed { .. } => entry.state = removed,
         }
         Ok(())
     }
@@ -298,11 +313,14 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// Tracks what a query loaded and returns the tracked instances in the
     /// query's order, leaving out those this unit of work removed.
-    pub(crate) fn tracked_in_order(&mut self, loaded: Vec<(A, Vec<Value>)>) -> Vec<&mut A> {
+    pub(crate) fn tracked_in_order(
+        &mut self,
+        loaded: Vec<(A, Vec<Value>)>,
+    ) -> Result<Vec<&mut A>, Error> {
         let mut order = Vec::with_capacity(loaded.len());
         for (aggregate, row) in loaded {
             order.push(aggregate.id().clone());
-            self.track_with(aggregate, row);
+            self.track_encoded(aggregate, Some(row))?;
         }
         let mut by_id: BTreeMap<&A::Id, &mut A> = self
             .entries
@@ -310,7 +328,50 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             .filter(|(_, e)| !matches!(e.state, State::Removed { .. }))
             .map(|(id, e)| (id, &mut e.aggregate))
             .collect();
-        order.iter().filter_map(|id| by_id.remove(id)).collect()
+        Ok(order.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The aggregates holding a child `C` whose own column `column` (index
+    /// into `C::META.columns`) equals `key`; what generated
+    /// `find_by_<child>_<field>` methods call.
+    pub(crate) async fn lookup_child<C: ChildEntity, K: Key + ?Sized>(
+        &mut self,
+        column: usize,
+        key: &K,
+    ) -> Result<Vec<&mut A>, Error> {
+        let layout = A::META.child_layout();
+        let Some(table) = layout.tables.iter().find(|t| std::ptr::eq(t.meta, C::META)) else {
+            return Err(Error::Schema {
+                table: A::META.table.to_owned(),
+                column: None,
+                problem: format!(
+                    "{} holds no {} children, so it cannot be found by one",
+                    A::META.name,
+                    C::META.name
+                ),
+            });
+        };
+        let stored = table.prefix() + column;
+        let value = key
+            .key_value()
+            .map(|v| crate::aggregate::key_in_column(&table.stored.columns[stored], v))
+            .map_err(|e| Error::Encode {
+                aggregate: A::META.name,
+                field: C::META.columns.get(column).map_or("?", |c| c.field),
+                id: "?".to_owned(),
+                reason: e,
+            })?;
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::Child {
+                table: table.index,
+                column: stored,
+                value,
+            })
+            .instrument(self.span.clone())
+            .await?;
+        let ids = self.track_loaded(loaded)?;
+        Ok(self.tracked(&ids))
     }
 
     /// How many aggregates this unit of work tracks (loaded, added or removed).
@@ -332,20 +393,29 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// checked against, unless this unit of work holds its id already: the
     /// object it holds wins.
     fn track(&mut self, aggregate: A) -> Result<(), Error> {
-        if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
-            let snapshot = encode_row(&aggregate)?;
-            let version = aggregate.version();
-            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
-        }
-        Ok(())
+        self.track_encoded(aggregate, None)
     }
 
-    /// [`track`](Self::track) with the snapshot already encoded.
-    fn track_with(&mut self, aggregate: A, snapshot: Vec<Value>) {
+    /// [`track`](Self::track), with the root's row when the caller encoded
+    /// it already (queries keep it for their cursor).
+    fn track_encoded(&mut self, aggregate: A, row: Option<Vec<Value>>) -> Result<(), Error> {
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
+            let snapshot = match row {
+                Some(row) => row,
+                None => encode_row(&aggregate)?,
+            };
+            let children = encode_children(&aggregate)?;
             let version = aggregate.version();
-            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
+            free.insert(Entry::new(
+                aggregate,
+                State::Loaded {
+                    snapshot,
+                    children,
+                    version,
+                },
+            ));
         }
+        Ok(())
     }
 
     fn tracked(&mut self, ids: &BTreeSet<A::Id>) -> Vec<&mut A> {
@@ -367,12 +437,21 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     #[doc(hidden)]
     pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
         let meta = A::META;
+        let layout = meta.child_layout();
         let mut changes = TableChanges::new(meta);
         for (id, entry) in &mut self.entries {
             entry.take_events();
             match &entry.state {
-                State::Loaded { snapshot, version } => {
+                State::Loaded {
+                    snapshot,
+                    children,
+                    version,
+                } => {
                     let mut row = encode_row(&entry.aggregate)?;
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    let children_changed =
+                        diff_children(layout, children, &now, &mut changes.children);
                     if row[meta.id] != snapshot[meta.id] {
                         return Err(Error::IdChanged {
                             aggregate: meta.name,
@@ -382,7 +461,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                     // The version column is the framework's: whatever the
                     // domain did to the field, compare and write our own.
                     row[meta.version] = snapshot[meta.version].clone();
-                    if row != *snapshot || entry.recorded {
+                    if row != *snapshot || children_changed || entry.recorded {
                         let next = version + 1;
                         row[meta.version] = version_value::<A>(next, id)?;
                         entry.aggregate.set_version(next);
@@ -395,8 +474,15 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 State::Added => {
                     entry.aggregate.set_version(1);
                     changes.inserts.push(encode_row(&entry.aggregate)?);
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    let none = vec![Vec::new(); now.len()];
+                    diff_children(layout, &none, &now, &mut changes.children);
                 }
-                State::Replaced { version } => {
+                State::Replaced { version, children } => {
+                    let now = encode_children(&entry.aggregate)?;
+                    check_unique_ids::<A>(id, &now)?;
+                    diff_children(layout, children, &now, &mut changes.children);
                     let next = version + 1;
                     entry.aggregate.set_version(next);
                     let mut row = encode_row(&entry.aggregate)?;
@@ -406,12 +492,13 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                         expected: *version,
                     });
                 }
-                State::Removed { version } => changes.deletes.push(Delete {
+                State::Removed { version, .. } => changes.deletes.push(Delete {
                     id: snapshot_id::<A>(id)?,
                     expected: *version,
                 }),
             }
         }
+        sort_changes(&mut changes.children);
         Ok(changes)
     }
 

@@ -10,6 +10,7 @@
 use std::future::Future;
 
 use crate::aggregate::{Aggregate, AggregateMeta};
+use crate::children::ChildChanges;
 use crate::error::Error;
 use crate::outbox::OutboxRecord;
 use crate::query::{Filter, Select};
@@ -97,6 +98,19 @@ pub enum Query {
         /// The value to match.
         value: Value,
     },
+    /// Rows having a child row in child table `table` (index into the
+    /// aggregate's [`ChildLayout`](crate::backend::ChildLayout)) whose
+    /// column `column` (index into that table's
+    /// [`stored`](crate::backend::ChildTable::stored) columns) equals the
+    /// value, the lowest ids first.
+    Child {
+        /// The child table.
+        table: usize,
+        /// The column index in the table's stored row.
+        column: usize,
+        /// The value to match (never NULL).
+        value: Value,
+    },
     /// All rows, at most `limit`, the lowest ids first.
     All {
         /// The maximum number of rows.
@@ -172,7 +186,12 @@ impl ChangeSet {
     pub fn len(&self) -> usize {
         self.tables
             .iter()
-            .map(|t| t.deletes.len() + t.updates.len() + t.inserts.len())
+            .map(|t| {
+                t.deletes.len()
+                    + t.updates.len()
+                    + t.inserts.len()
+                    + t.children.iter().map(ChildChanges::len).sum::<usize>()
+            })
             .sum::<usize>()
             + self.outbox.len()
     }
@@ -187,8 +206,18 @@ pub struct TableChanges {
     pub deletes: Vec<Delete>,
     /// Rows to update, version-checked. Executed second.
     pub updates: Vec<Update>,
-    /// Rows to insert (full rows, version 1). Executed last.
+    /// Rows to insert (full rows, version 1). Executed after the updates.
     pub inserts: Vec<Vec<Value>>,
+    /// The writes to the aggregate's child tables, one entry per table of
+    /// its [`ChildLayout`](crate::backend::ChildLayout) (empty when it has
+    /// no children). Executed after the root's writes: first every table's
+    /// deletes, children before their parents (the tables in reverse
+    /// order), then each table's updates and inserts, parents before their
+    /// children. A root whose child changed is among the `updates`
+    /// (version-checked), so the child writes land only with its check.
+    /// Removing a root removes its children (no child deletes are listed
+    /// for it).
+    pub children: Vec<ChildChanges>,
 }
 
 impl TableChanges {
@@ -199,12 +228,21 @@ impl TableChanges {
             deletes: Vec::new(),
             updates: Vec::new(),
             inserts: Vec::new(),
+            children: meta
+                .child_layout()
+                .tables
+                .iter()
+                .map(ChildChanges::new)
+                .collect(),
         }
     }
 
     /// `true` when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.deletes.is_empty() && self.updates.is_empty() && self.inserts.is_empty()
+        self.deletes.is_empty()
+            && self.updates.is_empty()
+            && self.inserts.is_empty()
+            && self.children.iter().all(ChildChanges::is_empty)
     }
 }
 

@@ -176,7 +176,15 @@ impl<'a> Aggregate<'a> {
 
     /// The stored fields with their column index, in declaration order.
     pub fn columns(&self) -> impl Iterator<Item = (usize, &Field<'a>)> {
-        self.fields.iter().filter(|f| !f.is_events()).enumerate()
+        self.fields
+            .iter()
+            .filter(|f| !f.is_events() && !f.is_children())
+            .enumerate()
+    }
+
+    /// The `children` fields, in declaration order.
+    pub fn children(&self) -> impl Iterator<Item = &Field<'a>> {
+        self.fields.iter().filter(|f| f.is_children())
     }
 
     /// The column index of `field`.
@@ -194,6 +202,10 @@ impl Field<'_> {
 
     pub fn is_json(&self) -> bool {
         self.attrs.json.is_set()
+    }
+
+    pub fn is_children(&self) -> bool {
+        self.attrs.children.is_set()
     }
 
     /// The role of the column: the first of id, version, finder, unique.
@@ -221,6 +233,7 @@ impl Field<'_> {
 /// A struct deriving `Entity`.
 pub struct Entity<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a Visibility,
     pub generics: &'a Generics,
     pub krate: Path,
     pub krate_found: bool,
@@ -228,6 +241,8 @@ pub struct Entity<'a> {
     /// [`crate_path`]).
     pub krate_use: TokenStream,
     pub eq_by_id: bool,
+    /// The child table (`table = "..."`, or the snake_case type name).
+    pub table: SqlName,
     pub fields: Vec<EntityField<'a>>,
 }
 
@@ -236,8 +251,35 @@ pub struct EntityField<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
     pub id: Flag,
+    pub find_by: Flag,
+    pub unique: Flag,
+    pub children: Flag,
+    /// The column it is stored in, as a child (meaningless for `children`).
+    pub column: SqlName,
     /// What its keys that could not be read may have meant.
     pub unread: Unread,
+}
+
+impl EntityField<'_> {
+    /// The field name without `r#`.
+    pub fn name(&self) -> String {
+        self.ident.unraw().to_string()
+    }
+
+    /// The role of its column: the first of unique, finder, id (a child's
+    /// id may also be `unique` — unique across all aggregates — or
+    /// `find_by`).
+    pub fn role(&self) -> Role {
+        if self.unique.is_set() {
+            Role::Unique
+        } else if self.find_by.is_set() {
+            Role::Finder
+        } else if self.id.is_set() {
+            Role::Id
+        } else {
+            Role::Plain
+        }
+    }
 }
 
 impl<'a> Entity<'a> {
@@ -249,23 +291,54 @@ impl<'a> Entity<'a> {
             .iter()
             .filter_map(|field| {
                 let attrs = attr::entity_field(cx, &field.attrs);
+                let ident = field.ident.as_ref()?;
+                let column = match &attrs.column {
+                    Some(lit) => SqlName {
+                        value: lit.value(),
+                        span: lit.span(),
+                        explicit: true,
+                    },
+                    None => SqlName {
+                        value: ident.unraw().to_string(),
+                        span: ident.span(),
+                        explicit: false,
+                    },
+                };
                 Some(EntityField {
-                    ident: field.ident.as_ref()?,
+                    ident,
                     ty: &field.ty,
                     id: attrs.id,
+                    find_by: attrs.find_by,
+                    unique: attrs.unique,
+                    children: attrs.children,
+                    column,
                     unread: attrs.unread,
                 })
             })
             .collect();
+        let table = match attrs.table.into_inner() {
+            Some(lit) => SqlName {
+                value: lit.value(),
+                span: lit.span(),
+                explicit: true,
+            },
+            None => SqlName {
+                value: snake_case(&input.ident.unraw().to_string()),
+                span: input.ident.span(),
+                explicit: false,
+            },
+        };
         let (krate, krate_found, krate_use) =
             krate(cx, attrs.krate.into_inner(), symbol::ENTITY, &input.ident);
         Some(Entity {
             ident: &input.ident,
+            vis: &input.vis,
             generics: &input.generics,
             krate,
             krate_found,
             krate_use,
             eq_by_id: attrs.eq_by_id.is_set(),
+            table,
             fields,
         })
     }
@@ -273,6 +346,24 @@ impl<'a> Entity<'a> {
     /// The first field marked `id`.
     pub fn id_field(&self) -> Option<&EntityField<'a>> {
         self.fields.iter().find(|f| f.id.is_set())
+    }
+
+    /// The Rust name (`"Batch"`).
+    pub fn name(&self) -> String {
+        self.ident.unraw().to_string()
+    }
+
+    /// The stored fields (all but `children`) with their column index.
+    pub fn columns(&self) -> impl Iterator<Item = (usize, &EntityField<'a>)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.children.is_set())
+            .enumerate()
+    }
+
+    /// The `children` fields, in declaration order.
+    pub fn children(&self) -> impl Iterator<Item = &EntityField<'a>> {
+        self.fields.iter().filter(|f| f.children.is_set())
     }
 }
 

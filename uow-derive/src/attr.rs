@@ -93,6 +93,7 @@ pub struct AggregateField {
     pub unique: Flag,
     pub events: Flag,
     pub decimal: Option<DecimalArgs>,
+    pub children: Flag,
     pub unread: Unread,
 }
 
@@ -107,6 +108,7 @@ pub struct DecimalArgs {
 /// `#[entity(...)]` on the struct.
 #[derive(Default)]
 pub struct EntityStruct {
+    pub table: Setting<LitStr>,
     pub krate: Setting<Path>,
     pub eq_by_id: Flag,
 }
@@ -115,6 +117,10 @@ pub struct EntityStruct {
 #[derive(Clone, Default)]
 pub struct EntityField {
     pub id: Flag,
+    pub column: Option<LitStr>,
+    pub find_by: Flag,
+    pub unique: Flag,
+    pub children: Flag,
     pub unread: Unread,
 }
 
@@ -246,6 +252,7 @@ pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
             k if k == symbol::FIND_BY => &mut out.find_by,
             k if k == symbol::UNIQUE => &mut out.unique,
             k if k == symbol::EVENTS => &mut out.events,
+            k if k == symbol::CHILDREN => &mut out.children,
             _ => return Ok(()),
         };
         flag(cx, scope, key, meta, target)
@@ -266,7 +273,10 @@ pub fn entity_struct(cx: &Ctxt, attrs: &[Attribute]) -> EntityStruct {
     let mut out = EntityStruct::default();
     foreign_attrs(cx, attrs, scope, symbol::AGGREGATE);
     read_attrs(cx, attrs, scope, |key, meta| {
-        if key == symbol::CRATE {
+        if key == symbol::TABLE {
+            let value = value(cx, scope, key, meta, "a string", parse_string)?;
+            out.table.set(cx, scope, key, meta, value);
+        } else if key == symbol::CRATE {
             crate_path(cx, scope, key, meta, &mut out.krate)?;
         } else if key == symbol::EQ_BY_ID {
             flag(cx, scope, key, meta, &mut out.eq_by_id)?;
@@ -284,13 +294,24 @@ pub fn entity_field(cx: &Ctxt, attrs: &[Attribute]) -> EntityField {
         elsewhere: symbol::ENTITY_STRUCT_KEYS,
     };
     let mut out = EntityField::default();
+    let mut column = Setting::default();
     let mut unread = foreign_attrs(cx, attrs, scope, symbol::AGGREGATE);
     unread.absorb(read_attrs(cx, attrs, scope, |key, meta| {
-        if key == symbol::ID {
-            flag(cx, scope, key, meta, &mut out.id)?;
-        }
-        Ok(())
+        let target = match key {
+            k if k == symbol::COLUMN => {
+                let value = value(cx, scope, key, meta, "a string", parse_string)?;
+                column.set(cx, scope, key, meta, value);
+                return Ok(());
+            }
+            k if k == symbol::ID => &mut out.id,
+            k if k == symbol::FIND_BY => &mut out.find_by,
+            k if k == symbol::UNIQUE => &mut out.unique,
+            k if k == symbol::CHILDREN => &mut out.children,
+            _ => return Ok(()),
+        };
+        flag(cx, scope, key, meta, target)
     }));
+    out.column = column.into_inner();
     out.unread = unread;
     out
 }

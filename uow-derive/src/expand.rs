@@ -4,6 +4,7 @@
 //! of errors about the missing impls.
 
 mod aggregate;
+mod children;
 mod column_value;
 mod entity;
 mod query;

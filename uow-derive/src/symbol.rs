@@ -51,15 +51,18 @@ pub const UNIQUE: Symbol = Symbol("unique");
 /// `#[unit_of_work]`: the event type `commit()` returns.
 pub const EVENTS: Symbol = Symbol("events");
 pub const OUTBOX: Symbol = Symbol("outbox");
+/// Field flag: child entities stored in a table of their own.
+pub const CHILDREN: Symbol = Symbol("children");
 /// Variant key of `#[column_value(...)]`: the text stored for the variant.
 pub const RENAME: Symbol = Symbol("rename");
 
 /// The keys each attribute accepts, by where it is written.
 pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, REPOSITORY, CRATE, EQ_BY_ID, INDEX];
-pub const AGGREGATE_FIELD_KEYS: &[Symbol] =
-    &[ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS, DECIMAL];
-pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];
-pub const ENTITY_FIELD_KEYS: &[Symbol] = &[ID];
+pub const AGGREGATE_FIELD_KEYS: &[Symbol] = &[
+    ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS, DECIMAL, CHILDREN,
+];
+pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[TABLE, CRATE, EQ_BY_ID];
+pub const ENTITY_FIELD_KEYS: &[Symbol] = &[ID, COLUMN, FIND_BY, UNIQUE, CHILDREN];
 pub const COLUMN_VALUE_STRUCT_KEYS: &[Symbol] = &[CRATE];
 pub const COLUMN_VALUE_FIELD_KEYS: &[Symbol] = &[];
 pub const COLUMN_VALUE_VARIANT_KEYS: &[Symbol] = &[RENAME];
@@ -79,6 +82,9 @@ pub const SYNONYMS: &[(&str, Symbol)] = &[
     ("finder", FIND_BY),
     ("jsonb", JSON),
     ("event", EVENTS),
+    ("child", CHILDREN),
+    ("has_many", CHILDREN),
+    ("one_to_many", CHILDREN),
     ("table_name", TABLE),
     ("name", RENAME),
     ("value", RENAME),

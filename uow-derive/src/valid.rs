@@ -290,6 +290,11 @@ fn event_guess(ty: &syn::Type) -> String {
 
 /// The rules about one field's own keys.
 fn check_field(cx: &Ctxt, field: &Field) {
+    if field.is_children() {
+        children_field_stores_no_column(cx, field);
+        children_field_is_a_vec_or_option(cx, field.ty, symbol::AGGREGATE);
+        return;
+    }
     if field.is_events() {
         events_field_stores_nothing(cx, field);
         events_field_is_a_vec(cx, field);
@@ -428,6 +433,55 @@ fn events_field_stores_nothing(cx: &Ctxt, field: &Field) {
             "`column` cannot be used on the events field: events are never stored; remove `column`",
         );
     }
+}
+
+/// A `children` field is stored in a child table: no key that makes it a
+/// column of the root applies.
+fn children_field_stores_no_column(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    for (key, flag) in [
+        (symbol::ID, attrs.id),
+        (symbol::VERSION, attrs.version),
+        (symbol::JSON, attrs.json),
+        (symbol::FIND_BY, attrs.find_by),
+        (symbol::UNIQUE, attrs.unique),
+        (symbol::EVENTS, attrs.events),
+    ] {
+        at_flag(
+            cx,
+            flag,
+            format!(
+                "`{key}` cannot be used on a `children` field: its children are stored in a table of their own, not in a column; remove `{key}` (or `children`, to keep the field in a column)"
+            ),
+        );
+    }
+    if let Some(column) = &attrs.column {
+        cx.error_spanned_by(
+            column,
+            "`column` cannot be used on a `children` field: its children are stored in a table of their own; name that table with `#[entity(table = \"...\")]` on the child type",
+        );
+    }
+    if let Some(decimal) = &attrs.decimal {
+        cx.error_spanned_by(
+            &decimal.path,
+            "`decimal` cannot be used on a `children` field: its children are stored in a table of their own; remove `decimal`",
+        );
+    }
+}
+
+/// A `children` field holds its children in a `Vec` or an `Option`.
+fn children_field_is_a_vec_or_option(cx: &Ctxt, ty: &syn::Type, attr: Symbol) {
+    if ast::vec_element(ty).is_some() || ast::option_inner(ty).is_some() {
+        return;
+    }
+    cx.error_spanned_by(
+        ty,
+        format!(
+            "a `#[{attr}(children)]` field holds child entities in a `Vec` or an `Option`, such as `Vec<{}>`, not `{}`",
+            ast::type_display(ty),
+            ast::type_display(ty)
+        ),
+    );
 }
 
 fn events_field_is_a_vec(cx: &Ctxt, field: &Field) {
@@ -593,6 +647,30 @@ pub fn written_as_aggregate(cx: &Ctxt, input: &syn::DeriveInput) -> bool {
 
 pub fn check_entity(cx: &Ctxt, entity: &Entity) {
     no_generics(cx, entity.generics, "#[derive(Entity)]", "an entity");
+    for field in &entity.fields {
+        if field.children.is_set() {
+            entity_children_field_stores_no_column(cx, field);
+            children_field_is_a_vec_or_option(cx, field.ty, symbol::ENTITY);
+        }
+    }
+    if entity.table.explicit {
+        check_sql_name(
+            cx,
+            &entity.table,
+            NameKind::Table,
+            &ast::snake_case(&entity.name()),
+        );
+    }
+    for (_, field) in entity.columns() {
+        if field.column.explicit {
+            check_sql_name(
+                cx,
+                &field.column,
+                NameKind::Column,
+                &ast::snake_case(&entity.name()),
+            );
+        }
+    }
     let ident = entity.ident;
     let e = symbol::ENTITY;
     let ids: Vec<_> = entity.fields.iter().filter(|f| f.id.is_set()).collect();
@@ -615,6 +693,29 @@ pub fn check_entity(cx: &Ctxt, entity: &Entity) {
                 );
             }
         }
+    }
+}
+
+/// A child entity's `children` field is stored in a child table of its own.
+fn entity_children_field_stores_no_column(cx: &Ctxt, field: &ast::EntityField) {
+    for (key, flag) in [
+        (symbol::ID, field.id),
+        (symbol::FIND_BY, field.find_by),
+        (symbol::UNIQUE, field.unique),
+    ] {
+        at_flag(
+            cx,
+            flag,
+            format!(
+                "`{key}` cannot be used on a `children` field: its children are stored in a table of their own, not in a column; remove `{key}`"
+            ),
+        );
+    }
+    if let Some(column) = field.column.explicit.then_some(field.column.span) {
+        cx.error_at(
+            column,
+            "`column` cannot be used on a `children` field: its children are stored in a table of their own; name that table with `#[entity(table = \"...\")]` on the child type",
+        );
     }
 }
 

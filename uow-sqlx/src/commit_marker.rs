@@ -61,6 +61,7 @@ pub(crate) static COMMITS_META: AggregateMeta = AggregateMeta {
     id: 0,
     version: 1,
     indexes: &[],
+    children: &[],
 };
 
 /// The DDL of the marker table.

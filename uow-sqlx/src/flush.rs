@@ -53,6 +53,20 @@ pub(crate) struct Writer<'a, D: Driver> {
 }
 
 impl<D: Driver> Writer<'_, D> {
+    /// Runs a statement, counted.
+    pub(crate) async fn execute_counted(&mut self, stmt: Stmt<D>) -> Result<u64, sqlx::Error> {
+        self.execute(stmt).await
+    }
+
+    /// Inserts full rows of `meta`'s table in multi-row statements.
+    pub(crate) async fn insert_rows(
+        &mut self,
+        meta: &'static AggregateMeta,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), Error> {
+        self.insert(meta, rows).await
+    }
+
     async fn execute(&mut self, stmt: Stmt<D>) -> Result<u64, sqlx::Error> {
         self.counter.fetch_add(1, Ordering::Relaxed);
         D::execute(self.conn, stmt).await
@@ -92,6 +106,7 @@ impl<D: Driver> Writer<'_, D> {
                 self.update_many(meta, table.updates).await?;
             }
             self.insert(meta, table.inserts).await?;
+            self.flush_children(table.children).await?;
         }
         // The outbox last: its sequence numbers then follow commit order for
         // each aggregate, whose row lock the commit already holds.
@@ -653,7 +668,7 @@ fn pinned_row_by_row<D: Driver>(e: &sqlx::Error) -> bool {
     }
 }
 
-fn write_error<D: Driver>(
+pub(crate) fn write_error<D: Driver>(
     meta: &'static AggregateMeta,
     id: &str,
     what: &str,
@@ -712,6 +727,7 @@ mod tests {
         id: 0,
         version: 1,
         indexes: &[],
+        children: &[],
     };
 
     #[test]

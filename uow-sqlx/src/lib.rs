@@ -69,6 +69,7 @@
 // `statements`, `schema`, `outbox_table`; `backend` (the one dispatch
 // point); `flush`; `store`; `outbox` (claims over the store).
 mod backend;
+mod children;
 mod commit_marker;
 mod dialect;
 mod driver;

@@ -42,6 +42,7 @@ pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
     id: 0,
     version: 5,
     indexes: &[],
+    children: &[],
 };
 
 /// The row a commit inserts for one record.

@@ -236,6 +236,7 @@ mod tests {
         id: 0,
         version: 1,
         indexes: &[],
+        children: &[],
     };
 
     fn select() -> Select {

@@ -6,7 +6,7 @@
 
 use uow_core::{
     Error,
-    backend::{AggregateMeta, ColumnMeta},
+    backend::{AggregateMeta, ChildTable, ColumnMeta, PARENT_COLUMN, ROOT_COLUMN},
 };
 
 use crate::dialect::SqlDialect;
@@ -64,10 +64,10 @@ pub(crate) fn create_table<S: SqlDialect>(meta: &AggregateMeta) -> Vec<String> {
 
 /// The DDL for every aggregate in `metas`, as one script (statements ended by
 /// `;`), to paste into a migration file.
-pub(crate) fn ddl<S: SqlDialect>(metas: &[&AggregateMeta]) -> String {
+pub(crate) fn ddl<S: SqlDialect>(metas: &[&'static AggregateMeta]) -> String {
     let mut out = String::new();
     for meta in metas {
-        for statement in create_table::<S>(meta) {
+        for statement in create_tables::<S>(meta) {
             out.push_str(&statement);
             out.push_str(";\n");
         }
@@ -83,17 +83,10 @@ fn bounded(meta: &AggregateMeta, column: &str) -> bool {
         && matches!(column, "aggregate_type" | "aggregate_id" | "event_type")
 }
 
-/// Checks an existing table against the aggregate stored in it: every
-/// column present, of a type that holds every value of its field, with the
-/// field's nullability, keys compared byte by byte; the primary key on the
-/// id; a whole-column UNIQUE index for each `unique` field; an index that
-/// serves each `find_by`; no other NOT NULL column without a default. The
-/// first drift is an [`Error::Schema`] naming the table, the column and
-/// what is wrong.
-pub(crate) fn verify<S: SqlDialect>(
-    meta: &AggregateMeta,
-    table: &ExistingTable,
-) -> Result<(), Error> {
+/// Checks the columns of an existing table: every column of `meta`
+/// present, of a type that holds every value of its field, with the
+/// field's nullability, keys compared byte by byte.
+fn verify_columns<S: SqlDialect>(meta: &AggregateMeta, table: &ExistingTable) -> Result<(), Error> {
     let error = |column: Option<&str>, problem: String| Error::Schema {
         table: meta.table.to_owned(),
         column: column.map(str::to_owned),
@@ -183,6 +176,26 @@ pub(crate) fn verify<S: SqlDialect>(
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks an existing table against the aggregate stored in it: every
+/// column present, of a type that holds every value of its field, with the
+/// field's nullability, keys compared byte by byte; the primary key on the
+/// id; a whole-column UNIQUE index for each `unique` field; an index that
+/// serves each `find_by`; no other NOT NULL column without a default. The
+/// first drift is an [`Error::Schema`] naming the table, the column and
+/// what is wrong.
+pub(crate) fn verify<S: SqlDialect>(
+    meta: &AggregateMeta,
+    table: &ExistingTable,
+) -> Result<(), Error> {
+    let error = |column: Option<&str>, problem: String| Error::Schema {
+        table: meta.table.to_owned(),
+        column: column.map(str::to_owned),
+        problem,
+    };
+    verify_columns::<S>(meta, table)?;
     let whole = |index: &&ExistingIndex, column: &str| {
         !index.partial && index.columns.len() == 1 && index.columns[0].eq_ignore_ascii_case(column)
     };
@@ -216,6 +229,26 @@ pub(crate) fn verify<S: SqlDialect>(
             ));
         }
     }
+    verify_keys_and_extras(meta, table, |c| c.is_indexed())
+}
+
+/// The `unique` columns each have a whole-column UNIQUE index; each column
+/// `indexed` picks has an index starting with it; no column `meta` does not
+/// store is NOT NULL without a default.
+fn verify_keys_and_extras(
+    meta: &AggregateMeta,
+    table: &ExistingTable,
+    indexed: impl Fn(&ColumnMeta) -> bool,
+) -> Result<(), Error> {
+    let error = |column: Option<&str>, problem: String| Error::Schema {
+        table: meta.table.to_owned(),
+        column: column.map(str::to_owned),
+        problem,
+    };
+    let whole = |index: &&ExistingIndex, column: &str| {
+        !index.partial && index.columns.len() == 1 && index.columns[0].eq_ignore_ascii_case(column)
+    };
+    let columns = &table.columns;
     for column in meta.columns.iter().filter(|c| c.is_unique()) {
         if !table
             .indexes
@@ -231,7 +264,7 @@ pub(crate) fn verify<S: SqlDialect>(
             ));
         }
     }
-    for column in meta.columns.iter().filter(|c| c.is_indexed()) {
+    for column in meta.columns.iter().filter(|c| indexed(c)) {
         let served = table.indexes.iter().any(|i| {
             !i.partial
                 && i.columns
@@ -292,4 +325,149 @@ pub(crate) fn verify<S: SqlDialect>(
         }
     }
     Ok(())
+}
+
+/// The statements that create the table of `meta` and the tables of its
+/// children (parents first), if they do not exist.
+pub(crate) fn create_tables<S: SqlDialect>(meta: &'static AggregateMeta) -> Vec<String> {
+    let mut statements = create_table::<S>(meta);
+    for table in &meta.child_layout().tables {
+        statements.extend(create_child_table::<S>(table));
+    }
+    statements
+}
+
+/// The statements that create a child table: its key columns
+/// ([`ROOT_COLUMN`], [`PARENT_COLUMN`] for a child of a child,
+/// `position`) and the child's own; the primary key `(root_id, <child
+/// id>)`; a foreign key to the root's table (or, nested, to the parent's
+/// child table) with `ON DELETE CASCADE`; `UNIQUE` on `unique` fields; an
+/// index on the parent key of a nested table and on each `find_by` field.
+pub(crate) fn create_child_table<S: SqlDialect>(table: &ChildTable) -> Vec<String> {
+    let q = S::quote;
+    let meta = table.stored;
+    let name = q(meta.table);
+    let mut lines: Vec<String> = meta
+        .columns
+        .iter()
+        .map(|column| {
+            let ty = if column.is_key() {
+                S::key_column_type(column.kind)
+            } else {
+                S::column_type(column.kind)
+            };
+            let null = if column.nullable { "" } else { " NOT NULL" };
+            format!("{} {ty}{null}", q(column.name))
+        })
+        .collect();
+    lines.push(format!(
+        "PRIMARY KEY ({}, {})",
+        q(ROOT_COLUMN),
+        q(meta.columns[table.id_index()].name)
+    ));
+    for column in meta.columns.iter().filter(|c| c.is_unique()) {
+        lines.push(format!("UNIQUE ({})", q(column.name)));
+    }
+    lines.push(match table.parent {
+        None => format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE CASCADE",
+            q(ROOT_COLUMN),
+            q(table.aggregate.table),
+            q(table.aggregate.id_column().name)
+        ),
+        Some(parent) => {
+            let parent = &table.aggregate.child_layout().tables[parent];
+            format!(
+                "FOREIGN KEY ({}, {}) REFERENCES {} ({}, {}) ON DELETE CASCADE",
+                q(ROOT_COLUMN),
+                q(PARENT_COLUMN),
+                q(parent.table_name()),
+                q(ROOT_COLUMN),
+                q(parent.stored.columns[parent.id_index()].name)
+            )
+        }
+    });
+    let mut statements = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {name} (\n    {}\n){}",
+        lines.join(",\n    "),
+        S::TABLE_OPTIONS
+    )];
+    if table.is_nested() {
+        statements.push(format!(
+            "{} {} ON {name} ({}, {})",
+            S::CREATE_INDEX,
+            q(&format!("{}_{PARENT_COLUMN}_idx", meta.table)),
+            q(ROOT_COLUMN),
+            q(PARENT_COLUMN)
+        ));
+    }
+    for column in meta.columns[table.prefix()..]
+        .iter()
+        .filter(|c| c.is_indexed())
+    {
+        statements.push(format!(
+            "{} {} ON {name} ({})",
+            S::CREATE_INDEX,
+            q(&format!("{}_{}_idx", meta.table, column.name)),
+            q(column.name)
+        ));
+    }
+    statements
+}
+
+/// Checks an existing child table as [`verify`] checks a root's table:
+/// columns, the primary key `(root_id, <child id>)`, UNIQUE on `unique`
+/// fields, an index serving the parent key of a nested table and each
+/// `find_by` field. (The foreign keys are not read back.)
+pub(crate) fn verify_child<S: SqlDialect>(
+    table: &ChildTable,
+    existing: &ExistingTable,
+) -> Result<(), Error> {
+    let meta = table.stored;
+    let error = |column: Option<&str>, problem: String| Error::Schema {
+        table: meta.table.to_owned(),
+        column: column.map(str::to_owned),
+        problem,
+    };
+    verify_columns::<S>(meta, existing)?;
+    let id = meta.columns[table.id_index()].name;
+    let key_ok = existing.indexes.iter().any(|i| {
+        (i.primary || i.unique)
+            && !i.partial
+            && i.columns.len() == 2
+            && i.columns
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(ROOT_COLUMN))
+            && i.columns.iter().any(|c| c.eq_ignore_ascii_case(id))
+    });
+    if !key_ok {
+        return Err(error(
+            Some(id),
+            format!(
+                "no primary key on ({ROOT_COLUMN}, {id}); a {} is keyed by its aggregate and its id: PRIMARY KEY ({ROOT_COLUMN}, {id})",
+                meta.name
+            ),
+        ));
+    }
+    if table.is_nested() {
+        let served = existing.indexes.iter().any(|i| {
+            !i.partial
+                && i.columns.len() >= 2
+                && i.columns[0].eq_ignore_ascii_case(ROOT_COLUMN)
+                && i.columns[1].eq_ignore_ascii_case(PARENT_COLUMN)
+        });
+        if !served {
+            return Err(error(
+                Some(PARENT_COLUMN),
+                format!(
+                    "no index starts with ({ROOT_COLUMN}, {PARENT_COLUMN}); loading and deleting the children of a {} would scan the table",
+                    meta.name
+                ),
+            ));
+        }
+    }
+    let prefix = table.prefix();
+    verify_keys_and_extras(meta, existing, |c| {
+        c.is_indexed() && !meta.columns[..prefix].iter().any(|k| k.name == c.name)
+    })
 }

@@ -220,6 +220,7 @@ mod tests {
         id: 0,
         version: 1,
         indexes: &[],
+        children: &[],
     };
 
     #[test]

@@ -255,7 +255,7 @@ impl SqlxStore {
     ///
     /// With commit markers on (the default), the script creates the marker
     /// table (`uow_commits`) too.
-    pub fn ddl(&self, aggregates: &[&AggregateMeta]) -> String {
+    pub fn ddl(&self, aggregates: &[&'static AggregateMeta]) -> String {
         with_backend!(&self.inner.pool, |_pool, D| {
             let mut ddl = schema::ddl::<<D as Driver>::Sql>(aggregates);
             if self.inner.markers {
@@ -285,10 +285,10 @@ impl SqlxStore {
     ///
     /// With commit markers on (the default), the marker table
     /// (`uow_commits`) too.
-    pub async fn create_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
+    pub async fn create_tables(&self, aggregates: &[&'static AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
             let statements = with_backend!(&self.inner.pool, |_pool, D| {
-                schema::create_table::<<D as Driver>::Sql>(meta)
+                schema::create_tables::<<D as Driver>::Sql>(meta)
             });
             for statement in statements {
                 self.execute_ddl(statement, meta.table).await?;
@@ -352,7 +352,7 @@ impl SqlxStore {
     /// marker table (`uow_commits`) is checked too, as [`ddl`](Self::ddl)
     /// and [`create_tables`](Self::create_tables) include it: every commit
     /// writes to it.
-    pub async fn verify_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
+    pub async fn verify_tables(&self, aggregates: &[&'static AggregateMeta]) -> Result<(), Error> {
         self.verify_metas(aggregates).await?;
         if self.inner.markers {
             self.verify_metas(&[&COMMITS_META]).await?;
@@ -360,13 +360,20 @@ impl SqlxStore {
         Ok(())
     }
 
-    async fn verify_metas(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
+    async fn verify_metas(&self, aggregates: &[&'static AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
             with_backend!(&self.inner.pool, |pool, D| {
                 let table = D::table(pool, meta.table).await.map_err(|e| {
                     connection_error(format!("read the columns of {}", meta.table), e)
                 })?;
                 schema::verify::<<D as Driver>::Sql>(meta, &table)?;
+                for child in &meta.child_layout().tables {
+                    let name = child.table_name();
+                    let table = D::table(pool, name)
+                        .await
+                        .map_err(|e| connection_error(format!("read the columns of {name}"), e))?;
+                    schema::verify_child::<<D as Driver>::Sql>(child, &table)?;
+                }
             });
         }
         Ok(())
@@ -995,7 +1002,12 @@ async fn fetch_in<D: Driver, A: Aggregate>(
     query: Query,
 ) -> Result<Vec<A>, Error> {
     let conn = session.conn()?;
-    let outcome = driver::fetch::<D, A>(conn, sql, query).await;
+    let outcome = match driver::fetch::<D, A>(conn, sql, query).await {
+        Ok(mut roots) => crate::children::load::<D, A>(conn, &mut roots, &inner.executed)
+            .await
+            .map(|()| roots),
+        Err(e) => Err(e),
+    };
     if let Err(error) = &outcome
         && D::is_stale_plan(error)
     {

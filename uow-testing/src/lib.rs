@@ -255,7 +255,10 @@ impl Sqlite {
     }
 }
 
-async fn with_tables(store: Option<SqlxStore>, aggregates: &[&AggregateMeta]) -> Option<SqlxStore> {
+async fn with_tables(
+    store: Option<SqlxStore>,
+    aggregates: &[&'static AggregateMeta],
+) -> Option<SqlxStore> {
     let store = store?;
     store
         .create_tables(aggregates)

@@ -3,6 +3,7 @@
 //! `contract::<backend>::<scenario>`, so `cargo test -- contract` runs the
 //! suite and `cargo test -- sqlite` one backend.
 
+mod children;
 mod scenarios;
 
 /// The contract: every scenario on every backend. A backend that is added
@@ -32,5 +33,26 @@ mod contract {
         changing_a_loaded_id_is_rejected,
         commit_returns_the_events_recorded_in_order,
         retry_reruns_a_unit_of_work_that_lost_a_race,
+    ]);
+}
+
+/// The child-entity contract (names read `contract_child::<backend>::…`):
+/// the same scenarios on every backend.
+mod contract_child {
+    use super::children;
+
+    uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] children: [
+        child_tables_round_trip_three_levels_in_the_order_written,
+        changing_only_a_child_moves_the_owner_version,
+        a_new_child_with_an_application_assigned_uuid_is_inserted_not_updated,
+        a_new_child_with_a_composite_key_is_inserted_not_updated,
+        two_units_changing_different_children_of_one_root_child_conflict,
+        children_are_diffed_by_id_added_changed_removed_and_reordered,
+        a_child_moves_between_roots_in_one_unit,
+        a_grandchild_moves_to_a_new_child_of_its_root,
+        removing_a_root_removes_its_children,
+        two_children_with_one_id_are_a_duplicate_child_error,
+        a_taken_unique_child_value_is_a_duplicate,
+        roots_are_found_by_a_child_or_grandchild_column,
     ]);
 }

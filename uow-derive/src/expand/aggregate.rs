@@ -14,6 +14,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Path, Type};
 
+use super::children;
 use super::entity::{entity_impl, eq_by_id};
 use super::spans::{respan, respan_tokens, type_ends};
 use super::{Mode, doc, unimplemented};
@@ -93,8 +94,8 @@ fn conversions_glue(krate: &Path) -> TokenStream {
     quote! {
         #[allow(unused_imports)]
         use #krate::__private::{
-            MappedColumn as _, MappedJson as _, MappedVersion as _, UnmappedColumn as _,
-            UnmappedJson as _, UnmappedVersion as _,
+            MappedChildren as _, MappedColumn as _, MappedJson as _, MappedVersion as _,
+            UnmappedChildren as _, UnmappedColumn as _, UnmappedJson as _, UnmappedVersion as _,
         };
     }
 }
@@ -128,6 +129,7 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     };
 
     let thread_safe = thread_safe_bounds(aggregate);
+    let children_glue = children::glue(krate, &children_fields(aggregate));
     quote! {
         #[automatically_derived]
         impl #aggregate_trait for #ident #thread_safe {
@@ -170,6 +172,8 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
             fn take_events(&mut self) -> #vec<#event_ty> {
                 #take_events
             }
+
+            #children_glue
         }
     }
 }
@@ -230,7 +234,7 @@ fn decode_fields(aggregate: &Aggregate) -> Vec<TokenStream> {
         .map(|field| {
             let member = field.ident;
             let span = field.ty.span();
-            if field.is_events() {
+            if field.is_events() || field.is_children() {
                 return quote!(#member: #krate::__private::Default::default());
             }
             let column = Literal::usize_unsuffixed(index);
@@ -267,6 +271,7 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
         let columns = columns.into_iter().map(Literal::usize_unsuffixed);
         quote!(&[#(#columns),*])
     });
+    let children = children::fields_meta(krate, &children_fields(aggregate));
     quote! {
         #krate::backend::AggregateMeta {
             name: #name,
@@ -275,8 +280,21 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
             id: #id,
             version: #version,
             indexes: &[#(#indexes),*],
+            children: #children,
         }
     }
+}
+
+/// The `#[aggregate(children)]` fields.
+fn children_fields<'a>(aggregate: &'a Aggregate<'a>) -> Vec<children::ChildrenField<'a>> {
+    aggregate
+        .children()
+        .map(|f| children::ChildrenField {
+            ident: f.ident,
+            ty: f.ty,
+            name: f.name(),
+        })
+        .collect()
 }
 
 /// One `ColumnMeta`: the place where a field type that cannot be stored in
@@ -465,6 +483,7 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 id: 0,
                 version: 0,
                 indexes: &[],
+                children: &[],
             };
 
             fn version(&self) -> u64 {

@@ -48,12 +48,22 @@ fn generate(entity: &Entity, mode: Mode) -> TokenStream {
         Some(id) if entity.eq_by_id => eq_by_id(ident, id.ident, id.ty),
         _ => TokenStream::new(),
     };
+    let child = match mode {
+        Mode::Complete => super::children::child_entity_impl(entity),
+        Mode::Placeholder => super::children::placeholder_child_entity_impl(entity),
+    };
+    let finders = match mode {
+        Mode::Complete => super::children::finders(entity),
+        Mode::Placeholder => TokenStream::new(),
+    };
     let krate_use = &entity.krate_use;
     quote! {
         #krate_use
+        #finders
         const _: () = {
             #entity_impl
             #eq
+            #child
         };
     }
 }

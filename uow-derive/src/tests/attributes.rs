@@ -67,7 +67,7 @@ fn an_unknown_key_far_from_any_lists_the_keys() {
     let errors = aggregate_errors(&aggregate_with("#[aggregate(skip)] cache: String"));
     assert_one(
         &errors,
-        "unknown key `skip` in `#[aggregate(...)]`; expected `id`, `version`, `column`, `json`, `find_by`, `unique`, `events` or `decimal`",
+        "unknown key `skip` in `#[aggregate(...)]`; expected `id`, `version`, `column`, `json`, `find_by`, `unique`, `events`, `decimal` or `children`",
         "skip",
     );
 }

@@ -190,3 +190,40 @@ fn unit_of_work_placeholder_keeps_a_function_as_written() {
     let placeholder = expand::unit_of_work_placeholder(&TokenStream::new(), &item);
     assert_eq!(placeholder.to_string(), item.to_string());
 }
+
+#[test]
+fn aggregate_with_children() {
+    let input: DeriveInput = parse_quote! {
+        #[derive(Aggregate)]
+        #[aggregate(table = "products")]
+        pub struct Product {
+            #[aggregate(id)]
+            pub sku: Sku,
+            #[aggregate(version)]
+            pub version: u64,
+            #[aggregate(children)]
+            pub batches: Vec<Batch>,
+            #[aggregate(children)]
+            pub label: Option<Label>,
+        }
+    };
+    insta::assert_snapshot!(aggregate(input));
+}
+
+#[test]
+fn child_entity_with_nested_children_and_finders() {
+    let input: DeriveInput = parse_quote! {
+        #[derive(Entity)]
+        #[entity(table = "batches")]
+        pub struct Batch {
+            #[entity(id, unique)]
+            pub reference: BatchRef,
+            #[entity(find_by)]
+            pub eta: Option<NaiveDate>,
+            pub quantity: u32,
+            #[entity(children)]
+            pub allocations: Vec<OrderLine>,
+        }
+    };
+    insta::assert_snapshot!(pretty(expand::derive_entity(&input).expect("expands")));
+}

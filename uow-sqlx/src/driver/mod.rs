@@ -340,8 +340,8 @@ impl StalePlans {
 /// A row of any driver, read column by column in the kinds the aggregate's
 /// metadata expects.
 pub(crate) struct DriverRow<'a, D: Driver> {
-    row: &'a DbRow<D>,
-    meta: &'static AggregateMeta,
+    pub(crate) row: &'a DbRow<D>,
+    pub(crate) meta: &'static AggregateMeta,
 }
 
 impl<'a, D: Driver> DriverRow<'a, D> {
@@ -439,6 +439,20 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             column,
             value,
         )?,
+        Query::Child {
+            table,
+            column,
+            value,
+        } => {
+            let table = &meta.child_layout().tables[table];
+            let text = crate::children::select_by_child::<D::Sql>(meta, table, column);
+            bind_value::<D>(
+                sqlx::query(crate::dialect::sql(text)),
+                table.stored,
+                column,
+                value,
+            )?
+        }
         Query::All { limit } => bind_other::<D>(
             sqlx::query(sql.select_all.clone()),
             Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),

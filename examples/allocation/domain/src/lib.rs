@@ -10,4 +10,6 @@ mod events;
 mod model;
 
 pub use events::Event;
-pub use model::{Batch, BatchLocation, BatchRef, OrderId, OrderLine, OutOfStock, Product, Sku};
+pub use model::{
+    Batch, BatchFinders, BatchRef, OrderId, OrderLine, OrderLineFinders, OutOfStock, Product, Sku,
+};

@@ -43,9 +43,14 @@ macro_rules! text_id {
 }
 text_id!(Sku, BatchRef, OrderId);
 
-/// A line of a customer order: a value object, equal when its values are.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A line of a customer order, equal when its values are. Allocated to a
+/// batch, it is a child entity of the product (table `allocations`),
+/// identified within the product by its order: a product holds at most one
+/// line of an order.
+#[derive(Entity, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[entity(table = "allocations")]
 pub struct OrderLine {
+    #[entity(id, find_by)]
     pub orderid: OrderId,
     pub sku: Sku,
     pub qty: u32,
@@ -64,15 +69,19 @@ impl OrderLine {
 
 /// Stock of one SKU: in the warehouse (`eta` is `None`) or on a shipment
 /// arriving on `eta`. An entity: two batches are the same batch when their
-/// references are equal.
+/// references are equal. A child of its product (table `batches`), its
+/// allocated lines children of it; a reference is unique across products,
+/// and finds its product (`ProductRepository`'s `get_by_batch_reference`,
+/// from [`BatchFinders`]).
 #[derive(Entity, Clone, Debug, Serialize, Deserialize)]
-#[entity(eq_by_id)]
+#[entity(eq_by_id, table = "batches")]
 pub struct Batch {
-    #[entity(id)]
+    #[entity(id, unique)]
     pub reference: BatchRef,
     pub sku: Sku,
     pub eta: Option<NaiveDate>,
     pub purchased_quantity: u32,
+    #[entity(children)]
     allocations: Vec<OrderLine>,
 }
 
@@ -104,9 +113,9 @@ impl Batch {
         self.sku == line.sku && self.available_quantity() >= i64::from(line.qty)
     }
 
-    /// Whether `line` is allocated to this batch.
+    /// Whether `line`'s order is allocated to this batch.
     pub fn holds(&self, line: &OrderLine) -> bool {
-        self.allocations.contains(line)
+        self.allocations.iter().any(|l| l.orderid == line.orderid)
     }
 
     /// The lines allocated to this batch.
@@ -159,7 +168,7 @@ pub struct Product {
     pub sku: Sku,
     #[aggregate(version)]
     pub version: u64,
-    #[aggregate(json)]
+    #[aggregate(children)]
     pub batches: Vec<Batch>,
     #[aggregate(events)]
     pub events: Vec<Event>,
@@ -190,8 +199,8 @@ impl Product {
     }
 
     /// Allocates `line` to the preferred batch that can take it and returns
-    /// its reference. Allocating a line that is already allocated returns
-    /// the batch it is on. When no batch can take it, records
+    /// its reference. Allocating a line whose order is already allocated
+    /// returns the batch it is on. When no batch can take it, records
     /// [`Event::OutOfStock`].
     pub fn allocate(&mut self, line: OrderLine) -> Result<BatchRef, OutOfStock> {
         if let Some(batch) = self.batches.iter().find(|b| b.holds(&line)) {
@@ -262,30 +271,6 @@ impl Product {
             });
         }
         true
-    }
-}
-
-/// Which product a batch belongs to, so a batch can be found by its
-/// reference alone (`PATCH /batches/{ref}`). Written in the same unit of
-/// work as the batch itself.
-#[derive(Aggregate, Clone, Debug)]
-#[aggregate(table = "batch_locations")]
-pub struct BatchLocation {
-    #[aggregate(id)]
-    pub reference: BatchRef,
-    #[aggregate(version)]
-    pub version: u64,
-    pub sku: Sku,
-}
-
-impl BatchLocation {
-    /// Batch `reference` belongs to product `sku`.
-    pub fn new(reference: BatchRef, sku: Sku) -> Self {
-        BatchLocation {
-            reference,
-            version: 0,
-            sku,
-        }
     }
 }
 

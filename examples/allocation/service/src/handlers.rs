@@ -1,7 +1,7 @@
 //! One handler per command, each one unit of work; and the event handlers.
 
 use allocation_domain::{
-    Batch, BatchLocation, BatchRef, Event, OrderId, OrderLine, OutOfStock, Product, Sku,
+    Batch, BatchFinders, BatchRef, Event, OrderId, OrderLine, OutOfStock, Product, Sku,
 };
 use std::time::Duration;
 
@@ -31,13 +31,14 @@ pub async fn add_batch<S: Store>(store: S, command: CreateBatch) -> Handled<()> 
     retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
         let batch = Batch::new(&command.reference, &command.sku, command.qty, command.eta);
-        if uow.locations.get(&batch.reference).await?.is_some() {
+        if uow
+            .products
+            .get_by_batch_reference(&batch.reference)
+            .await?
+            .is_some()
+        {
             return Err(ServiceError::DuplicateBatch(batch.reference));
         }
-        uow.locations.add(BatchLocation::new(
-            batch.reference.clone(),
-            batch.sku.clone(),
-        ))?;
         match uow.products.get(&batch.sku).await? {
             Some(product) => product.add_batch(batch),
             None => {
@@ -100,18 +101,12 @@ pub async fn change_batch_quantity<S: Store>(
     let reference = &BatchRef::new(&command.reference);
     retry_with(&retries(), tokio::time::sleep, || async move {
         let mut uow = Allocation::begin(store).await?;
-        let sku = uow
-            .locations
-            .get(reference)
-            .await?
-            .ok_or_else(|| ServiceError::UnknownBatch(reference.clone()))?
-            .sku
-            .clone();
         let product = uow
             .products
-            .get(&sku)
+            .get_by_batch_reference(reference)
             .await?
-            .ok_or_else(|| ServiceError::UnknownSku(sku.clone()))?;
+            .ok_or_else(|| ServiceError::UnknownBatch(reference.clone()))?;
+        let sku = product.sku.clone();
         if let Some(expected) = command.expected_version
             && product.version != expected
         {

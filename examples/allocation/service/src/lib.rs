@@ -28,7 +28,6 @@ pub use views::product;
 /// schema tools.
 pub const AGGREGATES: &[&uow_core::backend::AggregateMeta] = &[
     <allocation_domain::Product as uow_core::Aggregate>::META,
-    <allocation_domain::BatchLocation as uow_core::Aggregate>::META,
     <OrderAllocations as uow_core::Aggregate>::META,
 ];
 
