@@ -49,7 +49,9 @@ async fn accounts<S: Store>(store: &S) -> usize {
 
 /// Creates the inbox table where the store has tables.
 async fn store_inbox<S: 'static>(store: &S) {
-    let _ = store;
+    if let Some(sql) = (store as &dyn std::any::Any).downcast_ref::<uow_sqlx::SqlxStore>() {
+        sql.create_inbox().await.expect("inbox table");
+    }
 }
 
 async fn fresh<B: Backend>() -> Option<B::Store> {
@@ -279,7 +281,7 @@ mod contract {
     mod inbox {
         use super::super::scenarios;
 
-        uow_tests::on_backends!([in_memory] scenarios: [
+        uow_tests::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
             inbox_a_redelivered_message_is_handled_once,
             inbox_a_failed_handler_records_nothing_and_the_redelivery_runs_it,
             inbox_two_deliveries_at_once_store_one_effect,

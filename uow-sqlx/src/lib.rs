@@ -56,6 +56,7 @@ mod commit_marker;
 mod dialect;
 mod driver;
 mod flush;
+mod inbox;
 mod outbox;
 mod outbox_table;
 mod schema;
@@ -65,6 +66,7 @@ mod store;
 
 pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
+pub use inbox::{INBOX_TABLE, inbox_ddl};
 pub use outbox::{SqlxClaim, run_relay};
 pub use outbox_table::{OUTBOX_TABLE, outbox_ddl};
 pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};

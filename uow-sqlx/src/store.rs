@@ -559,7 +559,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
+    pub(crate) async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
         let statement = sqlx::AssertSqlSafe(statement);
         let outcome = with_pool!(
             &self.inner.pool,

@@ -269,6 +269,52 @@ pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// The address (`host:port`) of a message broker a test needs: the value
+/// of `variable` if set, else `default`. When nothing answers there, the
+/// test is skipped — `None`, said once per broker on the terminal — unless
+/// `CI=true`, where an unreachable broker fails the test (`.ci/run` starts
+/// the brokers).
+///
+/// ```
+/// // In a broker test: skipped loudly here when no NATS server listens.
+/// if let Some(address) = uow_testing::broker("NATS", "UOW_TEST_NATS_ADDR", "127.0.0.1:4222") {
+///     assert!(address.contains(':'));
+/// }
+/// ```
+pub fn broker(name: &str, variable: &str, default: &str) -> Option<String> {
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let address = std::env::var(variable)
+        .ok()
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| default.to_owned());
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(address.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+        });
+    if reachable {
+        return Some(address);
+    }
+    if required() {
+        panic!(
+            "{name} is not reachable at {address} ({variable}), and CI=true requires the {name} \
+             suites: start it (see .ci/run)"
+        );
+    }
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|n| n == name) {
+        said.push(name.to_owned());
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {name} suites skipped in this test binary: nothing answers at {address} ({variable})"
+        );
+    }
+    None
+}
+
 /// The URL of a server backend, or `None` (after saying so once) when it is
 /// not configured and not required.
 fn server_url(variable: &str, backend: &str, said: &OnceLock<()>) -> Option<String> {
