@@ -3,14 +3,14 @@
 //! The events of a uow service leaving it, and the messages of other
 //! services taking effect in it once: publishers for the outbox
 //! [`Relay`](uow_core::outbox::Relay) and consumers that run a handler per
-//! message through an [`Inbox`](uow_core::inbox::Inbox), for three brokers,
+//! message through an [`Inbox`], for three brokers,
 //! each behind a cargo feature so a service compiles only the client it uses:
 //!
 //! | feature | publisher | consumer | confirmed when | deduplicated by the broker |
 //! |---|---|---|---|---|
-//! | `nats` | [`nats::NatsPublisher`] (JetStream) | [`nats::NatsConsumer`] (durable pull consumer) | the stream stored it (publish ack) | yes: the event id is the `Nats-Msg-Id`, dropped within the stream's duplicate window |
-//! | `rabbitmq` | [`rabbitmq::RabbitPublisher`] (topic exchange, persistent, publisher confirms) | [`rabbitmq::RabbitConsumer`] (durable queue, prefetch 1) | the broker confirmed it and a queue took it (mandatory) | no: the inbox drops the copies |
-//! | `redis` | [`redis::RedisPublisher`] (`XADD`) | [`redis::RedisConsumer`] (consumer group) | `XADD` answered with the entry id | no: the inbox drops the copies |
+//! | `nats` | `nats::NatsPublisher` (JetStream) | `nats::NatsConsumer` (durable pull consumer) | the stream stored it (publish ack) | yes: the event id is the `Nats-Msg-Id`, dropped within the stream's duplicate window |
+//! | `rabbitmq` | `rabbitmq::RabbitPublisher` (topic exchange, persistent, publisher confirms) | `rabbitmq::RabbitConsumer` (durable queue, prefetch 1) | the broker confirmed it and a queue took it (mandatory) | no: the inbox drops the copies |
+//! | `redis` | `redis::RedisPublisher` (`XADD`) | `redis::RedisConsumer` (consumer group) | `XADD` answered with the entry id | no: the inbox drops the copies |
 //!
 //! A publication counts as delivered (the relay marks the outbox message
 //! delivered) only when the broker has confirmed it; otherwise the relay
