@@ -92,6 +92,14 @@ pub trait Backend {
     fn fresh_with(
         aggregates: &'static [&'static AggregateMeta],
     ) -> impl Future<Output = Option<Self::Store>>;
+    /// A fresh store with the tables of `aggregates`, the outbox and the
+    /// inbox: what a service whose units of work store their events in the
+    /// outbox, and that consumes messages through an inbox, needs.
+    fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> impl Future<Output = Option<Self::Store>> {
+        Self::fresh_with(aggregates)
+    }
 }
 
 /// The in-memory store.
@@ -237,6 +245,11 @@ impl Backend for Sqlite {
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
     }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
+    }
 }
 
 impl Sqlite {
@@ -261,6 +274,13 @@ async fn with_tables(store: Option<SqlxStore>, aggregates: &[&AggregateMeta]) ->
         .create_tables(aggregates)
         .await
         .expect("create the tables");
+    Some(store)
+}
+
+async fn with_messaging(store: Option<SqlxStore>) -> Option<SqlxStore> {
+    let store = store?;
+    store.create_outbox().await.expect("create the outbox");
+    store.create_inbox().await.expect("create the inbox");
     Some(store)
 }
 
@@ -375,6 +395,11 @@ impl Backend for Postgres {
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
     }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
+    }
 }
 
 impl Postgres {
@@ -463,6 +488,11 @@ impl Backend for MySql {
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
     }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
+    }
 }
 
 impl MySql {
@@ -523,7 +553,8 @@ pub trait Scenario {
 
 /// Runs `scenario` on the in-memory store, then on SQLite and on every
 /// configured server (PostgreSQL, MySQL/MariaDB), each on a fresh store with
-/// the tables of `aggregates` that is dropped afterwards; panics, naming the
+/// the tables of `aggregates`, the outbox and the inbox
+/// ([`Backend::fresh_with_messaging`]), dropped afterwards; panics, naming the
 /// backend, when an outcome differs from the in-memory store's. Returns each
 /// backend's name and outcome, the in-memory store's first.
 ///
@@ -566,7 +597,7 @@ async fn run_on<B: Backend, Sc: Scenario>(
     scenario: &Sc,
 ) -> Option<(&'static str, Sc::Outcome)> {
     isolated(async {
-        let store = B::fresh_with(aggregates).await?;
+        let store = B::fresh_with_messaging(aggregates).await?;
         Some((B::NAME, scenario.run(store).await))
     })
     .await

@@ -4,8 +4,10 @@ use allocation_domain::{BatchLocation, Event, Product};
 use uow_core::unit_of_work;
 
 /// One atomic allocation operation: the products and the batch locations it
-/// touches, committed together, or not at all.
-#[unit_of_work(events = Event)]
+/// touches, committed together, or not at all. Its events are stored in the
+/// outbox with the commit, for a relay to publish to a broker (see the
+/// adapters' `broker` module); with no relay running they stay there.
+#[unit_of_work(events = Event, outbox)]
 pub struct Allocation {
     pub products: Product,
     pub locations: BatchLocation,
