@@ -523,11 +523,13 @@ impl Publisher for Panicking {
 /// Two SQLite relays with a lease much shorter than one publication: the
 /// relay that holds the lease renews it while it publishes, so the other
 /// never takes it over, and no message is published by both at once or
-/// delivered twice.
+/// delivered twice. The lease (1 s, renewed every third of it) leaves the
+/// renewal 2/3 s of slack: the test once failed under a load average of 6
+/// with a 300 ms lease, when a renewal waited longer than the lease.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once() {
     let store: SqlxStore = uow_tests::backends::Sqlite::empty_with(
-        StoreOptions::new().relay_lease(Duration::from_millis(300)),
+        StoreOptions::new().relay_lease(Duration::from_millis(1000)),
     )
     .await
     .expect("sqlite");
@@ -541,7 +543,7 @@ async fn a_publisher_slower_than_the_sqlite_lease_delivers_nothing_twice_at_once
         deposit(&store, "acc-1", amount).await.expect("deposit");
     }
     let recorder = Recorder {
-        pause: Duration::from_millis(900),
+        pause: Duration::from_millis(1500),
         ..Recorder::default()
     };
     let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();

@@ -90,15 +90,23 @@ async fn check<B: Backend<Store = uow_sqlx::SqlxStore>>(recorder: &Recorder, sql
         return;
     };
     let events = two_units(&store, recorder).await;
+    // One line per commit, the unit of work's: the store does not log a
+    // second one.
     let committed: Vec<&Recorded> = events
         .iter()
-        .filter(|e| e.target.starts_with("uow_sqlx") && e.message.contains("committed"))
+        .filter(|e| e.target.starts_with("uow") && e.message.contains("committed"))
         .collect();
     assert_eq!(committed.len(), 2, "{}: {events:#?}", B::NAME);
     for event in committed {
+        assert_eq!(
+            event.target,
+            "uow_core::unit_of_work",
+            "{}: {event:?}",
+            B::NAME
+        );
         assert!(
             event.in_unit_of_work(),
-            "{}: the store's event nests in the unit of work: {event:?}",
+            "{}: the commit's event nests in the unit of work: {event:?}",
             B::NAME
         );
     }

@@ -14,7 +14,6 @@ use std::sync::Arc;
 /// The storage kind of a column: what a backend creates it as and decodes it
 /// from. Each dialect maps a kind to one SQL type (see `uow-sqlx`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ColumnKind {
     /// `bool`.
     Bool,
@@ -89,7 +88,6 @@ impl ColumnKind {
 /// [`f64::total_cmp`]), so values can key maps and order ids the way the SQL
 /// backends order them: integers numerically, text and bytes bytewise.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub enum Value {
     /// SQL `NULL` (`Option::None`).
     Null,

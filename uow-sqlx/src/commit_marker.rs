@@ -23,15 +23,13 @@
 //! whose text sorts by the time it was made, so markers are pruned by id
 //! range.
 
-use std::sync::OnceLock;
-
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 use uow_core::{
     CommitOutcome, UnitId,
     backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Value},
 };
 
-use crate::dialect::Dialect;
+use crate::dialect::SqlDialect;
 use crate::driver::{Conn, Driver, Failure, Stmt, failure};
 
 /// The marker table's name.
@@ -65,20 +63,16 @@ pub(crate) static COMMITS_META: AggregateMeta = AggregateMeta {
 };
 
 /// The DDL of the marker table.
-pub(crate) fn ddl(dialect: Dialect) -> String {
-    let q = |name: &str| dialect.quote(name);
-    let (key, suffix) = match dialect {
-        // Ordered byte-wise, as the ids' text sorts by time.
-        Dialect::Postgres => ("TEXT COLLATE \"C\"".into(), ""),
-        Dialect::MySql => (dialect.key_column_type(ColumnKind::Text), ""),
-        Dialect::Sqlite => ("TEXT".into(), " STRICT, WITHOUT ROWID"),
-    };
+pub(crate) fn ddl<S: SqlDialect>() -> String {
+    let q = S::quote;
     format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n    {} {key} NOT NULL PRIMARY KEY,\n    {} {} NOT NULL\n){suffix}",
+        "CREATE TABLE IF NOT EXISTS {} (\n    {} {} NOT NULL PRIMARY KEY,\n    {} {} NOT NULL\n){}",
         q(COMMITS_TABLE),
         q("unit_id"),
+        S::marker_key_type(),
         q("fenced"),
-        dialect.column_type(ColumnKind::BigInt),
+        S::column_type(ColumnKind::BigInt),
+        S::MARKER_TABLE_OPTIONS,
     )
 }
 
@@ -89,52 +83,43 @@ fn first_id_at(micros: i64) -> String {
     format!("{:08x}-{:04x}", millis >> 16, millis & 0xFFFF)
 }
 
-/// The statement texts of one dialect, built once.
-struct Texts {
+/// The statement texts of the markers in one database, built once per store.
+#[derive(Debug)]
+pub(crate) struct MarkerSql {
     insert: SqlStr,
     fenced: SqlStr,
     prune: SqlStr,
 }
 
-fn texts(dialect: Dialect) -> &'static Texts {
-    static TEXTS: [OnceLock<Texts>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let slot = match dialect {
-        Dialect::Sqlite => 0,
-        Dialect::Postgres => 1,
-        Dialect::MySql => 2,
-    };
-    TEXTS[slot].get_or_init(|| {
-        let q = |name: &str| dialect.quote(name);
+impl MarkerSql {
+    /// The texts in `S`.
+    pub(crate) fn new<S: SqlDialect>() -> Self {
+        let q = S::quote;
         let text = |s: String| AssertSqlSafe(s).into_sql_str();
-        Texts {
-            insert: text(insert_sql(dialect)),
+        MarkerSql {
+            insert: text(format!(
+                "INSERT INTO {} ({}, {}) VALUES ({}, {})",
+                q(COMMITS_TABLE),
+                q("unit_id"),
+                q("fenced"),
+                S::placeholder(1),
+                S::placeholder(2),
+            )),
             fenced: text(format!(
                 "SELECT {} FROM {} WHERE {} = {}",
                 q("fenced"),
                 q(COMMITS_TABLE),
                 q("unit_id"),
-                dialect.placeholder(1)
+                S::placeholder(1)
             )),
             prune: text(format!(
                 "DELETE FROM {} WHERE {} < {}",
                 q(COMMITS_TABLE),
                 q("unit_id"),
-                dialect.placeholder(1)
+                S::placeholder(1)
             )),
         }
-    })
-}
-
-fn insert_sql(dialect: Dialect) -> String {
-    let q = |name: &str| dialect.quote(name);
-    format!(
-        "INSERT INTO {} ({}, {}) VALUES ({}, {})",
-        q(COMMITS_TABLE),
-        q("unit_id"),
-        q("fenced"),
-        dialect.placeholder(1),
-        dialect.placeholder(2),
-    )
+    }
 }
 
 /// Binds a marker's value (text or integer, which every driver binds; a
@@ -143,8 +128,12 @@ fn bind<D: Driver>(stmt: Stmt<D>, value: Value, kind: ColumnKind) -> Result<Stmt
     D::bind(stmt, value, kind).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
-fn insert<D: Driver>(unit: &UnitId, fenced: bool) -> Result<Stmt<D>, sqlx::Error> {
-    let stmt = D::query_with_capacity(texts(D::DIALECT).insert.clone(), 2);
+fn insert<D: Driver>(
+    texts: &MarkerSql,
+    unit: &UnitId,
+    fenced: bool,
+) -> Result<Stmt<D>, sqlx::Error> {
+    let stmt = D::query_with_capacity(texts.insert.clone(), 2);
     let stmt = bind::<D>(
         stmt,
         Value::Text(unit.as_str().to_owned()),
@@ -155,21 +144,28 @@ fn insert<D: Driver>(unit: &UnitId, fenced: bool) -> Result<Stmt<D>, sqlx::Error
 
 /// Writes the marker of a commit, inside its transaction. A duplicate
 /// (`Failure::Unique`) means an outcome check fenced the unit of work.
-pub(crate) async fn write<D: Driver>(conn: &mut Conn<D>, unit: &UnitId) -> Result<(), sqlx::Error> {
-    D::execute(conn, insert::<D>(unit, false)?).await.map(drop)
+pub(crate) async fn write<D: Driver>(
+    texts: &MarkerSql,
+    conn: &mut Conn<D>,
+    unit: &UnitId,
+) -> Result<(), sqlx::Error> {
+    D::execute(conn, insert::<D>(texts, unit, false)?)
+        .await
+        .map(drop)
 }
 
 /// Finds out whether unit of work `unit` was committed, on a connection in
 /// autocommit mode, fencing it if it was not (see the module docs).
 pub(crate) async fn check<D: Driver>(
+    texts: &MarkerSql,
     conn: &mut Conn<D>,
     unit: &UnitId,
 ) -> Result<CommitOutcome, sqlx::Error> {
-    match D::execute(conn, insert::<D>(unit, true)?).await {
+    match D::execute(conn, insert::<D>(texts, unit, true)?).await {
         Ok(_) => Ok(CommitOutcome::NotCommitted),
         Err(e) if failure::<D>(&e) == Failure::Unique => {
             let stmt = bind::<D>(
-                D::query_with_capacity(texts(D::DIALECT).fenced.clone(), 1),
+                D::query_with_capacity(texts.fenced.clone(), 1),
                 Value::Text(unit.as_str().to_owned()),
                 ColumnKind::Text,
             )?;
@@ -192,9 +188,13 @@ pub(crate) async fn check<D: Driver>(
 
 /// Deletes the markers of units of work begun before `before`
 /// (microseconds since the epoch).
-pub(crate) async fn prune<D: Driver>(conn: &mut Conn<D>, before: i64) -> Result<u64, sqlx::Error> {
+pub(crate) async fn prune<D: Driver>(
+    texts: &MarkerSql,
+    conn: &mut Conn<D>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
     let stmt = bind::<D>(
-        D::query_with_capacity(texts(D::DIALECT).prune.clone(), 1),
+        D::query_with_capacity(texts.prune.clone(), 1),
         Value::Text(first_id_at(before)),
         ColumnKind::Text,
     )?;

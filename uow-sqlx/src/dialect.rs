@@ -1,18 +1,23 @@
-//! The SQL text of each database: identifier quoting, placeholders, column
-//! types. Pure text, compiled whatever the features: the DDL of every
-//! dialect can be printed from any build. What a database does at run time
-//! (binding, decoding, errors, introspection, policy) is its driver's
-//! (`driver/<database>.rs`); some dialect-dependent SQL is still spelled in
-//! `sql.rs`, `schema.rs`, `outbox.rs` and `commit_marker.rs`.
+//! What a database's SQL looks like, as a trait: [`SqlDialect`], implemented
+//! once per database in `driver/<database>/sql.rs` (quoting, placeholders,
+//! column types, batch statement variants, DDL details, the outbox's and
+//! commit markers' column types, the schema check of a column). The
+//! builders of statements and DDL (`sql.rs`, `schema.rs`, `outbox_table.rs`,
+//! `commit_marker.rs`, `outbox.rs`) are written once over it. Pure text,
+//! compiled whatever the features: the DDL of every database can be printed
+//! from any build.
+//!
+//! [`Dialect`] is the public name of a database (what
+//! [`SqlxStore::dialect`](crate::SqlxStore::dialect) answers); its methods
+//! hand over to the database's [`SqlDialect`] in `crate::backend`, the one
+//! place that turns a run-time choice into a call of a database's code.
 
 use std::borrow::Cow;
 
-use uow_core::backend::ColumnKind;
+use sqlx::SqlStr;
+use uow_core::backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole};
 
-/// The MySQL/MariaDB column of a decimal: its sort key
-/// (`uow_core::backend::decimal_sort_key`, at most 40 ASCII characters for a
-/// `rust_decimal::Decimal`), compared byte by byte.
-const DECIMAL_KEY_TYPE: &str = "VARCHAR(64) COLLATE utf8mb4_nopad_bin";
+use crate::existing::ExistingColumn;
 
 /// A SQL dialect uow generates statements for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,126 +33,182 @@ pub enum Dialect {
     MySql,
 }
 
-impl Dialect {
-    /// The dialect's name as used in messages and test names.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => "sqlite",
-            Dialect::Postgres => "postgres",
-            Dialect::MySql => "mysql",
-        }
-    }
+/// The SQL text of one database. Associated functions and constants only:
+/// implemented by a unit struct per database, and called as
+/// `S::quote(name)` from code generic over `S: SqlDialect`.
+pub(crate) trait SqlDialect: Send + Sync + 'static {
+    /// The public name of the database.
+    const DIALECT: Dialect;
+    /// Its name in messages and test names.
+    const NAME: &'static str;
 
-    /// Quotes an identifier, doubling the quote character inside it (names
-    /// of aggregates are validated as SQL identifiers by the derive; quoting
-    /// keeps names that happen to be keywords in one dialect working, and
-    /// any other name one identifier).
-    ///
-    /// SQLite takes a double-quoted name that matches no column for a string
-    /// literal, so a column missing from a table would read as its own name;
-    /// a name in backquotes is always an identifier, and a missing column an
-    /// error that names it.
-    pub fn quote(self, ident: &str) -> String {
-        match self {
-            Dialect::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
-            Dialect::Sqlite | Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
-        }
-    }
+    /// Quotes an identifier, doubling the quote character inside it.
+    fn quote(ident: &str) -> String;
 
     /// The bind-parameter placeholder for the `n`-th parameter (1-based).
-    pub fn placeholder(self, n: usize) -> String {
-        match self {
-            Dialect::Postgres => format!("${n}"),
-            Dialect::Sqlite | Dialect::MySql => "?".to_owned(),
-        }
-    }
+    fn placeholder(n: usize) -> String;
 
     /// The column type a kind is created as.
-    pub fn column_type(self, kind: ColumnKind) -> Cow<'static, str> {
-        use ColumnKind::*;
-        if let FixedDecimal { precision, scale } = kind {
-            return match self {
-                // The sort key, at the column's scale.
-                Dialect::Sqlite => "TEXT".into(),
-                Dialect::Postgres => format!("NUMERIC({precision}, {scale})").into(),
-                Dialect::MySql => format!("DECIMAL({precision}, {scale})").into(),
-            };
-        }
-        let ty: &'static str = match self {
-            // STRICT tables accept only INTEGER, REAL, TEXT, BLOB and ANY.
-            // Dates, times, UUIDs and decimals are stored as text in a fixed
-            // format that sorts the way the values do (decimals as their
-            // `uow_core::backend::decimal_sort_key`).
-            Dialect::Sqlite => match kind {
-                Bool | SmallInt | Int | BigInt => "INTEGER",
-                Real | Double => "REAL",
-                Bytes => "BLOB",
-                Text | Json | Uuid | TimestampTz | Timestamp | Date | Time | Decimal => "TEXT",
-                _ => "ANY",
-            },
-            Dialect::Postgres => match kind {
-                Bool => "BOOLEAN",
-                SmallInt => "SMALLINT",
-                Int => "INTEGER",
-                BigInt => "BIGINT",
-                Real => "REAL",
-                Double => "DOUBLE PRECISION",
-                Text => "TEXT",
-                Bytes => "BYTEA",
-                Json => "JSONB",
-                Uuid => "UUID",
-                TimestampTz => "TIMESTAMPTZ",
-                Timestamp => "TIMESTAMP",
-                Date => "DATE",
-                Time => "TIME",
-                Decimal => "NUMERIC",
-                _ => "TEXT",
-            },
-            Dialect::MySql => match kind {
-                Bool => "BOOLEAN",
-                SmallInt => "SMALLINT",
-                Int => "INT",
-                BigInt => "BIGINT",
-                Real => "FLOAT",
-                Double => "DOUBLE",
-                // Binary, no-pad collation: comparisons are exact (`"a"` and
-                // `"a "` differ), as on the other backends and the in-memory
-                // store.
-                Text => "LONGTEXT COLLATE utf8mb4_nopad_bin",
-                Bytes => "LONGBLOB",
-                Json => "JSON",
-                Uuid => "BINARY(16)",
-                TimestampTz | Timestamp => "DATETIME(6)",
-                Date => "DATE",
-                Time => "TIME(6)",
-                // DECIMAL(p, s) drops a value's scale and holds no decimal
-                // of every scale: the sort key keeps both, in numeric order.
-                Decimal => DECIMAL_KEY_TYPE,
-                _ => "LONGTEXT",
-            },
-        };
-        ty.into()
+    fn column_type(kind: ColumnKind) -> Cow<'static, str>;
+
+    /// The column type for a key column (id, unique, finder).
+    fn key_column_type(kind: ColumnKind) -> Cow<'static, str> {
+        Self::column_type(kind)
     }
 
-    /// The column type for a key column (id, unique, finder): MySQL cannot
-    /// index unbounded text.
-    pub fn key_column_type(self, kind: ColumnKind) -> Cow<'static, str> {
-        match (self, kind) {
-            (Dialect::MySql, ColumnKind::Text) => "VARCHAR(255) COLLATE utf8mb4_nopad_bin".into(),
-            (Dialect::MySql, ColumnKind::Bytes) => "VARBINARY(255)".into(),
-            _ => self.column_type(kind),
+    /// The `ORDER BY` expression of the id column, ordering ids the way the
+    /// in-memory store does (byte by byte).
+    fn order_by_id(meta: &AggregateMeta) -> String {
+        Self::quote(meta.id_column().name)
+    }
+
+    /// Batch statements that bind one array per column (one statement text
+    /// for any number of rows), where the database has arrays.
+    fn array_sql(meta: &AggregateMeta) -> Option<ArraySql> {
+        let _ = meta;
+        None
+    }
+
+    /// An `INSERT` of `rows` rows whose rows with a NULL id (padding) are
+    /// skipped; binds full rows.
+    fn padded_insert(meta: &AggregateMeta, rows: usize) -> String;
+
+    /// An `UPDATE` of `rows` rows from a list of values, each guarded by its
+    /// version; binds, per row, the id, the expected version ([`EXPECTED`]),
+    /// then the non-id columns.
+    fn batch_update(meta: &AggregateMeta, rows: usize) -> String;
+
+    /// What follows a `SELECT` that locks the rows it reads (empty where a
+    /// commit holds the only write lock).
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
+    /// What follows the column list of `CREATE TABLE`.
+    const TABLE_OPTIONS: &'static str = "";
+
+    /// `CREATE INDEX`, with `IF NOT EXISTS` where the database has it (else
+    /// the driver's `exists_already` tells an existing index from an error).
+    const CREATE_INDEX: &'static str = "CREATE INDEX IF NOT EXISTS";
+
+    /// The constraint written after a column's definition.
+    fn column_constraint(column: &ColumnMeta) -> &'static str {
+        match column.role {
+            ColumnRole::Id => " PRIMARY KEY",
+            ColumnRole::Unique => " UNIQUE",
+            // ColumnRole is `#[non_exhaustive]`: a role of a later uow-core
+            // gets no inline constraint.
+            _ => "",
         }
     }
+
+    /// Constraints written after the columns of `CREATE TABLE`.
+    fn table_constraints(meta: &AggregateMeta) -> Vec<String> {
+        let _ = meta;
+        Vec::new()
+    }
+
+    /// Why a column the database reports as `found` cannot hold every value
+    /// of a field of `kind` the way this database reads and writes it (`key`:
+    /// an id, `unique` or `find_by` column); `None` when it can, an empty
+    /// string when the type alone is wrong.
+    fn incompatible(kind: ColumnKind, key: bool, found: &ExistingColumn) -> Option<String>;
+
+    /// The type of the commit marker table's key: its text sorts by time.
+    fn marker_key_type() -> Cow<'static, str> {
+        Self::key_column_type(ColumnKind::Text)
+    }
+
+    /// What follows the column list of the commit marker table.
+    const MARKER_TABLE_OPTIONS: &'static str = Self::TABLE_OPTIONS;
+
+    /// The column types of the outbox table.
+    const OUTBOX_TYPES: OutboxTypes;
+
+    /// The relay lease table, where relays take turns instead of locking
+    /// rows (see [`CLAIM_LOCK`](Self::CLAIM_LOCK)).
+    fn relay_lease_ddl() -> Option<String> {
+        None
+    }
+
+    /// What follows the `SELECT` of an outbox claim: rows other relays hold
+    /// are skipped (empty where one relay at a time holds a lease).
+    const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Dialect;
+/// The column types of the outbox table in one database.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutboxTypes {
+    /// The sequence: an auto-incremented primary key.
+    pub(crate) seq: &'static str,
+    /// Event ids, aggregate types and ids, event types.
+    pub(crate) key: &'static str,
+    /// The last error.
+    pub(crate) text: &'static str,
+    /// The payload.
+    pub(crate) json: &'static str,
+    /// Times in microseconds.
+    pub(crate) big: &'static str,
+    /// The attempt count.
+    pub(crate) int: &'static str,
+}
 
-    #[test]
-    fn quoting_doubles_the_quote_character() {
-        assert_eq!(Dialect::Postgres.quote("a\"b"), "\"a\"\"b\"");
-        assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
-        assert_eq!(Dialect::Sqlite.quote("plain"), "`plain`");
-    }
+/// Batch statements over whole columns (`UNNEST` of one array parameter per
+/// column on PostgreSQL): one statement, and one round trip, per batch of
+/// any size, where a `VALUES` list needs a statement text per row count and
+/// a parameter per value.
+#[derive(Debug)]
+pub struct ArraySql {
+    /// `INSERT INTO t (<columns>) SELECT ... FROM UNNEST($1::T[], ...)`:
+    /// binds one array per column.
+    pub insert: SqlStr,
+    /// `UPDATE t SET ... FROM UNNEST(<ids>, <expected versions>, <non-id
+    /// columns>) AS u WHERE t.id = u.id AND t.version = u.expected`: binds
+    /// the arrays in that order.
+    pub update: SqlStr,
+    /// `SELECT id, version FROM t WHERE id = ANY($1) ORDER BY id FOR
+    /// UPDATE`: binds the array of ids.
+    pub lock: SqlStr,
+}
+
+/// The name of the expected-version column of an update's values list.
+pub(crate) const EXPECTED: &str = "__uow_expected";
+
+/// The non-id columns, in the order their values are bound for updates.
+pub(crate) fn non_id_columns(meta: &AggregateMeta) -> Vec<&ColumnMeta> {
+    meta.columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != meta.id)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// `(?, ?), (?, ?)`: `rows` tuples of `per_row` placeholders numbered from
+/// 1, each cast to `typed(i)` where that is `Some`.
+pub(crate) fn values_list<S: SqlDialect>(
+    rows: usize,
+    per_row: usize,
+    typed: impl Fn(usize) -> Option<String>,
+) -> String {
+    let mut n = 0;
+    (0..rows)
+        .map(|_| {
+            let values: Vec<String> = (0..per_row)
+                .map(|i| {
+                    n += 1;
+                    match typed(i) {
+                        Some(ty) => format!("{}::{ty}", S::placeholder(n)),
+                        None => S::placeholder(n),
+                    }
+                })
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The text is built from validated identifiers and placeholders only.
+pub(crate) fn sql(text: String) -> SqlStr {
+    use sqlx::SqlSafeStr;
+    sqlx::AssertSqlSafe(text).into_sql_str()
 }

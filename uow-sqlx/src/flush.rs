@@ -681,7 +681,12 @@ fn write_error<D: Driver>(
             id: id.to_owned(),
             column: D::unique_column(&e, meta).unwrap_or_else(|| meta.id_column().name.to_owned()),
         },
-        _ => backend::<D>(format!("{what} {} `{}`", meta.name, shortened(id)), e),
+        Failure::Contention
+        | Failure::LockTimeout
+        | Failure::StatementTimeout
+        | Failure::Connection
+        | Failure::CachedPlan
+        | Failure::Other => backend::<D>(format!("{what} {} `{}`", meta.name, shortened(id)), e),
     }
 }
 

@@ -12,8 +12,8 @@ use uow_core::Error;
 use uow_core::backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, Value};
 use uow_core::inbox::{InboxRecord, InboxStore};
 
-use crate::backend::with_pool;
-use crate::dialect::Dialect;
+use crate::backend::with_backend;
+use crate::dialect::{OutboxTypes, SqlDialect};
 use crate::driver::{Conn, Driver, backend, bind_other, connection_error};
 use crate::store::SqlxStore;
 
@@ -55,15 +55,11 @@ pub(crate) fn inbox_row(record: InboxRecord) -> Vec<Value> {
 }
 
 /// The DDL of the inbox: the table, keyed by (consumer, message id), and an
-/// index on `received_at` for pruning.
-pub fn inbox_ddl(dialect: Dialect) -> Vec<String> {
-    let q = |name: &str| dialect.quote(name);
-    // Keys compared byte by byte, as the in-memory store compares them.
-    let (key, big, strict, if_not_exists) = match dialect {
-        Dialect::Sqlite => ("TEXT", "INTEGER", " STRICT", "IF NOT EXISTS "),
-        Dialect::Postgres => ("VARCHAR(255) COLLATE \"C\"", "BIGINT", "", "IF NOT EXISTS "),
-        Dialect::MySql => ("VARCHAR(255) COLLATE utf8mb4_nopad_bin", "BIGINT", "", ""),
-    };
+/// index on `received_at` for pruning; the key and time columns typed as the
+/// outbox's.
+pub(crate) fn inbox_ddl_of<S: SqlDialect>() -> Vec<String> {
+    let q = S::quote;
+    let OutboxTypes { key, big, .. } = S::OUTBOX_TYPES;
     vec![
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n    {consumer} {key} NOT NULL,\n    {message_id} {key} NOT NULL,\n    {received_at} {big} NOT NULL,\n    PRIMARY KEY ({consumer}, {message_id})\n){strict}",
@@ -71,9 +67,11 @@ pub fn inbox_ddl(dialect: Dialect) -> Vec<String> {
             consumer = q("consumer"),
             message_id = q("message_id"),
             received_at = q("received_at"),
+            strict = S::TABLE_OPTIONS,
         ),
         format!(
-            "CREATE INDEX {if_not_exists}{} ON {} ({})",
+            "{} {} ON {} ({})",
+            S::CREATE_INDEX,
             q("uow_inbox_received_idx"),
             q(INBOX_TABLE),
             q("received_at")
@@ -85,7 +83,7 @@ impl SqlxStore {
     /// Creates the inbox table if missing: what an
     /// [`Inbox`](uow_core::inbox::Inbox) on this store needs.
     pub async fn create_inbox(&self) -> Result<(), Error> {
-        for statement in inbox_ddl(self.dialect()) {
+        for statement in crate::backend::inbox_ddl(self.dialect()) {
             self.execute_ddl(statement, INBOX_TABLE).await?;
         }
         Ok(())
@@ -101,7 +99,7 @@ impl InboxStore for SqlxStore {
         let store = self.clone();
         let (consumer, message_id) = (consumer.to_owned(), message_id.to_owned());
         async move {
-            with_pool!(store.pool(), |pool, D| received::<D>(
+            with_backend!(store.pool(), |pool, D| received::<D>(
                 &mut *acquire(pool).await?,
                 consumer,
                 message_id
@@ -113,7 +111,7 @@ impl InboxStore for SqlxStore {
     fn prune_inbox(&self, received_before: i64) -> impl Future<Output = Result<u64, Error>> + Send {
         let store = self.clone();
         async move {
-            with_pool!(store.pool(), |pool, D| prune::<D>(
+            with_backend!(store.pool(), |pool, D| prune::<D>(
                 &mut *acquire(pool).await?,
                 received_before
             )
@@ -133,7 +131,7 @@ async fn received<D: Driver>(
     consumer: String,
     message_id: String,
 ) -> Result<bool, Error> {
-    let p = |n| D::DIALECT.placeholder(n);
+    let p = <D::Sql as SqlDialect>::placeholder;
     let sql = format!(
         "SELECT 1 FROM {INBOX_TABLE} WHERE consumer = {} AND message_id = {}",
         p(1),
@@ -156,7 +154,7 @@ async fn received<D: Driver>(
 async fn prune<D: Driver>(conn: &mut Conn<D>, received_before: i64) -> Result<u64, Error> {
     let sql = format!(
         "DELETE FROM {INBOX_TABLE} WHERE received_at < {}",
-        D::DIALECT.placeholder(1)
+        <D::Sql as SqlDialect>::placeholder(1)
     );
     let stmt = bind_other::<D>(
         sqlx::query(sqlx::AssertSqlSafe(sql)),

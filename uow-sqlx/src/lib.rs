@@ -51,12 +51,20 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Modules, from the bottom up (each uses only those above it in this list):
+// what a database says a table is; the SQL text trait; the options; the
+// databases themselves (`driver/<database>/`); statement texts, DDL and
+// schema checks over the SQL text trait; the one dispatch point; commit
+// markers, the outbox table and the flush over the driver trait; the store;
+// the outbox claims over the store.
 mod backend;
 mod commit_marker;
 mod dialect;
 mod driver;
+mod existing;
 mod flush;
 mod inbox;
+mod options;
 mod outbox;
 mod outbox_table;
 mod schema;
@@ -64,9 +72,11 @@ mod sql;
 mod statements;
 mod store;
 
+pub use backend::{inbox_ddl, outbox_ddl};
 pub use commit_marker::COMMITS_TABLE;
 pub use dialect::Dialect;
-pub use inbox::{INBOX_TABLE, inbox_ddl};
+pub use inbox::INBOX_TABLE;
+pub use options::{Isolation, StoreOptions};
 pub use outbox::{SqlxClaim, run_relay};
-pub use outbox_table::{OUTBOX_TABLE, outbox_ddl};
-pub use store::{Isolation, SqlxPool, SqlxStore, SqlxTransaction, StoreOptions};
+pub use outbox_table::OUTBOX_TABLE;
+pub use store::{SqlxPool, SqlxStore, SqlxTransaction};

@@ -7,20 +7,19 @@
 //!
 //! - **PostgreSQL, MySQL 8, MariaDB 10.6+**: `SELECT ... FOR UPDATE SKIP
 //!   LOCKED`, so relays running at once take disjoint batches.
-//! - **SQLite**: a lease row: one relay at a time holds it (renewed on every
-//!   claim, taken over when it expires), and only the holder claims.
+//! - **SQLite** ([`Driver::RELAY_LEASE`]): a lease row: one relay at a time
+//!   holds it (renewed on every claim, taken over when it expires), and only
+//!   the holder claims.
+//!
+//! Written once, generic over [`Driver`]: the claim SQL is the database's
+//! [`SqlDialect`], the lease its driver's.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-#[cfg(feature = "mysql")]
-use sqlx::MySql;
-#[cfg(feature = "postgres")]
-use sqlx::Postgres;
+use sqlx::Connection;
 use sqlx::pool::PoolConnection;
-#[cfg(feature = "sqlite")]
-use sqlx::{Connection, Sqlite};
 use uow_core::{
     BackendError, Error,
     backend::{ColumnKind, Value, now_micros},
@@ -29,26 +28,16 @@ use uow_core::{
     },
 };
 
-use crate::backend::Pool;
-use crate::backend::with_pool;
-use crate::dialect::Dialect;
-#[cfg(feature = "mysql")]
-use crate::driver::mysql::MySqlDriver;
-#[cfg(feature = "postgres")]
-use crate::driver::postgres::PostgresDriver;
-#[cfg(feature = "sqlite")]
-use crate::driver::sqlite::SqliteDriver;
+use crate::backend::{Backend, Dispatch, PerDriver, with_backend};
+use crate::dialect::SqlDialect;
 use crate::driver::{Conn, DbRow, Driver, backend, bind_other, connection_error};
 use crate::outbox_table::OUTBOX_TABLE;
 use crate::store::SqlxStore;
 
 /// `SELECT` of the deliverable messages, oldest first.
-fn claim_sql(dialect: Dialect) -> String {
-    let p = |n| dialect.placeholder(n);
-    let lock = match dialect {
-        Dialect::Sqlite => "",
-        _ => " FOR UPDATE SKIP LOCKED",
-    };
+fn claim_sql<S: SqlDialect>() -> String {
+    let p = S::placeholder;
+    let lock = S::CLAIM_LOCK;
     format!(
         "SELECT o.seq, o.event_id, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at, o.attempts \
          FROM {table} o \
@@ -60,8 +49,8 @@ fn claim_sql(dialect: Dialect) -> String {
     )
 }
 
-fn delivered_sql(dialect: Dialect) -> String {
-    let p = |n| dialect.placeholder(n);
+fn delivered_sql<S: SqlDialect>() -> String {
+    let p = S::placeholder;
     format!(
         "UPDATE {OUTBOX_TABLE} SET delivered_at = {} WHERE seq = {}",
         p(1),
@@ -69,8 +58,8 @@ fn delivered_sql(dialect: Dialect) -> String {
     )
 }
 
-fn dead_sql(dialect: Dialect) -> String {
-    let p = |n| dialect.placeholder(n);
+fn dead_sql<S: SqlDialect>() -> String {
+    let p = S::placeholder;
     format!(
         "UPDATE {OUTBOX_TABLE} SET attempts = attempts + 1, dead_at = {}, last_error = {} WHERE seq = {}",
         p(1),
@@ -86,16 +75,16 @@ fn dead_messages_sql() -> String {
     )
 }
 
-fn requeue_sql(dialect: Dialect) -> String {
+fn requeue_sql<S: SqlDialect>() -> String {
     format!(
         "UPDATE {OUTBOX_TABLE} SET dead_at = NULL, attempts = 0, next_attempt_at = 0 \
          WHERE seq = {} AND dead_at IS NOT NULL",
-        dialect.placeholder(1)
+        S::placeholder(1)
     )
 }
 
-fn failed_sql(dialect: Dialect) -> String {
-    let p = |n| dialect.placeholder(n);
+fn failed_sql<S: SqlDialect>() -> String {
+    let p = S::placeholder;
     format!(
         "UPDATE {OUTBOX_TABLE} SET attempts = attempts + 1, next_attempt_at = {}, last_error = {} WHERE seq = {}",
         p(1),
@@ -115,6 +104,43 @@ const KINDS: [ColumnKind; 8] = [
     ColumnKind::Int,
 ];
 
+/// The integer in an integer column of the outbox; `None` for NULL (or a
+/// value of another kind, which such a column never holds).
+fn int_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(i) => Some(*i),
+        Value::Null
+        | Value::Bool(_)
+        | Value::Float(_)
+        | Value::Text(_)
+        | Value::Bytes(_)
+        | Value::Json(_)
+        | Value::Uuid(_)
+        | Value::Timestamp(_)
+        | Value::Date(_)
+        | Value::Time(_)
+        | Value::Decimal(_) => None,
+    }
+}
+
+/// The text in a text column of the outbox; `None` for NULL (or a value of
+/// another kind, which such a column never holds).
+fn text_of(value: &Value) -> Option<&str> {
+    match value {
+        Value::Text(t) | Value::Json(t) => Some(t),
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Bytes(_)
+        | Value::Uuid(_)
+        | Value::Timestamp(_)
+        | Value::Date(_)
+        | Value::Time(_)
+        | Value::Decimal(_) => None,
+    }
+}
+
 fn message<D: Driver>(row: &DbRow<D>) -> Result<OutboxMessage, Error> {
     let mut values = Vec::with_capacity(KINDS.len());
     for (i, kind) in KINDS.into_iter().enumerate() {
@@ -127,14 +153,8 @@ fn message<D: Driver>(row: &DbRow<D>) -> Result<OutboxMessage, Error> {
     }
     let mut values = values.into_iter();
     let mut next = || values.next().unwrap_or(Value::Null);
-    let int = |v: Value| match v {
-        Value::Int(i) => i,
-        _ => 0,
-    };
-    let text = |v: Value| match v {
-        Value::Text(t) | Value::Json(t) => t,
-        other => other.to_string(),
-    };
+    let int = |v: Value| int_of(&v).unwrap_or(0);
+    let text = |v: Value| text_of(&v).map_or_else(|| v.to_string(), str::to_owned);
     Ok(OutboxMessage {
         seq: int(next()),
         record: OutboxRecord {
@@ -151,11 +171,11 @@ fn message<D: Driver>(row: &DbRow<D>) -> Result<OutboxMessage, Error> {
 
 /// The undelivered messages of the aggregates of `claimed`, up to the last
 /// claimed sequence number: `(seq, aggregate type, aggregate id)`.
-fn pending_sql(dialect: Dialect, aggregates: usize) -> String {
+fn pending_sql<S: SqlDialect>(aggregates: usize) -> String {
     let mut n = 1;
     let mut p = || {
         n += 1;
-        dialect.placeholder(n)
+        S::placeholder(n)
     };
     let pairs: Vec<String> = (0..aggregates)
         .map(|_| format!("({}, {})", p(), p()))
@@ -165,7 +185,7 @@ fn pending_sql(dialect: Dialect, aggregates: usize) -> String {
          WHERE delivered_at IS NULL AND dead_at IS NULL AND seq <= {} \
          AND (aggregate_type, aggregate_id) IN ({}) \
          ORDER BY seq",
-        dialect.placeholder(1),
+        S::placeholder(1),
         pairs.join(", ")
     )
 }
@@ -191,10 +211,7 @@ async fn deliverable<D: Driver>(
         .collect();
     aggregates.sort();
     aggregates.dedup();
-    let mut stmt = sqlx::query(sqlx::AssertSqlSafe(pending_sql(
-        D::DIALECT,
-        aggregates.len(),
-    )));
+    let mut stmt = sqlx::query(sqlx::AssertSqlSafe(pending_sql::<D::Sql>(aggregates.len())));
     stmt = bind_other::<D>(stmt, Value::Int(last), ColumnKind::BigInt, "a sequence")?;
     for (kind, id) in &aggregates {
         stmt = bind_other::<D>(stmt, Value::Text(kind.clone()), ColumnKind::Text, "a type")?;
@@ -215,9 +232,8 @@ async fn deliverable<D: Driver>(
                 ))
             })
         };
-        let seq = match read(0, ColumnKind::BigInt)? {
-            Value::Int(seq) => seq,
-            _ => continue,
+        let Some(seq) = int_of(&read(0, ColumnKind::BigInt)?) else {
+            continue;
         };
         let aggregate = (
             read(1, ColumnKind::Text)?.to_string(),
@@ -242,7 +258,7 @@ async fn select_messages<D: Driver>(
     conn: &mut Conn<D>,
     limit: usize,
 ) -> Result<Vec<OutboxMessage>, Error> {
-    let stmt = sqlx::query(sqlx::AssertSqlSafe(claim_sql(D::DIALECT)));
+    let stmt = sqlx::query(sqlx::AssertSqlSafe(claim_sql::<D::Sql>()));
     let stmt = bind_other::<D>(
         stmt,
         Value::Int(now_micros()),
@@ -270,7 +286,7 @@ async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Err
     for mark in marks {
         let stmt = match mark {
             Mark::Delivered(seq) => {
-                let stmt = sqlx::query(sqlx::AssertSqlSafe(delivered_sql(D::DIALECT)));
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(delivered_sql::<D::Sql>()));
                 let stmt = bind_other::<D>(stmt, Value::Int(now), ColumnKind::BigInt, "the time")?;
                 bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
             }
@@ -279,14 +295,14 @@ async fn mark<D: Driver>(conn: &mut Conn<D>, marks: Vec<Mark>) -> Result<(), Err
                 error,
                 retry_at,
             } => {
-                let stmt = sqlx::query(sqlx::AssertSqlSafe(failed_sql(D::DIALECT)));
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(failed_sql::<D::Sql>()));
                 let stmt =
                     bind_other::<D>(stmt, Value::Int(retry_at), ColumnKind::BigInt, "the time")?;
                 let stmt = bind_other::<D>(stmt, Value::Text(error), ColumnKind::Text, "an error")?;
                 bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
             }
             Mark::Dead { seq, error } => {
-                let stmt = sqlx::query(sqlx::AssertSqlSafe(dead_sql(D::DIALECT)));
+                let stmt = sqlx::query(sqlx::AssertSqlSafe(dead_sql::<D::Sql>()));
                 let stmt = bind_other::<D>(stmt, Value::Int(now), ColumnKind::BigInt, "the time")?;
                 let stmt = bind_other::<D>(stmt, Value::Text(error), ColumnKind::Text, "an error")?;
                 bind_other::<D>(stmt, Value::Int(seq), ColumnKind::BigInt, "a sequence")?
@@ -315,30 +331,110 @@ enum Mark {
 
 /// Messages claimed by one relay from a database outbox.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub struct SqlxClaim {
-    session: ClaimSession,
+    session: Backend<ClaimSessions>,
     messages: Vec<OutboxMessage>,
     marks: Vec<Mark>,
-    /// The relay's name and the SQLite lease's length.
+    /// The relay's name and its lease's length (where relays take turns).
     relay: String,
     lease: Duration,
 }
 
+/// The claim sessions, on each database.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-enum ClaimSession {
+struct ClaimSessions;
+
+impl PerDriver for ClaimSessions {
+    type Of<D: Driver> = ClaimSession<D>;
+}
+
+/// What holds one relay's claim on a database of driver `D`.
+enum ClaimSession<D: Driver> {
     /// The lease was held by another relay: nothing was claimed.
     Nothing,
-    /// The connection that holds the SQLite lease.
-    #[cfg(feature = "sqlite")]
-    Sqlite(PoolConnection<Sqlite>),
+    /// The connection that holds the relay lease ([`Driver::RELAY_LEASE`]).
+    Lease(PoolConnection<D::Db>),
     /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::Transaction<'static, Postgres>),
-    /// The transaction whose `FOR UPDATE SKIP LOCKED` holds the rows.
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::Transaction<'static, MySql>),
+    Locked(sqlx::Transaction<'static, D::Db>),
+}
+
+/// Claims up to `limit` deliverable messages for `relay`.
+async fn claim<D: Driver>(
+    pool: &sqlx::Pool<D::Db>,
+    relay: &str,
+    lease: Duration,
+    limit: usize,
+) -> Result<(ClaimSession<D>, Vec<OutboxMessage>), Error> {
+    let context = "begin an outbox claim";
+    if D::RELAY_LEASE {
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(|e| connection_error(context, e))?;
+        if !D::take_lease(&mut conn, relay, lease).await? {
+            return Ok((ClaimSession::Nothing, Vec::new()));
+        }
+        let messages = select_messages::<D>(&mut conn, limit).await?;
+        Ok((ClaimSession::Lease(conn), messages))
+    } else {
+        let mut tx = pool
+            .begin()
+            .await
+            .map_err(|e| connection_error(context, e))?;
+        let messages = select_messages::<D>(&mut tx, limit).await?;
+        Ok((ClaimSession::Locked(tx), messages))
+    }
+}
+
+impl<D: Driver> ClaimSession<D> {
+    /// Renews the relay lease every third of its length; completes when it
+    /// could not be renewed. Never completes without a lease.
+    async fn keep_alive(&mut self, relay: &str, lease: Duration) {
+        let ClaimSession::Lease(conn) = self else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            match D::take_lease(conn, relay, lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "the outbox relay lease could not be renewed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Stores the marks and ends the claim.
+    async fn finish(self, marks: Vec<Mark>, relay: &str, lease: Duration) -> Result<(), Error> {
+        let error = |e| backend::<D>("finish an outbox claim", e);
+        match self {
+            ClaimSession::Nothing => Ok(()),
+            ClaimSession::Locked(mut tx) => {
+                mark::<D>(&mut tx, marks).await?;
+                tx.commit().await.map_err(error)
+            }
+            ClaimSession::Lease(mut conn) => {
+                // Fenced: a relay that lost its lease stores nothing (its
+                // messages are delivered again by the lease's holder).
+                if !D::take_lease(&mut conn, relay, lease).await? {
+                    return Err(Error::Backend(BackendError::new(
+                        "finish an outbox claim",
+                        format!(
+                            "relay `{relay}` lost the outbox lease to another relay; its marks were not stored"
+                        ),
+                    )));
+                }
+                let mut tx = conn
+                    .begin_with(sqlx::AssertSqlSafe(D::WRITE_BEGIN))
+                    .await
+                    .map_err(error)?;
+                mark::<D>(&mut tx, marks).await?;
+                tx.commit().await.map_err(error)
+            }
+        }
+    }
 }
 
 impl OutboxStore for SqlxStore {
@@ -354,40 +450,10 @@ impl OutboxStore for SqlxStore {
         let lease = self.inner().relay_lease;
         async move {
             store.inner().executed.fetch_add(1, Ordering::Relaxed);
-            let context = "begin an outbox claim";
-            let (session, messages) = match store.pool() {
-                #[cfg(feature = "postgres")]
-                Pool::Postgres(pool) => {
-                    let mut tx = pool
-                        .begin()
-                        .await
-                        .map_err(|e| connection_error(context, e))?;
-                    let messages = select_messages::<PostgresDriver>(&mut tx, limit).await?;
-                    (ClaimSession::Postgres(tx), messages)
-                }
-                #[cfg(feature = "mysql")]
-                Pool::MySql(pool) => {
-                    let mut tx = pool
-                        .begin()
-                        .await
-                        .map_err(|e| connection_error(context, e))?;
-                    let messages = select_messages::<MySqlDriver>(&mut tx, limit).await?;
-                    (ClaimSession::MySql(tx), messages)
-                }
-                #[cfg(feature = "sqlite")]
-                Pool::Sqlite(pool) => {
-                    let mut conn = pool
-                        .acquire()
-                        .await
-                        .map_err(|e| connection_error(context, e))?;
-                    if take_lease(&mut conn, &relay, lease).await? {
-                        let messages = select_messages::<SqliteDriver>(&mut conn, limit).await?;
-                        (ClaimSession::Sqlite(conn), messages)
-                    } else {
-                        (ClaimSession::Nothing, Vec::new())
-                    }
-                }
-            };
+            let (session, messages) = with_backend!(store.pool(), |pool, D| {
+                let (session, messages) = claim::<D>(pool, &relay, lease, limit).await?;
+                (D::wrap::<ClaimSessions>(session), messages)
+            });
             Ok(SqlxClaim {
                 session,
                 messages,
@@ -401,7 +467,7 @@ impl OutboxStore for SqlxStore {
     fn dead_messages(&self) -> impl Future<Output = Result<Vec<DeadMessage>, Error>> + Send {
         let store = self.clone();
         async move {
-            with_pool!(store.pool(), |pool, D| dead::<D>(
+            with_backend!(store.pool(), |pool, D| dead::<D>(
                 &mut *acquire(pool).await?
             )
             .await)
@@ -411,7 +477,7 @@ impl OutboxStore for SqlxStore {
     fn requeue(&self, seq: i64) -> impl Future<Output = Result<bool, Error>> + Send {
         let store = self.clone();
         async move {
-            with_pool!(store.pool(), |pool, D| requeue::<D>(
+            with_backend!(store.pool(), |pool, D| requeue::<D>(
                 &mut *acquire(pool).await?,
                 seq
             )
@@ -440,14 +506,10 @@ async fn dead<D: Driver>(conn: &mut Conn<D>) -> Result<Vec<DeadMessage>, Error> 
                     ))
                 })
             };
-            let last_error = match read(8, ColumnKind::Text)? {
-                Value::Text(text) => text,
-                _ => String::new(),
-            };
-            let dead_at = match read(9, ColumnKind::BigInt)? {
-                Value::Int(at) => at,
-                _ => 0,
-            };
+            let last_error = text_of(&read(8, ColumnKind::Text)?)
+                .unwrap_or_default()
+                .to_owned();
+            let dead_at = int_of(&read(9, ColumnKind::BigInt)?).unwrap_or(0);
             Ok(DeadMessage {
                 message: message::<D>(row)?,
                 last_error,
@@ -459,7 +521,7 @@ async fn dead<D: Driver>(conn: &mut Conn<D>) -> Result<Vec<DeadMessage>, Error> 
 
 async fn requeue<D: Driver>(conn: &mut Conn<D>, seq: i64) -> Result<bool, Error> {
     let stmt = bind_other::<D>(
-        sqlx::query(sqlx::AssertSqlSafe(requeue_sql(D::DIALECT))),
+        sqlx::query(sqlx::AssertSqlSafe(requeue_sql::<D::Sql>())),
         Value::Int(seq),
         ColumnKind::BigInt,
         "a sequence",
@@ -468,41 +530,6 @@ async fn requeue<D: Driver>(conn: &mut Conn<D>, seq: i64) -> Result<bool, Error>
         .await
         .map(|n| n == 1)
         .map_err(|e| backend::<D>(format!("requeue message {seq} of {OUTBOX_TABLE}"), e))
-}
-
-#[cfg(feature = "sqlite")]
-/// Takes or renews the SQLite relay lease for `relay`; `false` when another
-/// relay holds it.
-async fn take_lease(
-    conn: &mut sqlx::SqliteConnection,
-    relay: &str,
-    lease: Duration,
-) -> Result<bool, Error> {
-    let now = now_micros();
-    let expires = now.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
-    let error = |e| backend::<SqliteDriver>("take the outbox relay lease", e);
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
-    sqlx::query(
-        "INSERT OR IGNORE INTO uow_outbox_lease (name, holder, expires_at) VALUES ('relay', ?, 0)",
-    )
-    .bind(relay)
-    .execute(&mut *tx)
-    .await
-    .map_err(error)?;
-    let taken = sqlx::query(
-        "UPDATE uow_outbox_lease SET holder = ?, expires_at = ? \
-         WHERE name = 'relay' AND (holder = ? OR expires_at < ?)",
-    )
-    .bind(relay)
-    .bind(expires)
-    .bind(relay)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(error)?
-    .rows_affected();
-    tx.commit().await.map_err(error)?;
-    Ok(taken == 1)
 }
 
 impl OutboxClaim for SqlxClaim {
@@ -526,67 +553,22 @@ impl OutboxClaim for SqlxClaim {
         self.marks.push(Mark::Dead { seq, error });
     }
 
-    /// SQLite: renews the relay lease every third of its length while the
-    /// relay publishes; completes when the lease could not be renewed
-    /// (another relay holds it, or the database failed).
+    /// Where relays take turns (SQLite): renews the relay lease every third
+    /// of its length while the relay publishes; completes when the lease
+    /// could not be renewed (another relay holds it, or the database
+    /// failed).
     async fn keep_alive(&mut self) {
-        #[cfg(feature = "sqlite")]
-        let ClaimSession::Sqlite(conn) = &mut self.session else {
-            return std::future::pending().await;
-        };
-        #[cfg(not(feature = "sqlite"))]
-        return std::future::pending().await;
-        #[cfg(feature = "sqlite")]
-        loop {
-            tokio::time::sleep(self.lease / 3).await;
-            match take_lease(conn, &self.relay, self.lease).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "the outbox relay lease could not be renewed");
-                    return;
-                }
-            }
-        }
+        let (relay, lease) = (self.relay.as_str(), self.lease);
+        with_backend!(&mut self.session, |session, D| session
+            .keep_alive(relay, lease)
+            .await)
     }
 
     async fn finish(self) -> Result<(), Error> {
-        let marks = self.marks;
-        match self.session {
-            ClaimSession::Nothing => Ok(()),
-            #[cfg(feature = "postgres")]
-            ClaimSession::Postgres(mut tx) => {
-                mark::<PostgresDriver>(&mut tx, marks).await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| backend::<PostgresDriver>("finish an outbox claim", e))
-            }
-            #[cfg(feature = "mysql")]
-            ClaimSession::MySql(mut tx) => {
-                mark::<MySqlDriver>(&mut tx, marks).await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| backend::<MySqlDriver>("finish an outbox claim", e))
-            }
-            #[cfg(feature = "sqlite")]
-            ClaimSession::Sqlite(mut conn) => {
-                // Fenced: a relay that lost its lease stores nothing (its
-                // messages are delivered again by the lease's holder).
-                if !take_lease(&mut conn, &self.relay, self.lease).await? {
-                    return Err(Error::Backend(BackendError::new(
-                        "finish an outbox claim",
-                        format!(
-                            "relay `{}` lost the outbox lease to another relay; its marks were not stored",
-                            self.relay
-                        ),
-                    )));
-                }
-                let error = |e| backend::<SqliteDriver>("finish an outbox claim", e);
-                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
-                mark::<SqliteDriver>(&mut tx, marks).await?;
-                tx.commit().await.map_err(error)
-            }
-        }
+        let (marks, relay, lease) = (self.marks, self.relay, self.lease);
+        with_backend!(self.session, |session, D| session
+            .finish(marks, &relay, lease)
+            .await)
     }
 }
 

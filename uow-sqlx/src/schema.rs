@@ -1,73 +1,48 @@
-//! Schema DDL for aggregates: printed to seed a migration, or executed to
-//! create missing tables for development and tests.
+//! Schema DDL for aggregates, printed to seed a migration or executed to
+//! create missing tables for development and tests, and the verification of
+//! existing tables against the aggregates stored in them; written once over
+//! [`SqlDialect`] (column types, key constraints and the check of one
+//! column are the database's).
 
 use uow_core::{
     Error,
-    backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole},
+    backend::{AggregateMeta, ColumnMeta},
 };
 
-use crate::dialect::Dialect;
+use crate::dialect::SqlDialect;
+use crate::existing::{ExistingIndex, ExistingTable};
 
 /// The statements that create the table of `meta` and its indexes, if they do
 /// not exist: primary key on the id, `NOT NULL` on every non-`Option` field,
 /// `UNIQUE` on `unique` fields, an index on each `find_by` field.
-pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String> {
-    let q = |name: &str| dialect.quote(name);
+pub(crate) fn create_table<S: SqlDialect>(meta: &AggregateMeta) -> Vec<String> {
+    let q = S::quote;
     let mut columns = Vec::with_capacity(meta.columns.len() + 1);
     for column in meta.columns {
-        let keyed = matches!(
-            column.role,
-            ColumnRole::Id | ColumnRole::Unique | ColumnRole::Finder
-        );
-        let ty = if keyed {
-            dialect.key_column_type(column.kind)
+        let ty = if column.is_key() {
+            S::key_column_type(column.kind)
         } else {
-            dialect.column_type(column.kind)
+            S::column_type(column.kind)
         };
         let mut def = format!("{} {ty}", q(column.name));
         if !column.nullable {
             def.push_str(" NOT NULL");
         }
-        match column.role {
-            // SQLite: table constraints, below.
-            _ if dialect == Dialect::Sqlite => {}
-            ColumnRole::Id => def.push_str(" PRIMARY KEY"),
-            ColumnRole::Unique => def.push_str(" UNIQUE"),
-            _ => {}
-        }
+        def.push_str(S::column_constraint(column));
         columns.push(def);
     }
-    if dialect == Dialect::Sqlite {
-        // SQLite checks unique constraints in the reverse of their order in
-        // the table, and reports the first it finds violated. Declared in
-        // reverse, an insert that takes both a stored id and a stored
-        // `unique` value is reported as a duplicate id, and of two `unique`
-        // columns the first is reported: as PostgreSQL, MySQL and the
-        // in-memory store report them.
-        for column in meta.columns.iter().rev().filter(|c| c.is_unique()) {
-            columns.push(format!("UNIQUE ({})", q(column.name)));
-        }
-        columns.push(format!("PRIMARY KEY ({})", q(meta.id_column().name)));
-    }
-    let strict = if dialect == Dialect::Sqlite {
-        " STRICT"
-    } else {
-        ""
-    };
+    columns.extend(S::table_constraints(meta));
     let mut statements = vec![format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n){strict}",
+        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n){}",
         q(meta.table),
-        columns.join(",\n    ")
+        columns.join(",\n    "),
+        S::TABLE_OPTIONS
     )];
     for column in meta.columns.iter().filter(|c| c.is_indexed()) {
         let index = format!("{}_{}_idx", meta.table, column.name);
-        let if_not_exists = if dialect == Dialect::MySql {
-            ""
-        } else {
-            "IF NOT EXISTS "
-        };
         statements.push(format!(
-            "CREATE INDEX {if_not_exists}{} ON {} ({})",
+            "{} {} ON {} ({})",
+            S::CREATE_INDEX,
             q(&index),
             q(meta.table),
             q(column.name)
@@ -78,216 +53,16 @@ pub(crate) fn create_table(dialect: Dialect, meta: &AggregateMeta) -> Vec<String
 
 /// The DDL for every aggregate in `metas`, as one script (statements ended by
 /// `;`), to paste into a migration file.
-pub(crate) fn ddl(dialect: Dialect, metas: &[&AggregateMeta]) -> String {
+pub(crate) fn ddl<S: SqlDialect>(metas: &[&AggregateMeta]) -> String {
     let mut out = String::new();
     for meta in metas {
-        for statement in create_table(dialect, meta) {
+        for statement in create_table::<S>(meta) {
             out.push_str(&statement);
             out.push_str(";\n");
         }
         out.push('\n');
     }
     out
-}
-
-/// One column of an existing table, as the database describes it.
-#[derive(Debug, Default)]
-pub(crate) struct ExistingColumn {
-    pub(crate) name: String,
-    /// The declared or reported type, lower case (`varchar`, `integer`).
-    pub(crate) ty: String,
-    pub(crate) nullable: bool,
-    /// A default, an identity/auto-increment or a generated value: an
-    /// insert that leaves the column out does not fail.
-    pub(crate) has_default: bool,
-    /// The declared length of a character type (`VARCHAR(n)`).
-    pub(crate) length: Option<i64>,
-    /// The declared precision of a numeric type (`NUMERIC(p, s)`).
-    pub(crate) precision: Option<i64>,
-    /// The declared scale of a numeric type.
-    pub(crate) scale: Option<i64>,
-    /// Why the column does not compare text byte by byte, as the in-memory
-    /// store does (a case-insensitive, padding or non-deterministic
-    /// collation); `None` when it does.
-    pub(crate) comparison: Option<String>,
-}
-
-/// One index (or primary key or unique constraint) of an existing table.
-#[derive(Debug, Default)]
-pub(crate) struct ExistingIndex {
-    /// The name of the index or constraint.
-    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-    pub(crate) name: String,
-    /// Its columns, in order.
-    pub(crate) columns: Vec<String>,
-    pub(crate) unique: bool,
-    pub(crate) primary: bool,
-    /// Partial, over expressions or over a prefix of a column: it neither
-    /// enforces uniqueness of whole values nor serves every lookup.
-    pub(crate) partial: bool,
-}
-
-/// An existing table, as the database describes it.
-#[derive(Debug, Default)]
-pub(crate) struct ExistingTable {
-    pub(crate) columns: Vec<ExistingColumn>,
-    pub(crate) indexes: Vec<ExistingIndex>,
-}
-
-/// Why a column the database reports as `found` cannot hold every value of
-/// a field of `kind` the way this dialect reads and writes it (`key`: an id,
-/// `unique` or `find_by` column); `None` when it can.
-pub(crate) fn incompatible(
-    dialect: Dialect,
-    kind: ColumnKind,
-    key: bool,
-    found: &ExistingColumn,
-) -> Option<String> {
-    use ColumnKind::*;
-    let ty = found.ty.as_str();
-    let refuse = |why: &str| Some(why.to_owned());
-    if let FixedDecimal { precision, scale } = kind
-        && dialect != Dialect::Sqlite
-    {
-        let numeric = if dialect == Dialect::Postgres {
-            "numeric"
-        } else {
-            "decimal"
-        };
-        let declared = (found.precision, found.scale);
-        return (ty != numeric || declared != (Some(i64::from(precision)), Some(i64::from(scale))))
-            .then(|| {
-                format!(
-                    "the field is declared decimal(precision = {precision}, scale = {scale}), the column {}",
-                    match declared {
-                        (Some(p), Some(s)) if ty == numeric => format!("({p}, {s})"),
-                        _ => "another type".to_owned(),
-                    }
-                )
-            });
-    }
-    match dialect {
-        // SQLite's type affinity, by the rules of its documentation: an
-        // INTEGER column holds any 64-bit integer, a TEXT one any text
-        // whatever length a declared CHAR(n) or VARCHAR(n) names.
-        Dialect::Sqlite => {
-            let fits = match kind {
-                Bool | SmallInt | Int | BigInt => ty.contains("int"),
-                Real | Double => ["real", "floa", "doub"].iter().any(|t| ty.contains(t)),
-                Bytes => ty.contains("blob"),
-                _ => ["text", "char", "clob"].iter().any(|t| ty.contains(t)),
-            };
-            (!fits).then(String::new)
-        }
-        Dialect::Postgres => {
-            let accepted: &[&str] = match kind {
-                Bool => &["boolean"],
-                SmallInt => &["smallint"],
-                Int => &["integer"],
-                BigInt => &["bigint"],
-                Real => &["real"],
-                Double => &["double precision"],
-                Text => &["text", "character varying", "character"],
-                Bytes => &["bytea"],
-                Json => &["jsonb", "json"],
-                Uuid => &["uuid"],
-                TimestampTz => &["timestamp with time zone"],
-                Timestamp => &["timestamp without time zone"],
-                Date => &["date"],
-                Time => &["time without time zone"],
-                Decimal => &["numeric"],
-                _ => &[],
-            };
-            if !accepted.contains(&ty) {
-                return refuse("");
-            }
-            match (kind, ty) {
-                (Text, "character") => {
-                    refuse("CHAR(n) pads values with spaces; use TEXT or VARCHAR")
-                }
-                (Text, "character varying") => text_length(key, found.length),
-                (Decimal, _) if found.precision.is_some() => refuse(
-                    "NUMERIC(p, s) rounds values to its scale; uow stores every Decimal exactly in NUMERIC without precision",
-                ),
-                _ => None,
-            }
-        }
-        Dialect::MySql => {
-            let accepted: &[&str] = match kind {
-                Bool => &["tinyint"],
-                SmallInt => &["smallint"],
-                Int => &["int"],
-                BigInt => &["bigint"],
-                Real => &["float"],
-                Double => &["double"],
-                Text => &[
-                    "varchar",
-                    "char",
-                    "tinytext",
-                    "text",
-                    "mediumtext",
-                    "longtext",
-                ],
-                Bytes => &[
-                    "blob",
-                    "tinyblob",
-                    "mediumblob",
-                    "longblob",
-                    "varbinary",
-                    "binary",
-                ],
-                // MariaDB reports JSON columns as longtext.
-                Json => &["json", "longtext"],
-                Uuid => &["binary"],
-                TimestampTz | Timestamp => &["datetime"],
-                Date => &["date"],
-                Time => &["time"],
-                // The sort key (see `uow_core::backend::decimal_sort_key`).
-                Decimal => &["varchar"],
-                _ => &[],
-            };
-            if !accepted.contains(&ty) {
-                return refuse(if kind == Decimal && ty == "decimal" {
-                    "DECIMAL(p, s) drops a value's scale and holds not every Decimal; uow stores decimals as their sort key in VARCHAR(64)"
-                } else {
-                    ""
-                });
-            }
-            match (kind, ty) {
-                (Text, "char") | (Bytes, "binary") => {
-                    refuse("CHAR(n)/BINARY(n) pads or trims values; use VARCHAR or LONGTEXT")
-                }
-                (Text, "varchar") | (Bytes, "varbinary") => text_length(key, found.length),
-                (Text, "tinytext" | "text" | "mediumtext")
-                | (Bytes, "tinyblob" | "blob" | "mediumblob")
-                    if !key =>
-                {
-                    refuse("it holds less than a String or Vec<u8> may; use LONGTEXT or LONGBLOB")
-                }
-                (Uuid, _) if found.length != Some(16) => refuse("a UUID needs BINARY(16)"),
-                (Decimal, _) if found.length.is_none_or(|n| n < 40) => {
-                    refuse("the decimal sort key needs VARCHAR(40) or more")
-                }
-                _ => None,
-            }
-        }
-    }
-}
-
-/// A `VARCHAR(n)`: a key column needs room for every key
-/// ([`uow_core::backend::MAX_KEY_LEN`] characters), any other column for any text.
-fn text_length(key: bool, length: Option<i64>) -> Option<String> {
-    let max = i64::try_from(uow_core::backend::MAX_KEY_LEN).unwrap_or(i64::MAX);
-    match length {
-        None => None,
-        Some(n) if key && n >= max => None,
-        Some(n) if key => Some(format!(
-            "VARCHAR({n}) is shorter than the {max} characters a key may have"
-        )),
-        Some(n) => Some(format!(
-            "VARCHAR({n}) holds not every String; use TEXT (LONGTEXT on MySQL)"
-        )),
-    }
 }
 
 /// Columns of uow's own tables whose values uow bounds itself (short names
@@ -304,8 +79,7 @@ fn bounded(meta: &AggregateMeta, column: &str) -> bool {
 /// serves each `find_by`; no other NOT NULL column without a default. The
 /// first drift is an [`Error::Schema`] naming the table, the column and
 /// what is wrong.
-pub(crate) fn verify(
-    dialect: Dialect,
+pub(crate) fn verify<S: SqlDialect>(
     meta: &AggregateMeta,
     table: &ExistingTable,
 ) -> Result<(), Error> {
@@ -327,9 +101,9 @@ pub(crate) fn verify(
     let find = |name: &str| columns.iter().find(|c| c.name.eq_ignore_ascii_case(name));
     let expected_type = |column: &ColumnMeta| {
         if column.is_key() {
-            dialect.key_column_type(column.kind)
+            S::key_column_type(column.kind)
         } else {
-            dialect.column_type(column.kind)
+            S::column_type(column.kind)
         }
     };
     for column in meta.columns {
@@ -350,7 +124,7 @@ pub(crate) fn verify(
             continue;
         };
         let key = column.is_key() || bounded(meta, column.name);
-        if let Some(why) = incompatible(dialect, column.kind, key, found) {
+        if let Some(why) = S::incompatible(column.kind, key, found) {
             let why = if why.is_empty() {
                 String::new()
             } else {

@@ -1,11 +1,13 @@
-//! The statement texts of each aggregate, built once per store on first use.
+//! The statement texts of a store: each aggregate's, built once on first
+//! use, and the commit markers'.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use uow_core::backend::AggregateMeta;
 
-use crate::dialect::Dialect;
+use crate::commit_marker::MarkerSql;
+use crate::dialect::SqlDialect;
 use crate::sql::{TableSql, table_sql};
 
 /// Built statements by aggregate. sqlx prepares each text once per
@@ -18,15 +20,20 @@ use crate::sql::{TableSql, table_sql};
 /// addresses builds its statements twice, which costs nothing but memory.
 #[derive(Debug)]
 pub(crate) struct Statements {
-    dialect: Dialect,
+    /// The builder of an aggregate's statements in the store's database.
+    build: fn(&AggregateMeta) -> TableSql,
     by_aggregate: RwLock<HashMap<usize, Arc<TableSql>>>,
+    /// The commit markers' statements.
+    pub(crate) markers: Arc<MarkerSql>,
 }
 
 impl Statements {
-    pub(crate) fn new(dialect: Dialect) -> Self {
+    /// The statements of a store over a database whose SQL is `S`.
+    pub(crate) fn new<S: SqlDialect>() -> Self {
         Statements {
-            dialect,
+            build: table_sql::<S>,
             by_aggregate: RwLock::new(HashMap::new()),
+            markers: Arc::new(MarkerSql::new::<S>()),
         }
     }
 
@@ -40,7 +47,7 @@ impl Statements {
         {
             return Arc::clone(sql);
         }
-        let sql = Arc::new(table_sql(self.dialect, meta));
+        let sql = Arc::new((self.build)(meta));
         self.by_aggregate
             .write()
             .unwrap_or_else(PoisonError::into_inner)

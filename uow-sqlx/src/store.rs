@@ -1,5 +1,10 @@
-//! [`SqlxStore`]: the uow store over an sqlx connection pool.
+//! [`SqlxStore`]: the uow store over an sqlx connection pool, and
+//! [`SqlxTransaction`], one unit of work's session on it. Written once,
+//! generic over [`Driver`]: a unit of work's [`Session`] is of its
+//! database's types, held in a [`Backend`] that `crate::backend` dispatches
+//! on.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -7,31 +12,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "sqlite")]
-use sqlx::Sqlite;
-#[cfg(feature = "mysql")]
-use sqlx::mysql::MySqlPool;
-#[cfg(feature = "sqlite")]
 use sqlx::pool::PoolConnection;
-#[cfg(feature = "postgres")]
-use sqlx::postgres::PgPool;
-#[cfg(feature = "sqlite")]
-use sqlx::sqlite::SqlitePool;
-use sqlx::{Connection, Executor};
-#[cfg(feature = "mysql")]
-use sqlx::{MySql, MySqlConnection};
-#[cfg(feature = "postgres")]
-use sqlx::{PgConnection, Postgres};
-use std::collections::HashMap;
+use sqlx::{Connection, Executor, SqlStr};
 use tokio::sync::{Mutex, watch};
+use tracing::Instrument;
 use uow_core::{
     Aggregate, BackendError, CommitOutcome, Error, Store, UnitId, UnitOfWork,
     backend::{AggregateMeta, ChangeSet, Query, Transaction},
 };
 
-pub(crate) use crate::backend::Pool;
-use crate::backend::with_pool;
-use crate::commit_marker::{self, COMMITS_META};
+use crate::backend::{Backend, ConnectError, Dispatch, PerDriver, Pool, Pools, with_backend};
+use crate::commit_marker::{self, COMMITS_META, MarkerSql};
 use crate::dialect::Dialect;
 #[cfg(feature = "mysql")]
 use crate::driver::mysql::MySqlDriver;
@@ -39,201 +30,14 @@ use crate::driver::mysql::MySqlDriver;
 use crate::driver::postgres::PostgresDriver;
 #[cfg(feature = "sqlite")]
 use crate::driver::sqlite::SqliteDriver;
-use crate::driver::{self, Driver, Failure, connection_error, failure};
+use crate::driver::{
+    self, Conn, Driver, Failure, StalePlans, connection_error, driver_source, failure,
+};
 use crate::flush::Writer;
+use crate::options::StoreOptions;
 use crate::schema;
+use crate::sql::TableSql;
 use crate::statements::Statements;
-
-/// The isolation level of a unit of work's transaction on PostgreSQL and
-/// MySQL/MariaDB. SQLite transactions are always serializable.
-///
-/// Whatever the level, lost updates are prevented by the version check on
-/// every `UPDATE` and `DELETE`. A higher level adds consistency between the
-/// reads of one unit of work, at the price of the database aborting more
-/// transactions; those aborts surface as retryable errors
-/// ([`Error::is_conflict`]) that [`uow_core::retry`] re-runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Isolation {
-    /// Each read sees what was committed when it ran — the same view the
-    /// in-memory store gives. The default.
-    #[default]
-    ReadCommitted,
-    /// All reads of a unit of work see one snapshot.
-    RepeatableRead,
-    /// Units of work behave as if run one after the other.
-    Serializable,
-}
-
-impl Isolation {
-    /// The level's SQL name.
-    fn sql(self) -> &'static str {
-        match self {
-            Isolation::ReadCommitted => "READ COMMITTED",
-            Isolation::RepeatableRead => "REPEATABLE READ",
-            Isolation::Serializable => "SERIALIZABLE",
-        }
-    }
-
-    #[cfg(feature = "postgres")]
-    fn begin_postgres(self) -> &'static str {
-        match self {
-            Isolation::ReadCommitted => "BEGIN ISOLATION LEVEL READ COMMITTED",
-            Isolation::RepeatableRead => "BEGIN ISOLATION LEVEL REPEATABLE READ",
-            Isolation::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
-        }
-    }
-
-    #[cfg(feature = "mysql")]
-    pub(crate) fn set_mysql_session(self) -> &'static str {
-        match self {
-            Isolation::ReadCommitted => "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-            Isolation::RepeatableRead => "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-            Isolation::Serializable => "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-        }
-    }
-}
-
-/// How [`SqlxStore::connect_with`] sets up its pool.
-///
-/// ```
-/// use std::time::Duration;
-/// use uow_sqlx::{Isolation, StoreOptions};
-///
-/// let options = StoreOptions::new()
-///     .max_connections(32)
-///     .acquire_timeout(Duration::from_secs(2))
-///     .isolation(Isolation::Serializable);
-/// # let _ = options;
-/// ```
-#[derive(Clone, Debug)]
-pub struct StoreOptions {
-    pub(crate) max_connections: u32,
-    pub(crate) acquire_timeout: Duration,
-    pub(crate) busy_timeout: Duration,
-    pub(crate) isolation: Isolation,
-    commit_markers: Option<bool>,
-    commit_markers_kept: Duration,
-    pub(crate) lock_timeout: Option<Duration>,
-    pub(crate) statement_timeout: Option<Duration>,
-    relay_lease: Duration,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(10),
-            busy_timeout: Duration::from_secs(5),
-            isolation: Isolation::ReadCommitted,
-            commit_markers: None,
-            commit_markers_kept: Duration::from_secs(3_600),
-            lock_timeout: None,
-            statement_timeout: None,
-            relay_lease: crate::outbox_table::LEASE,
-        }
-    }
-}
-
-impl StoreOptions {
-    /// The defaults: 10 connections, 10 s to acquire one, 5 s SQLite busy
-    /// timeout, READ COMMITTED, commit markers on PostgreSQL and MySQL (not
-    /// SQLite) kept for an hour, no lock or statement timeout of uow's own
-    /// (the server's apply).
-    pub fn new() -> Self {
-        StoreOptions::default()
-    }
-
-    /// Whether commits write a commit marker: on by default for PostgreSQL
-    /// and MySQL/MariaDB, off for SQLite.
-    ///
-    /// With markers, a commit whose connection fails after `COMMIT` may have
-    /// reached the server is checked on a new connection and reported
-    /// truthfully: success if it was stored, a retryable error if it was not,
-    /// [`Error::CommitOutcomeUnknown`] only when the database cannot be
-    /// reached to check; and [`Store::commit_outcome`] can answer for any
-    /// unit of work. The price is one `INSERT` per commit that writes
-    /// something (one round trip on a server; BENCHMARKS.md (6) has the
-    /// figures), and the `uow_commits` table
-    /// ([`create_tables`](SqlxStore::create_tables) creates it,
-    /// [`ddl`](SqlxStore::ddl) prints it). Without markers a connection that
-    /// fails during `COMMIT` is reported as [`Error::CommitOutcomeUnknown`].
-    ///
-    /// SQLite runs in the process, with no connection to lose between `COMMIT`
-    /// and its answer, and the marker costs a third of its commit rate: off by
-    /// default there. A commit whose future is dropped runs on in the
-    /// background on every backend, and [`Store::commit_outcome`] answers for
-    /// it from what the store saw, markers or not.
-    pub fn commit_markers(mut self, on: bool) -> Self {
-        self.commit_markers = Some(on);
-        self
-    }
-
-    /// How long commit markers are kept before they are pruned (one hour by
-    /// default): the time within which [`Store::commit_outcome`] can answer.
-    pub fn commit_markers_kept(mut self, kept: Duration) -> Self {
-        self.commit_markers_kept = kept;
-        self
-    }
-
-    /// The longest a statement of a unit of work waits for a row lock
-    /// before it fails with the retryable [`Error::Timeout`]. PostgreSQL:
-    /// `SET LOCAL lock_timeout`, sent with each unit of work's `BEGIN` (no
-    /// extra round trip; queries of your own on the pool are not limited).
-    /// MySQL/MariaDB: the session's `innodb_lock_wait_timeout` (whole
-    /// seconds, at least one), set on every connection of the pool when it
-    /// opens. SQLite's equivalent is the [`busy_timeout`](Self::busy_timeout).
-    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = Some(timeout);
-        self
-    }
-
-    /// How long a SQLite outbox relay's lease lasts (30 s by default). A
-    /// relay renews it every third of that while it publishes, so a slow
-    /// publisher keeps it; a relay that stopped (crashed) loses it after
-    /// this long, and another relay takes over.
-    pub fn relay_lease(mut self, lease: Duration) -> Self {
-        self.relay_lease = lease.max(Duration::from_millis(3));
-        self
-    }
-
-    /// The longest one statement may run before it fails with the retryable
-    /// [`Error::Timeout`]: PostgreSQL `SET LOCAL statement_timeout` with each
-    /// unit of work's `BEGIN`; MariaDB `max_statement_time` (MySQL
-    /// `max_execution_time`, which covers reads only) on every connection of
-    /// the pool. No effect on SQLite.
-    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
-        self.statement_timeout = Some(timeout);
-        self
-    }
-
-    /// The most connections the pool opens. Each unit of work holds one for
-    /// its whole life, so this bounds the units of work running at once.
-    pub fn max_connections(mut self, max: u32) -> Self {
-        self.max_connections = max.max(1);
-        self
-    }
-
-    /// How long `begin` waits for a free connection before failing with a
-    /// backend error (rather than hanging when the pool is exhausted).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
-    }
-
-    /// How long a SQLite writer waits for the write lock before failing
-    /// with a retryable error.
-    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
-        self
-    }
-
-    /// The isolation level of units of work (PostgreSQL, MySQL/MariaDB).
-    pub fn isolation(mut self, isolation: Isolation) -> Self {
-        self.isolation = isolation;
-        self
-    }
-}
 
 /// A uow [`Store`] backed by SQLite, PostgreSQL or MySQL/MariaDB through sqlx.
 ///
@@ -250,7 +54,7 @@ impl StoreOptions {
 ///   `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock up
 ///   front instead of failing to upgrade a read transaction.
 /// - **PostgreSQL, MySQL/MariaDB**: the unit of work runs in one transaction
-///   from `begin` to `commit`, at the configured [`Isolation`]
+///   from `begin` to `commit`, at the configured [`Isolation`](crate::Isolation)
 ///   (default READ COMMITTED).
 ///
 /// Cloning gives another handle to the same pool.
@@ -276,10 +80,9 @@ pub(crate) struct Inner {
     /// Whether the pool's connections were set up by `connect_with`
     /// (MySQL: session isolation and timeouts in `after_connect`).
     sessions_set: bool,
-    /// MySQL, a pool made outside uow: the statement that begins a unit of
-    /// work with its isolation level and lock timeout.
-    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-    mysql_begin: Option<String>,
+    /// The statement that opens a unit of work's transaction
+    /// ([`Driver::begin_statement`]); `None`: sqlx's `BEGIN`.
+    begin: Option<SqlStr>,
     pub(crate) executed: AtomicU64,
     /// Whether commits write markers, and for how long they are kept.
     markers: bool,
@@ -292,50 +95,8 @@ pub(crate) struct Inner {
     background: Arc<Background>,
     /// The SQLite outbox relay lease's length.
     pub(crate) relay_lease: Duration,
-    /// PostgreSQL: `SET LOCAL` of the lock and statement timeouts, sent with
-    /// each unit of work's `BEGIN` (one message, no extra round trip).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pg_timeouts: Option<String>,
-    /// When PostgreSQL last reported a stale cached plan.
+    /// When a connection's prepared statements were last found stale.
     stale_plans: Arc<StalePlans>,
-}
-
-/// PostgreSQL's `cached plan must not change result type` means a table
-/// changed under the prepared statements of a connection; every connection
-/// opened before the change holds such statements. The first one to fail
-/// records when, and connections older than that are closed when next
-/// acquired (`before_acquire`), so the next unit of work runs on a fresh one.
-#[derive(Debug)]
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-pub(crate) struct StalePlans {
-    since: Instant,
-    /// Microseconds after `since` of the last report; 0 for none.
-    reported_at: AtomicU64,
-}
-
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-impl StalePlans {
-    fn new() -> Self {
-        StalePlans {
-            since: Instant::now(),
-            reported_at: AtomicU64::new(0),
-        }
-    }
-
-    fn report(&self) {
-        let at = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.reported_at.fetch_max(at.max(1), Ordering::Relaxed);
-    }
-
-    /// Whether a connection `age` old was opened before the last report.
-    pub(crate) fn is_stale(&self, age: Duration) -> bool {
-        let reported = self.reported_at.load(Ordering::Relaxed);
-        if reported == 0 {
-            return false;
-        }
-        let opened = self.since.elapsed().saturating_sub(age);
-        opened <= Duration::from_micros(reported)
-    }
 }
 
 impl SqlxStore {
@@ -351,29 +112,15 @@ impl SqlxStore {
     /// SQLite files are opened in WAL mode, so readers never wait for the
     /// writer, and with a busy timeout, so writers queue instead of failing.
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, Error> {
-        let scheme = url.split(':').next().unwrap_or_default();
         let context = || format!("connect to `{}`", redact(url));
         let stale_plans = Arc::new(StalePlans::new());
-        let pool = match scheme {
-            #[cfg(feature = "sqlite")]
-            "sqlite" => crate::driver::sqlite::connect(url, &options).await,
-            #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                crate::driver::postgres::connect(url, &options, Arc::clone(&stale_plans)).await
+        let pool = match Pool::connect(url, &options, Arc::clone(&stale_plans)).await {
+            Ok(pool) => pool,
+            Err(ConnectError::Scheme(why)) => {
+                return Err(Error::Backend(BackendError::new(context(), why)));
             }
-            #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => crate::driver::mysql::connect(url, &options).await,
-            _ => {
-                return Err(Error::Backend(BackendError::new(
-                    context(),
-                    format!(
-                        "unsupported URL scheme `{scheme}:`; this build of uow-sqlx takes {}",
-                        schemes()
-                    ),
-                )));
-            }
-        }
-        .map_err(|e| connection_error(context(), e))?;
+            Err(ConnectError::Driver(e)) => return Err(connection_error(context(), e)),
+        };
         Ok(SqlxStore::new(pool, options, stale_plans, true))
     }
 
@@ -412,20 +159,23 @@ impl SqlxStore {
         stale_plans: Arc<StalePlans>,
         sessions_set: bool,
     ) -> Self {
-        let dialect = pool.dialect();
+        let (statements, begin, in_process) = with_backend!(&pool, |_pool, D| (
+            Statements::new::<<D as Driver>::Sql>(),
+            D::begin_statement(&options, sessions_set),
+            D::IN_PROCESS
+        ));
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
-                statements: Statements::new(dialect),
-                mysql_begin: (!sessions_set).then(|| mysql_begin(&options)),
+                statements,
+                begin: begin.map(crate::dialect::sql),
                 executed: AtomicU64::new(0),
-                markers: options.commit_markers.unwrap_or(dialect != Dialect::Sqlite),
+                markers: options.commit_markers.unwrap_or(!in_process),
                 markers_kept: options.commit_markers_kept,
                 marked: AtomicU64::new(0),
                 checks: AtomicU64::new(0),
                 background: Arc::default(),
                 relay_lease: options.relay_lease,
-                pg_timeouts: postgres_timeouts(&options),
                 stale_plans,
                 sessions_set,
                 options,
@@ -462,37 +212,22 @@ impl SqlxStore {
     /// such as read models).
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        #[allow(irrefutable_let_patterns)]
-        if let Pool::Sqlite(pool) = &self.inner.pool {
-            Some(pool)
-        } else {
-            None
-        }
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        SqliteDriver::of::<Pools>(&self.inner.pool)
     }
 
     /// The PostgreSQL pool, if this is a PostgreSQL store.
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
-        #[allow(irrefutable_let_patterns)]
-        if let Pool::Postgres(pool) = &self.inner.pool {
-            Some(pool)
-        } else {
-            None
-        }
+    pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
+        PostgresDriver::of::<Pools>(&self.inner.pool)
     }
 
     /// The MySQL/MariaDB pool, if this is a MySQL store.
     #[cfg(feature = "mysql")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
-    pub fn mysql_pool(&self) -> Option<&MySqlPool> {
-        #[allow(irrefutable_let_patterns)]
-        if let Pool::MySql(pool) = &self.inner.pool {
-            Some(pool)
-        } else {
-            None
-        }
+    pub fn mysql_pool(&self) -> Option<&sqlx::MySqlPool> {
+        MySqlDriver::of::<Pools>(&self.inner.pool)
     }
 
     /// A test hook, not part of the supported API: how many statements the
@@ -516,12 +251,14 @@ impl SqlxStore {
     /// With commit markers on (the default), the script creates the marker
     /// table (`uow_commits`) too.
     pub fn ddl(&self, aggregates: &[&AggregateMeta]) -> String {
-        let mut ddl = schema::ddl(self.dialect(), aggregates);
-        if self.inner.markers {
-            ddl.push_str(&commit_marker::ddl(self.dialect()));
-            ddl.push_str(";\n");
-        }
-        ddl
+        with_backend!(&self.inner.pool, |_pool, D| {
+            let mut ddl = schema::ddl::<<D as Driver>::Sql>(aggregates);
+            if self.inner.markers {
+                ddl.push_str(&commit_marker::ddl::<<D as Driver>::Sql>());
+                ddl.push_str(";\n");
+            }
+            ddl
+        })
     }
 
     /// The DDL of the tables of unit of work `U`
@@ -529,7 +266,7 @@ impl SqlxStore {
     pub fn ddl_for<U: UnitOfWork>(&self) -> String {
         let mut ddl = self.ddl(U::AGGREGATES);
         if U::OUTBOX {
-            for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
+            for statement in crate::backend::outbox_ddl(self.dialect()) {
                 ddl.push_str(&statement);
                 ddl.push_str(";\n");
             }
@@ -545,23 +282,26 @@ impl SqlxStore {
     /// (`uow_commits`) too.
     pub async fn create_tables(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
-            for statement in schema::create_table(self.dialect(), meta) {
+            let statements = with_backend!(&self.inner.pool, |_pool, D| {
+                schema::create_table::<<D as Driver>::Sql>(meta)
+            });
+            for statement in statements {
                 self.execute_ddl(statement, meta.table).await?;
             }
         }
         if self.inner.markers {
-            self.execute_ddl(
-                commit_marker::ddl(self.dialect()),
-                commit_marker::COMMITS_TABLE,
-            )
-            .await?;
+            let marker_table = with_backend!(&self.inner.pool, |_pool, D| commit_marker::ddl::<
+                <D as Driver>::Sql,
+            >());
+            self.execute_ddl(marker_table, commit_marker::COMMITS_TABLE)
+                .await?;
         }
         Ok(())
     }
 
     pub(crate) async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
         let statement = sqlx::AssertSqlSafe(statement);
-        let outcome = with_pool!(
+        let outcome = with_backend!(
             &self.inner.pool,
             |pool, D| match pool.execute(statement).await {
                 Err(e) if D::exists_already(&e) => Ok(()),
@@ -585,7 +325,7 @@ impl SqlxStore {
     /// missing. [`create_tables_for`](Self::create_tables_for) does it for a
     /// unit of work declared with `outbox`.
     pub async fn create_outbox(&self) -> Result<(), Error> {
-        for statement in crate::outbox_table::outbox_ddl(self.dialect()) {
+        for statement in crate::backend::outbox_ddl(self.dialect()) {
             self.execute_ddl(statement, crate::outbox_table::OUTBOX_TABLE)
                 .await?;
         }
@@ -617,9 +357,12 @@ impl SqlxStore {
 
     async fn verify_metas(&self, aggregates: &[&AggregateMeta]) -> Result<(), Error> {
         for meta in aggregates {
-            let table = with_pool!(&self.inner.pool, |pool, D| D::table(pool, meta.table).await)
-                .map_err(|e| connection_error(format!("read the columns of {}", meta.table), e))?;
-            schema::verify(self.dialect(), meta, &table)?;
+            with_backend!(&self.inner.pool, |pool, D| {
+                let table = D::table(pool, meta.table).await.map_err(|e| {
+                    connection_error(format!("read the columns of {}", meta.table), e)
+                })?;
+                schema::verify::<<D as Driver>::Sql>(meta, &table)?;
+            });
         }
         Ok(())
     }
@@ -638,19 +381,6 @@ impl SqlxStore {
     }
 }
 
-/// The URL schemes this build connects to (its features).
-fn schemes() -> String {
-    [
-        (cfg!(feature = "sqlite"), "sqlite:"),
-        (cfg!(feature = "postgres"), "postgres:"),
-        (cfg!(feature = "mysql"), "mysql: (mariadb:)"),
-    ]
-    .into_iter()
-    .filter_map(|(on, scheme)| on.then_some(scheme))
-    .collect::<Vec<_>>()
-    .join(", ")
-}
-
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -667,31 +397,31 @@ fn redact(url: &str) -> String {
 
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-impl From<SqlitePool> for SqlxStore {
+impl From<sqlx::SqlitePool> for SqlxStore {
     /// A store over an existing SQLite pool. Configure it with a busy timeout
     /// (and WAL mode for files) as [`SqlxStore::connect`] does.
-    fn from(pool: SqlitePool) -> Self {
+    fn from(pool: sqlx::SqlitePool) -> Self {
         SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-impl From<PgPool> for SqlxStore {
+impl From<sqlx::PgPool> for SqlxStore {
     /// A store over an existing PostgreSQL pool; units of work run at READ
     /// COMMITTED.
-    fn from(pool: PgPool) -> Self {
+    fn from(pool: sqlx::PgPool) -> Self {
         SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
 
 #[cfg(feature = "mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
-impl From<MySqlPool> for SqlxStore {
+impl From<sqlx::MySqlPool> for SqlxStore {
     /// A store over an existing MySQL/MariaDB pool with the default
     /// [`StoreOptions`]: units of work run at READ COMMITTED, set with each
     /// `BEGIN` (see [`SqlxStore::from_pool`]).
-    fn from(pool: MySqlPool) -> Self {
+    fn from(pool: sqlx::MySqlPool) -> Self {
         SqlxStore::from_pool(pool, StoreOptions::default())
     }
 }
@@ -711,7 +441,7 @@ mod sealed {
 }
 
 macro_rules! sqlx_pool {
-    ($feature:literal, $pool:ty, $variant:ident) => {
+    ($feature:literal, $pool:ty, $driver:ident) => {
         #[cfg(feature = $feature)]
         #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
         impl SqlxPool for $pool {}
@@ -720,7 +450,7 @@ macro_rules! sqlx_pool {
         impl sealed::Sealed for $pool {
             fn into_store(self, options: StoreOptions) -> SqlxStore {
                 SqlxStore::new(
-                    Pool::$variant(self),
+                    $driver::wrap::<Pools>(self),
                     options,
                     Arc::new(StalePlans::new()),
                     false,
@@ -729,30 +459,46 @@ macro_rules! sqlx_pool {
         }
     };
 }
-sqlx_pool!("sqlite", SqlitePool, Sqlite);
-sqlx_pool!("postgres", PgPool, Postgres);
-sqlx_pool!("mysql", MySqlPool, MySql);
+sqlx_pool!("sqlite", sqlx::SqlitePool, SqliteDriver);
+sqlx_pool!("postgres", sqlx::PgPool, PostgresDriver);
+sqlx_pool!("mysql", sqlx::MySqlPool, MySqlDriver);
 
 /// One unit of work's connection to the database.
 #[derive(Debug)]
 pub struct SqlxTransaction {
     inner: Arc<Inner>,
     unit: UnitId,
-    session: Mutex<Session>,
+    session: Mutex<Backend<Sessions>>,
 }
 
+/// The sessions: a unit of work's connection, on each database.
 #[derive(Debug)]
-enum Session {
-    /// Autocommit reads; the write transaction is opened at commit.
-    /// `None` once committed.
-    #[cfg(feature = "sqlite")]
-    Sqlite(Option<PoolConnection<Sqlite>>),
-    /// The unit of work's transaction; `None` once committed.
-    #[cfg(feature = "postgres")]
-    Postgres(Option<sqlx::Transaction<'static, Postgres>>),
-    /// The unit of work's transaction; `None` once committed.
-    #[cfg(feature = "mysql")]
-    MySql(Option<sqlx::Transaction<'static, MySql>>),
+pub(crate) struct Sessions;
+
+impl PerDriver for Sessions {
+    type Of<D: Driver> = Session<D>;
+}
+
+/// One unit of work's connection to a database of driver `D`.
+pub(crate) enum Session<D: Driver> {
+    /// Reads in autocommit mode ([`Driver::TRANSACTION_FROM_BEGIN`] unset):
+    /// the write transaction is opened at commit.
+    Reading(PoolConnection<D::Db>),
+    /// The unit of work's transaction.
+    Open(sqlx::Transaction<'static, D::Db>),
+    /// Handed to its commit.
+    Finished,
+}
+
+impl<D: Driver> Session<D> {
+    /// The connection statements of the unit of work run on.
+    fn conn(&mut self) -> Result<&mut Conn<D>, Error> {
+        match self {
+            Session::Reading(conn) => Ok(&mut **conn),
+            Session::Open(tx) => Ok(&mut **tx),
+            Session::Finished => Err(finished()),
+        }
+    }
 }
 
 /// Why `begin` failed: the error, and whether the pooled connection was
@@ -767,6 +513,40 @@ fn begin_failure<D: Driver>(error: sqlx::Error) -> (bool, Error) {
     (lost, error)
 }
 
+/// Opens a unit of work's session: its transaction, or (SQLite) a
+/// connection for its reads. A pooled connection found dead is replaced, up
+/// to as many times as the pool has connections (then a newly opened one).
+async fn begin_session<D: Driver>(
+    inner: &Inner,
+    pool: &sqlx::Pool<D::Db>,
+) -> Result<Session<D>, Error> {
+    let attempts = if D::RETRY_DEAD_CONNECTIONS {
+        pool.options().get_max_connections() + 1
+    } else {
+        1
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let outcome = if D::TRANSACTION_FROM_BEGIN {
+            match &inner.begin {
+                None => pool.begin().await,
+                Some(begin) => pool.begin_with(begin.clone()).await,
+            }
+            .map(Session::Open)
+        } else {
+            pool.acquire().await.map(Session::Reading)
+        };
+        match outcome.map_err(begin_failure::<D>) {
+            Ok(session) => return Ok(session),
+            Err((true, error)) if attempt < attempts => {
+                tracing::debug!(%error, attempt, "a pooled connection was dead; beginning on another");
+            }
+            Err((_, error)) => return Err(error),
+        }
+    }
+}
+
 impl Store for SqlxStore {
     type Tx = SqlxTransaction;
 
@@ -777,50 +557,9 @@ impl Store for SqlxStore {
     /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
-        let attempts = with_pool!(&inner.pool, |pool, D| if D::RETRY_DEAD_CONNECTIONS {
-            pool.options().get_max_connections() + 1
-        } else {
-            1
+        let session = with_backend!(&inner.pool, |pool, D| {
+            D::wrap::<Sessions>(begin_session::<D>(&inner, pool).await?)
         });
-        let mut attempt = 0;
-        let session = loop {
-            attempt += 1;
-            let outcome = match &inner.pool {
-                #[cfg(feature = "sqlite")]
-                Pool::Sqlite(pool) => pool
-                    .acquire()
-                    .await
-                    .map(|c| Session::Sqlite(Some(c)))
-                    .map_err(begin_failure::<SqliteDriver>),
-                #[cfg(feature = "postgres")]
-                Pool::Postgres(pool) => match &inner.pg_timeouts {
-                    None => {
-                        pool.begin_with(inner.options.isolation.begin_postgres())
-                            .await
-                    }
-                    Some(set) => {
-                        let begin = format!("{}; {set}", inner.options.isolation.begin_postgres());
-                        pool.begin_with(sqlx::AssertSqlSafe(begin)).await
-                    }
-                }
-                .map(|tx| Session::Postgres(Some(tx)))
-                .map_err(begin_failure::<PostgresDriver>),
-                #[cfg(feature = "mysql")]
-                Pool::MySql(pool) => match &inner.mysql_begin {
-                    None => pool.begin().await,
-                    Some(begin) => pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await,
-                }
-                .map(|tx| Session::MySql(Some(tx)))
-                .map_err(begin_failure::<MySqlDriver>),
-            };
-            match outcome {
-                Ok(session) => break session,
-                Err((true, error)) if attempt < attempts => {
-                    tracing::debug!(%error, attempt, "a pooled connection was dead; beginning on another");
-                }
-                Err((_, error)) => return Err(error),
-            }
-        };
         Ok(SqlxTransaction {
             inner,
             unit: UnitId::new(),
@@ -846,10 +585,11 @@ impl Store for SqlxStore {
             // and its database) a unit of work begun within that minute then
             // never began its commit, and never will (`commit` consumed it);
             // of one begun earlier, the outcome is no longer known.
-            if self.dialect() == Dialect::Sqlite && begun_within(unit, Background::FINISHED_KEPT) {
+            let in_process = with_backend!(&self.inner.pool, |_pool, D| D::IN_PROCESS);
+            if in_process && begun_within(unit, Background::FINISHED_KEPT) {
                 return Ok(CommitOutcome::NotCommitted);
             }
-            if self.dialect() == Dialect::Sqlite {
+            if in_process {
                 return Err(Error::Backend(BackendError::new(
                     format!("find out whether unit of work `{unit}` was committed"),
                     "commit markers are off for this store (StoreOptions::commit_markers) and outcomes are kept in memory for a minute after the unit of work begins",
@@ -870,31 +610,11 @@ impl Store for SqlxStore {
 }
 
 impl Inner {
-    /// One outcome check, on a new connection (PostgreSQL, MySQL: the pool
-    /// may hold dead ones) or a pooled one (SQLite: in-process, and a new
-    /// connection to `sqlite::memory:` would open another database).
+    /// One outcome check (see [`outcome_once`]).
     async fn outcome_once(&self, unit: &UnitId) -> Result<CommitOutcome, sqlx::Error> {
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                commit_marker::check::<SqliteDriver>(&mut conn, unit).await
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
-                let outcome = commit_marker::check::<PostgresDriver>(&mut conn, unit).await;
-                let _ = conn.close().await;
-                outcome
-            }
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => {
-                let mut conn = MySqlConnection::connect_with(&pool.connect_options()).await?;
-                let outcome = commit_marker::check::<MySqlDriver>(&mut conn, unit).await;
-                let _ = conn.close().await;
-                outcome
-            }
-        }
+        let markers = &self.statements.markers;
+        with_backend!(&self.pool, |pool, D| outcome_once::<D>(pool, markers, unit)
+            .await)
     }
 
     /// The outcome check, tried [`CHECK_ATTEMPTS`] times over about two
@@ -931,9 +651,10 @@ impl Inner {
         let kept = i64::try_from(self.markers_kept.as_micros()).unwrap_or(i64::MAX);
         let before = uow_core::backend::now_micros().saturating_sub(kept);
         let pool = self.pool.clone();
+        let markers = Arc::clone(&self.statements.markers);
         runtime.spawn(async move {
-            let outcome = with_pool!(pool, |pool, D| match pool.acquire().await {
-                Ok(mut c) => commit_marker::prune::<D>(&mut c, before).await,
+            let outcome = with_backend!(pool, |pool, D| match pool.acquire().await {
+                Ok(mut c) => commit_marker::prune::<D>(&markers, &mut c, before).await,
                 Err(e) => Err(e),
             });
             match outcome {
@@ -942,6 +663,24 @@ impl Inner {
             }
         });
     }
+}
+
+/// One outcome check, on a new connection (a server: the pool may hold dead
+/// ones) or a pooled one (a database in the process: a new connection to
+/// `sqlite::memory:` would open another database).
+async fn outcome_once<D: Driver>(
+    pool: &sqlx::Pool<D::Db>,
+    markers: &MarkerSql,
+    unit: &UnitId,
+) -> Result<CommitOutcome, sqlx::Error> {
+    if D::IN_PROCESS {
+        let mut conn = pool.acquire().await?;
+        return commit_marker::check::<D>(markers, &mut conn, unit).await;
+    }
+    let mut conn = Conn::<D>::connect_with(&pool.connect_options()).await?;
+    let outcome = commit_marker::check::<D>(markers, &mut conn, unit).await;
+    let _ = conn.close().await;
+    outcome
 }
 
 /// How many times a commit's outcome is checked before it is reported
@@ -963,14 +702,6 @@ fn rolled_back(error: Error) -> Error {
     }
 }
 
-/// Whether a failed read is PostgreSQL's `cached plan must not change
-/// result type`.
-#[cfg(feature = "postgres")]
-fn is_stale_plan(error: &Error) -> bool {
-    matches!(error, Error::Backend(b)
-        if b.source.to_string().contains("cached plan must not change result type"))
-}
-
 impl Transaction for SqlxTransaction {
     fn unit_id(&self) -> &UnitId {
         &self.unit
@@ -980,47 +711,13 @@ impl Transaction for SqlxTransaction {
         let sql = self.inner.statements.get(A::META);
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
-        let outcome = match &mut *session {
-            #[cfg(feature = "sqlite")]
-            Session::Sqlite(Some(conn)) => {
-                driver::fetch::<SqliteDriver, A>(conn, &sql, query).await
-            }
-            #[cfg(feature = "postgres")]
-            Session::Postgres(Some(tx)) => {
-                driver::fetch::<PostgresDriver, A>(tx, &sql, query).await
-            }
-            #[cfg(feature = "mysql")]
-            Session::MySql(Some(tx)) => driver::fetch::<MySqlDriver, A>(tx, &sql, query).await,
-            #[cfg(feature = "sqlite")]
-            Session::Sqlite(None) => Err(finished()),
-            #[cfg(feature = "postgres")]
-            Session::Postgres(None) => Err(finished()),
-            #[cfg(feature = "mysql")]
-            Session::MySql(None) => Err(finished()),
-        };
-        let Err(error) = outcome else {
-            return outcome;
-        };
-        #[cfg(feature = "postgres")]
-        #[allow(irrefutable_let_patterns)]
-        if let (Session::Postgres(Some(tx)), true) = (&mut *session, is_stale_plan(&error)) {
-            // The pool replaces the connections opened before the change
-            // (`before_acquire`, for stores made by `connect`); this one's
-            // statements are dropped at once, for a pool made elsewhere.
-            self.inner.stale_plans.report();
-            if let Err(e) = tx.clear_cached_statements().await {
-                tracing::debug!(error = %e, "could not clear the statement cache");
-            }
-        }
-        Err(error)
+        with_backend!(&mut *session, |session, D| {
+            fetch_in::<D, A>(&self.inner, session, &sql, query).await
+        })
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
-        let writes = changes.len();
         let mut session = self.session.lock().await;
-        let inner = Arc::clone(&self.inner);
-        let unit = self.unit.clone();
-        let (this, this_unit) = (&self.inner, &self.unit);
         // A commit whose future is dropped half-way (a timeout, a cancelled
         // request) still runs to its end — all of the unit of work or
         // nothing, as an in-memory commit — instead of leaving its
@@ -1028,46 +725,68 @@ impl Transaction for SqlxTransaction {
         // waits for ever, holding its row locks and its place in the pool.
         // The writes run in the caller's task (no hop to another thread) and
         // move to a task of their own only if the caller drops them.
-        let task = match &mut *session {
-            #[cfg(feature = "sqlite")]
-            Session::Sqlite(conn) => {
-                if changes.is_empty() {
-                    return Ok(());
-                }
-                let mut conn = conn.take().ok_or_else(finished)?;
-                RunToEnd::new(this, this_unit, async move {
-                    let tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|e| {
-                        rolled_back(driver::backend::<SqliteDriver>(
-                            "begin the commit transaction",
-                            e,
-                        ))
-                    })?;
-                    write_and_commit::<SqliteDriver>(&inner, tx, &unit, changes).await
-                })
-            }
-            #[cfg(feature = "postgres")]
-            Session::Postgres(tx) => {
-                let tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(this, this_unit, async move {
-                    write_and_commit::<PostgresDriver>(&inner, tx, &unit, changes).await
-                })
-            }
-            #[cfg(feature = "mysql")]
-            Session::MySql(tx) => {
-                let tx = tx.take().ok_or_else(finished)?;
-                RunToEnd::new(this, this_unit, async move {
-                    write_and_commit::<MySqlDriver>(&inner, tx, &unit, changes).await
-                })
-            }
-        };
-        let outcome = task.await;
-        match &outcome {
-            Ok(()) => tracing::debug!(writes, unit = %self.unit, "unit of work committed"),
-            Err(e) => {
-                tracing::debug!(writes, unit = %self.unit, error = %e, "unit of work not committed")
-            }
+        let task = with_backend!(&mut *session, |session, D| {
+            commit_task::<D>(&self.inner, &self.unit, session, changes)?
+        });
+        match task {
+            Some(task) => task.await,
+            None => Ok(()),
         }
-        outcome
+    }
+}
+
+/// Loads the aggregates matching `query` in a unit of work's session; a
+/// connection whose prepared statements are found stale is reported (the
+/// pool replaces the connections opened before) and its statements dropped
+/// (for a pool made elsewhere).
+async fn fetch_in<D: Driver, A: Aggregate>(
+    inner: &Inner,
+    session: &mut Session<D>,
+    sql: &TableSql,
+    query: Query,
+) -> Result<Vec<A>, Error> {
+    let conn = session.conn()?;
+    let outcome = driver::fetch::<D, A>(conn, sql, query).await;
+    if let Err(error) = &outcome
+        && D::is_stale_plan(error)
+    {
+        inner.stale_plans.report();
+        if let Err(e) = conn.clear_cached_statements().await {
+            tracing::debug!(error = %e, "could not clear the statement cache");
+        }
+    }
+    outcome
+}
+
+/// The writes and the commit of a unit of work's changes, to be awaited
+/// ([`RunToEnd`]); `None` when there is nothing to do (no changes, and no
+/// transaction open).
+fn commit_task<D: Driver>(
+    inner: &Arc<Inner>,
+    unit: &UnitId,
+    session: &mut Session<D>,
+    changes: ChangeSet,
+) -> Result<Option<RunToEnd>, Error> {
+    let (store, this_unit) = (Arc::clone(inner), unit.clone());
+    match std::mem::replace(session, Session::Finished) {
+        Session::Finished => Err(finished()),
+        Session::Reading(conn) if changes.is_empty() => {
+            *session = Session::Reading(conn);
+            Ok(None)
+        }
+        Session::Reading(mut conn) => Ok(Some(RunToEnd::new(inner, unit, async move {
+            let begin = match &store.begin {
+                None => conn.begin().await,
+                Some(begin) => conn.begin_with(begin.clone()).await,
+            };
+            let tx = begin.map_err(|e| {
+                rolled_back(driver::backend::<D>("begin the commit transaction", e))
+            })?;
+            write_and_commit::<D>(&store, tx, &this_unit, changes).await
+        }))),
+        Session::Open(tx) => Ok(Some(RunToEnd::new(inner, unit, async move {
+            write_and_commit::<D>(&store, tx, &this_unit, changes).await
+        }))),
     }
 }
 
@@ -1084,7 +803,7 @@ async fn write_and_commit<D: Driver>(
     let marked = inner.markers && writes;
     if marked {
         inner.executed.fetch_add(1, Ordering::Relaxed);
-        commit_marker::write::<D>(&mut tx, unit)
+        commit_marker::write::<D>(&inner.statements.markers, &mut tx, unit)
             .await
             .map_err(|e| marker_error::<D>(unit, e))?;
     }
@@ -1108,7 +827,7 @@ async fn write_and_commit<D: Driver>(
             } else {
                 Err(Error::CommitOutcomeUnknown {
                     unit_id: unit.to_string(),
-                    source: BackendError::new("commit (commit markers are off)", e),
+                    source: BackendError::new("commit (commit markers are off)", driver_source(e)),
                 })
             }
         }
@@ -1124,15 +843,18 @@ async fn resolve(inner: &Inner, unit: &UnitId, error: sqlx::Error) -> Result<(),
             Ok(())
         }
         Ok(CommitOutcome::NotCommitted) => Err(Error::Backend(
-            BackendError::new("commit (checked on a new connection: not stored)", error)
-                .rolled_back()
-                .retryable(),
+            BackendError::new(
+                "commit (checked on a new connection: not stored)",
+                driver_source(error),
+            )
+            .rolled_back()
+            .retryable(),
         )),
         Err(check) => {
             tracing::debug!(%unit, %error, %check, "the outcome of a commit could not be checked");
             Err(Error::CommitOutcomeUnknown {
                 unit_id: unit.to_string(),
-                source: BackendError::new("commit", error),
+                source: BackendError::new("commit", driver_source(error)),
             })
         }
     }
@@ -1172,6 +894,9 @@ struct RunToEnd {
     /// Whether to remember the outcome of writes that end where they are
     /// awaited: on a store without commit markers, the only record of it.
     remember: bool,
+    /// The span the commit was awaited in (the unit of work's), which the
+    /// writes stay in if they move to a task of their own.
+    span: tracing::Span,
 }
 
 /// The commits that ran on in a task of their own after the caller dropped
@@ -1295,6 +1020,7 @@ impl RunToEnd {
             background: Arc::clone(&inner.background),
             unit: unit.clone(),
             remember: !inner.markers,
+            span: tracing::Span::current(),
         }
     }
 }
@@ -1321,10 +1047,14 @@ impl Drop for RunToEnd {
             (self.writes.take(), tokio::runtime::Handle::try_current())
         {
             let outcome = self.background.started(self.unit.clone());
-            runtime.spawn(async move {
-                let stored = writes.await.is_ok();
-                let _ = outcome.send(Some(stored));
-            });
+            let span = std::mem::replace(&mut self.span, tracing::Span::none());
+            runtime.spawn(
+                async move {
+                    let stored = writes.await.is_ok();
+                    let _ = outcome.send(Some(stored));
+                }
+                .instrument(span),
+            );
         }
     }
 }
@@ -1335,43 +1065,4 @@ fn writer<'a, D: Driver>(inner: &'a Inner, conn: &'a mut driver::Conn<D>) -> Wri
         statements: &inner.statements,
         counter: &inner.executed,
     }
-}
-
-/// The statement that begins a MySQL/MariaDB unit of work on a pool whose
-/// connections uow did not open: the isolation level of the next
-/// transaction and the session's lock timeout, then `BEGIN`, in one round
-/// trip.
-fn mysql_begin(options: &StoreOptions) -> String {
-    let mut begin = format!(
-        "SET TRANSACTION ISOLATION LEVEL {}; ",
-        options.isolation.sql()
-    );
-    if let Some(t) = options.lock_timeout {
-        begin.push_str(&mysql_lock_timeout(t));
-        begin.push_str("; ");
-    }
-    begin.push_str("BEGIN");
-    begin
-}
-
-/// MySQL's lock timeout: whole seconds, at least one.
-pub(crate) fn mysql_lock_timeout(timeout: Duration) -> String {
-    format!(
-        "SET SESSION innodb_lock_wait_timeout = {}",
-        timeout.as_secs_f64().ceil().max(1.0) as u64
-    )
-}
-
-/// The `SET LOCAL` statements of a PostgreSQL unit of work's timeouts.
-fn postgres_timeouts(options: &StoreOptions) -> Option<String> {
-    let settings: Vec<String> = [
-        ("lock_timeout", options.lock_timeout),
-        ("statement_timeout", options.statement_timeout),
-    ]
-    .into_iter()
-    .filter_map(|(name, limit)| {
-        limit.map(|t| format!("SET LOCAL {name} = '{}ms'", t.as_millis().max(1)))
-    })
-    .collect();
-    (!settings.is_empty()).then(|| settings.join("; "))
 }

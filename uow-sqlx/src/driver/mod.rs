@@ -1,31 +1,34 @@
-//! One driver per database, each behind its cargo feature: how values are
-//! bound and rows decoded, how a statement is run, what its errors mean,
-//! how its tables are introspected, and its policy flags (associated
-//! constants of [`Driver`]). The read path ([`fetch`]), the batched flush and
-//! schema verification are written once, generic over [`Driver`]; the
-//! database is picked at run time in one place, `crate::backend`. Sessions
-//! (how a unit of work begins and commits) and the outbox claim still match
-//! on the database in `store.rs` and `outbox.rs`, one arm per feature.
+//! One module per database, holding everything that differs between them:
+//! `driver/<database>/sql.rs` its SQL text (a [`SqlDialect`], compiled
+//! whatever the features, so any build prints any database's DDL), and
+//! `driver/<database>/driver.rs`, behind the database's cargo feature, its
+//! [`Driver`]: how its pool is opened, how a unit of work begins, how values
+//! are bound and rows decoded, what its errors mean, how its tables are
+//! introspected, its relay lease, and its policy flags (associated
+//! constants). Everything else — the read path ([`fetch`]), the batched
+//! flush, schema verification, sessions, commit markers, outbox claims — is
+//! written once, generic over [`Driver`]; the database is picked at run time
+//! in one place, `crate::backend`.
 
-#[cfg(feature = "mysql")]
 pub(crate) mod mysql;
-#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
-#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
-#[cfg(feature = "sqlite")]
-mod temporal;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use sqlx::database::HasStatementCache;
 use sqlx::{Database, Executor, IntoArguments};
 use uow_core::{
     Aggregate, BackendError, Error, TimeoutKind, ValueError,
     backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
 };
 
-use crate::dialect::Dialect;
-use crate::schema::ExistingTable;
+use crate::dialect::SqlDialect;
+use crate::existing::ExistingTable;
+use crate::options::StoreOptions;
 use crate::sql::TableSql;
 
 pub(crate) type Args<D> = <<D as Driver>::Db as Database>::Arguments;
@@ -124,9 +127,14 @@ where
 }
 
 /// A database as uow drives it.
-pub(crate) trait Driver: Send + Sync + 'static {
-    type Db: Database<Connection: Runs<Self::Db>, Arguments: IntoArguments<Self::Db>>;
-    const DIALECT: Dialect;
+pub(crate) trait Driver: Sized + Send + Sync + 'static {
+    /// sqlx's database.
+    type Db: Database<Connection: Runs<Self::Db>, Arguments: IntoArguments<Self::Db>>
+        + HasStatementCache;
+    /// Its SQL text.
+    type Sql: SqlDialect;
+    /// The URL schemes `SqlxStore::connect` opens with this driver.
+    const SCHEMES: &'static [&'static str];
     /// The most bind parameters one statement may carry.
     const MAX_PARAMETERS: usize;
     /// Whether `begin` tries another pooled connection when the first is
@@ -144,6 +152,61 @@ pub(crate) trait Driver: Send + Sync + 'static {
     /// Whether a failed statement aborts the whole transaction (PostgreSQL),
     /// so a batch that may be re-run row by row needs a savepoint first.
     const FAILURE_ABORTS_TRANSACTION: bool = false;
+    /// Whether a unit of work holds its transaction from `begin` to
+    /// `commit` (a server: reads at the store's isolation level) or reads in
+    /// autocommit mode and opens its write transaction at commit (SQLite:
+    /// each read sees the latest commit, and the one write lock is held for
+    /// the commit only).
+    const TRANSACTION_FROM_BEGIN: bool = true;
+    /// Whether the database runs in the process (SQLite): no connection to
+    /// lose between `COMMIT` and its answer, so commit markers are off by
+    /// default and a commit's outcome is known from what the store saw;
+    /// outcome checks run on a pooled connection (a new connection to
+    /// `sqlite::memory:` would open another database), on a server on a new
+    /// one (the pool may hold dead ones).
+    const IN_PROCESS: bool = false;
+    /// Whether outbox relays take turns holding a lease
+    /// ([`take_lease`](Driver::take_lease)) instead of locking the rows they
+    /// claim (`SKIP LOCKED`).
+    const RELAY_LEASE: bool = false;
+
+    /// Opens the pool of `connect_with` for `url` (one of
+    /// [`SCHEMES`](Driver::SCHEMES)).
+    fn connect(
+        url: &str,
+        options: &StoreOptions,
+        stale_plans: Arc<StalePlans>,
+    ) -> impl Future<Output = Result<sqlx::Pool<Self::Db>, sqlx::Error>> + Send;
+
+    /// The statement that opens a unit of work's transaction with the
+    /// store's options (isolation level, timeouts), or `None` for sqlx's
+    /// plain `BEGIN`. `set_up`: the pool's connections were opened by
+    /// `connect`, which set up their sessions.
+    fn begin_statement(options: &StoreOptions, set_up: bool) -> Option<String>;
+
+    /// The statement that opens a write transaction outside a unit of work
+    /// (the relay's marks on a leased connection).
+    const WRITE_BEGIN: &'static str = "BEGIN";
+
+    /// Takes or renews the outbox relay lease for `relay`; `false` when
+    /// another relay holds it. Only called where
+    /// [`RELAY_LEASE`](Driver::RELAY_LEASE) is set.
+    fn take_lease(
+        conn: &mut Conn<Self>,
+        relay: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        let _ = (conn, relay, lease);
+        async { Ok(true) }
+    }
+
+    /// Whether a failed read means that a table changed under the prepared
+    /// statements of the connection (PostgreSQL's `cached plan must not
+    /// change result type`).
+    fn is_stale_plan(error: &Error) -> bool {
+        let _ = error;
+        false
+    }
 
     /// Reads the columns and indexes of `table` (for schema verification).
     fn table(
@@ -232,6 +295,45 @@ pub(crate) trait Driver: Send + Sync + 'static {
 
     /// The column of `meta` whose unique constraint a unique violation names.
     fn unique_column(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String>;
+}
+
+/// A table changed under the prepared statements of a connection (see
+/// [`Driver::is_stale_plan`]); every connection opened before the change
+/// holds such statements. The first one to fail records when, and
+/// connections older than that are closed when next acquired (a
+/// `before_acquire` of the pool `connect` opens), so the next unit of work
+/// runs on a fresh one.
+#[derive(Debug)]
+pub(crate) struct StalePlans {
+    since: Instant,
+    /// Microseconds after `since` of the last report; 0 for none.
+    reported_at: AtomicU64,
+}
+
+impl StalePlans {
+    pub(crate) fn new() -> Self {
+        StalePlans {
+            since: Instant::now(),
+            reported_at: AtomicU64::new(0),
+        }
+    }
+
+    /// Records that a connection's statements were found stale now.
+    pub(crate) fn report(&self) {
+        let at = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.reported_at.fetch_max(at.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether a connection `age` old was opened before the last report.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn is_stale(&self, age: Duration) -> bool {
+        let reported = self.reported_at.load(Ordering::Relaxed);
+        if reported == 0 {
+            return false;
+        }
+        let opened = self.since.elapsed().saturating_sub(age);
+        opened <= Duration::from_micros(reported)
+    }
 }
 
 /// A row of any driver, read column by column in the kinds the aggregate's

@@ -9,7 +9,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use uow_core::ValueError;
 
-use super::chrono_values as cv;
+use crate::driver::chrono_values as cv;
 
 const DATE: &str = "%Y-%m-%d";
 const TIME: &str = "%H:%M:%S%.6f";

@@ -1,27 +1,26 @@
-//! PostgreSQL: native types for every kind (JSONB, UUID, TIMESTAMPTZ,
-//! NUMERIC...), NULLs bound with their column's type.
+//! The PostgreSQL driver: native types for every kind (JSONB, UUID,
+//! TIMESTAMPTZ, NUMERIC...), NULLs bound with their column's type, array
+//! batches; a unit of work in one transaction from `BEGIN ISOLATION LEVEL`
+//! (with its `SET LOCAL` timeouts) to `COMMIT`.
 
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-
-use crate::backend::Pool;
-use crate::store::{StalePlans, StoreOptions};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Postgres, Row, ValueRef};
 use uow_core::{
-    ValueError, ValueErrorKind,
+    Error, ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value},
 };
 
-use super::chrono_values as cv;
-use super::{Driver, Failure, Stmt};
-use crate::dialect::Dialect;
-use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
-use std::future::Future;
+use super::PostgresSql;
+use crate::driver::chrono_values as cv;
+use crate::driver::{Driver, Failure, StalePlans, Stmt};
+use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
+use crate::options::StoreOptions;
 
 /// The PostgreSQL driver.
 pub(crate) struct PostgresDriver;
@@ -63,15 +62,50 @@ fn bind_null(stmt: Stmt<PostgresDriver>, kind: ColumnKind) -> Stmt<PostgresDrive
         ColumnKind::Date => stmt.bind(None::<NaiveDate>),
         ColumnKind::Time => stmt.bind(None::<NaiveTime>),
         ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => stmt.bind(None::<Decimal>),
-        _ => stmt.bind(None::<String>),
+        ColumnKind::Text => stmt.bind(None::<String>),
     }
 }
 
 impl Driver for PostgresDriver {
     type Db = Postgres;
-    const DIALECT: Dialect = Dialect::Postgres;
+    type Sql = PostgresSql;
+    const SCHEMES: &'static [&'static str] = &["postgres", "postgresql"];
     const MAX_PARAMETERS: usize = 65_535;
     const FAILURE_ABORTS_TRANSACTION: bool = true;
+
+    fn connect(
+        url: &str,
+        options: &StoreOptions,
+        stale_plans: Arc<StalePlans>,
+    ) -> impl Future<Output = Result<sqlx::PgPool, sqlx::Error>> + Send {
+        connect(url, options, stale_plans)
+    }
+
+    /// `BEGIN ISOLATION LEVEL …`, and the `SET LOCAL` of the lock and
+    /// statement timeouts in the same message (no extra round trip; queries
+    /// of your own on the pool are not limited).
+    fn begin_statement(options: &StoreOptions, _set_up: bool) -> Option<String> {
+        let begin = format!("BEGIN ISOLATION LEVEL {}", options.isolation.sql());
+        let settings: Vec<String> = [
+            ("lock_timeout", options.lock_timeout),
+            ("statement_timeout", options.statement_timeout),
+        ]
+        .into_iter()
+        .filter_map(|(name, limit)| {
+            limit.map(|t| format!("SET LOCAL {name} = '{}ms'", t.as_millis().max(1)))
+        })
+        .collect();
+        Some(if settings.is_empty() {
+            begin
+        } else {
+            format!("{begin}; {}", settings.join("; "))
+        })
+    }
+
+    fn is_stale_plan(error: &Error) -> bool {
+        matches!(error, Error::Backend(b)
+            if b.source.to_string().contains("cached plan must not change result type"))
+    }
 
     fn table(
         pool: &sqlx::PgPool,
@@ -95,7 +129,22 @@ impl Driver for PostgresDriver {
                     stmt.bind(i16::try_from(v).map_err(|_| narrow(v, "SMALLINT"))?)
                 }
                 ColumnKind::Int => stmt.bind(i32::try_from(v).map_err(|_| narrow(v, "INTEGER"))?),
-                _ => stmt.bind(v),
+                // A BIGINT column, or an integer where the column holds
+                // another kind: the database judges it.
+                ColumnKind::BigInt
+                | ColumnKind::Bool
+                | ColumnKind::Real
+                | ColumnKind::Double
+                | ColumnKind::Text
+                | ColumnKind::Bytes
+                | ColumnKind::Json
+                | ColumnKind::Uuid
+                | ColumnKind::TimestampTz
+                | ColumnKind::Timestamp
+                | ColumnKind::Date
+                | ColumnKind::Time
+                | ColumnKind::Decimal
+                | ColumnKind::FixedDecimal { .. } => stmt.bind(v),
             },
             Value::Float(v) if kind == ColumnKind::Real => stmt.bind(v as f32),
             Value::Float(v) => stmt.bind(v),
@@ -133,12 +182,6 @@ impl Driver for PostgresDriver {
                     stmt.bind(decimal)
                 }
             }
-            other => {
-                return Err(ValueError::new(format!(
-                    "no PostgreSQL binding for {}",
-                    other.kind_name()
-                )));
-            }
         })
     }
 
@@ -151,58 +194,61 @@ impl Driver for PostgresDriver {
         // the array type cannot hold.
         fn elements<'v, T>(
             values: impl Iterator<Item = &'v Value>,
-            convert: impl Fn(&'v Value) -> Option<T>,
+            convert: impl Fn(Element<'v>) -> Option<T>,
         ) -> Option<Vec<Option<T>>> {
             values
-                .map(|v| match v {
-                    Value::Null => Some(None),
-                    v => convert(v).map(Some),
+                .map(|v| match Element::of(v) {
+                    Element::Null => Some(None),
+                    element => convert(element).map(Some),
                 })
                 .collect()
         }
-        // The element types follow `sql::postgres_array_type`.
+        // The element types follow `super::array_type`.
         Some(match kind {
-            ColumnKind::Bool => stmt.bind(elements(values, |v| match v {
-                Value::Bool(b) => Some(*b),
+            ColumnKind::Bool => stmt.bind(elements(values, |e| match e {
+                Element::Bool(b) => Some(b),
                 _ => None,
             })?),
             ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => {
-                stmt.bind(elements(values, |v| match v {
-                    Value::Int(i) => Some(*i),
+                stmt.bind(elements(values, |e| match e {
+                    Element::Int(i) => Some(i),
                     _ => None,
                 })?)
             }
-            ColumnKind::Real | ColumnKind::Double => stmt.bind(elements(values, |v| match v {
-                Value::Float(f) => Some(*f),
+            ColumnKind::Real | ColumnKind::Double => stmt.bind(elements(values, |e| match e {
+                Element::Float(f) => Some(f),
                 _ => None,
             })?),
-            ColumnKind::Bytes => stmt.bind(elements(values, |v| match v {
-                Value::Bytes(b) => Some(b.clone()),
+            ColumnKind::Bytes => stmt.bind(elements(values, |e| match e {
+                Element::Bytes(b) => Some(b.to_vec()),
                 _ => None,
             })?),
-            ColumnKind::Uuid => stmt.bind(elements(values, |v| match v {
-                Value::Uuid(b) => Some(Uuid::from_bytes(*b)),
+            ColumnKind::Uuid => stmt.bind(elements(values, |e| match e {
+                Element::Uuid(b) => Some(Uuid::from_bytes(b)),
                 _ => None,
             })?),
-            ColumnKind::TimestampTz => stmt.bind(elements(values, |v| match v {
-                Value::Timestamp(t) => cv::timestamp(*t).map(|t| t.and_utc()),
+            ColumnKind::TimestampTz => stmt.bind(elements(values, |e| match e {
+                Element::Timestamp(t) => cv::timestamp(t).map(|t| t.and_utc()),
                 _ => None,
             })?),
-            ColumnKind::Timestamp => stmt.bind(elements(values, |v| match v {
-                Value::Timestamp(t) => cv::timestamp(*t),
+            ColumnKind::Timestamp => stmt.bind(elements(values, |e| match e {
+                Element::Timestamp(t) => cv::timestamp(t),
                 _ => None,
             })?),
-            ColumnKind::Date => stmt.bind(elements(values, |v| match v {
-                Value::Date(d) => cv::date(*d),
+            ColumnKind::Date => stmt.bind(elements(values, |e| match e {
+                Element::Date(d) => cv::date(d),
                 _ => None,
             })?),
-            ColumnKind::Time => stmt.bind(elements(values, |v| match v {
-                Value::Time(t) => cv::time(*t),
+            ColumnKind::Time => stmt.bind(elements(values, |e| match e {
+                Element::Time(t) => cv::time(t),
                 _ => None,
             })?),
             // Text, and JSON and decimals as their text (cast in the SQL).
-            _ => stmt.bind(elements(values, |v| match v {
-                Value::Text(t) | Value::Json(t) | Value::Decimal(t) => Some(t.clone()),
+            ColumnKind::Text
+            | ColumnKind::Json
+            | ColumnKind::Decimal
+            | ColumnKind::FixedDecimal { .. } => stmt.bind(elements(values, |e| match e {
+                Element::Text(t) => Some(t.to_owned()),
                 _ => None,
             })?),
         })
@@ -259,7 +305,7 @@ impl Driver for PostgresDriver {
                 }
                 Value::Decimal(decimal.to_string())
             }
-            _ => Value::Text(row.try_get(index).map_err(e)?),
+            ColumnKind::Text => Value::Text(row.try_get(index).map_err(e)?),
         })
     }
 
@@ -315,6 +361,40 @@ impl Driver for PostgresDriver {
             .and_then(|rest| rest.strip_suffix("_key"))
             .filter(|c| meta.column_index(c).is_some());
         Some(column.unwrap_or(meta.id_column().name).to_owned())
+    }
+}
+
+/// A value as an element of an array parameter: each [`Value`] variant
+/// placed, exhaustively, with the element it travels as (JSON and decimals
+/// as their text).
+#[derive(Clone, Copy)]
+enum Element<'v> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Bytes(&'v [u8]),
+    Uuid([u8; 16]),
+    Timestamp(i64),
+    Date(i32),
+    Time(i64),
+    Text(&'v str),
+}
+
+impl<'v> Element<'v> {
+    fn of(value: &'v Value) -> Self {
+        match value {
+            Value::Null => Element::Null,
+            Value::Bool(b) => Element::Bool(*b),
+            Value::Int(i) => Element::Int(*i),
+            Value::Float(f) => Element::Float(*f),
+            Value::Bytes(b) => Element::Bytes(b),
+            Value::Uuid(u) => Element::Uuid(*u),
+            Value::Timestamp(t) => Element::Timestamp(*t),
+            Value::Date(d) => Element::Date(*d),
+            Value::Time(t) => Element::Time(*t),
+            Value::Text(t) | Value::Json(t) | Value::Decimal(t) => Element::Text(t),
+        }
     }
 }
 
@@ -423,23 +503,21 @@ async fn read_table(pool: &sqlx::PgPool, table: &str) -> Result<ExistingTable, s
 
 /// The pool of `connect_with` for a `postgres:` URL: connections opened
 /// before a stale cached plan was reported are replaced when next acquired.
-pub(crate) async fn connect(
+async fn connect(
     url: &str,
     options: &StoreOptions,
     stale_plans: Arc<StalePlans>,
-) -> Result<Pool, sqlx::Error> {
+) -> Result<sqlx::PgPool, sqlx::Error> {
     let connect = PgConnectOptions::from_str(url)?;
     let plans = stale_plans;
-    Ok(Pool::Postgres(
-        PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .test_before_acquire(false)
-            .before_acquire(move |_, meta| {
-                let fresh = !plans.is_stale(meta.age);
-                Box::pin(async move { Ok(fresh) })
-            })
-            .connect_with(connect)
-            .await?,
-    ))
+    PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(move |_, meta| {
+            let fresh = !plans.is_stale(meta.age);
+            Box::pin(async move { Ok(fresh) })
+        })
+        .connect_with(connect)
+        .await
 }

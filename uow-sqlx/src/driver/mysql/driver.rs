@@ -1,17 +1,19 @@
-//! MySQL 8 and MariaDB 10.6+: DATETIME(6) in UTC for timestamps, BINARY(16)
-//! for UUIDs, binary no-pad collation for text so comparisons are exact,
-//! decimals as their sort key ([`uow_core::backend::decimal_sort_key`]) since
-//! `DECIMAL(p, s)` drops a value's scale.
+//! The MySQL 8 and MariaDB 10.6+ driver: DATETIME(6) in UTC for
+//! timestamps, BINARY(16) for UUIDs, binary no-pad collation for text so
+//! comparisons are exact, decimals as their sort key
+//! ([`uow_core::backend::decimal_sort_key`]) since `DECIMAL(p, s)` drops a
+//! value's scale; each connection's session set to the isolation level and
+//! timeouts when it opens (or, on a pool made elsewhere, with each `BEGIN`).
 
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-
-use crate::backend::Pool;
-use crate::store::{StoreOptions, mysql_lock_timeout};
 use sqlx::error::{DatabaseError, ErrorKind};
-use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::mysql::{
+    MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPoolOptions, MySqlRow,
+};
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
 use sqlx::{Executor, MySql, Row, ValueRef};
@@ -20,19 +22,48 @@ use uow_core::{
     backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
 };
 
-use super::chrono_values as cv;
-use super::{Driver, Failure, Stmt, decimal_key};
-use crate::dialect::Dialect;
-use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
-use std::future::Future;
+use super::MySqlSql;
+use crate::driver::chrono_values as cv;
+use crate::driver::{Driver, Failure, StalePlans, Stmt, decimal_key};
+use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
+use crate::options::{Isolation, StoreOptions};
 
 /// The MySQL/MariaDB driver.
 pub(crate) struct MySqlDriver;
 
 impl Driver for MySqlDriver {
     type Db = MySql;
-    const DIALECT: Dialect = Dialect::MySql;
+    type Sql = MySqlSql;
+    const SCHEMES: &'static [&'static str] = &["mysql", "mariadb"];
     const MAX_PARAMETERS: usize = 65_535;
+
+    fn connect(
+        url: &str,
+        options: &StoreOptions,
+        _stale_plans: Arc<StalePlans>,
+    ) -> impl Future<Output = Result<sqlx::MySqlPool, sqlx::Error>> + Send {
+        connect(url, options)
+    }
+
+    /// On connections `connect` opened, their sessions are set up already:
+    /// sqlx's `BEGIN`. On a pool made elsewhere: the isolation level of the
+    /// next transaction and the session's lock timeout, then `BEGIN`, in one
+    /// round trip.
+    fn begin_statement(options: &StoreOptions, set_up: bool) -> Option<String> {
+        if set_up {
+            return None;
+        }
+        let mut begin = format!(
+            "SET TRANSACTION ISOLATION LEVEL {}; ",
+            options.isolation.sql()
+        );
+        if let Some(t) = options.lock_timeout {
+            begin.push_str(&lock_timeout(t));
+            begin.push_str("; ");
+        }
+        begin.push_str("BEGIN");
+        Some(begin)
+    }
 
     fn table(
         pool: &sqlx::MySqlPool,
@@ -77,12 +108,6 @@ impl Driver for MySqlDriver {
                 cv::time(v)
                     .ok_or_else(|| ValueError::new(format!("time {v}µs is out of range")))?,
             ),
-            other => {
-                return Err(ValueError::new(format!(
-                    "no MySQL binding for {}",
-                    other.kind_name()
-                )));
-            }
         })
     }
 
@@ -131,7 +156,7 @@ impl Driver for MySqlDriver {
                     ValueError::new(format!("`{key}` is not a decimal in the stored format"))
                 })?)
             }
-            _ => Value::Text(row.try_get(index).map_err(e)?),
+            ColumnKind::Text => Value::Text(row.try_get(index).map_err(e)?),
         })
     }
 
@@ -357,33 +382,48 @@ fn mysql_collation_is_exact(collation: &str) -> bool {
 
 /// The pool of `connect_with` for a `mysql:` (`mariadb:`) URL: each
 /// connection set to the isolation level and timeouts when it opens.
-pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+async fn connect(url: &str, options: &StoreOptions) -> Result<sqlx::MySqlPool, sqlx::Error> {
     let url = url.replacen("mariadb:", "mysql:", 1);
     let connect = MySqlConnectOptions::from_str(&url)?;
-    let isolation = options.isolation.set_mysql_session();
-    let lock_timeout = options.lock_timeout.map(mysql_lock_timeout);
+    let isolation = session_isolation(options.isolation);
+    let lock_timeout = options.lock_timeout.map(lock_timeout);
     let statement_timeout = options.statement_timeout;
-    Ok(Pool::MySql(
-        MySqlPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .test_before_acquire(false)
-            .after_connect(move |conn, _| {
-                let lock_timeout = lock_timeout.clone();
-                Box::pin(async move {
-                    conn.execute(isolation).await?;
-                    if let Some(sql) = lock_timeout {
-                        conn.execute(sqlx::AssertSqlSafe(sql)).await?;
-                    }
-                    if let Some(t) = statement_timeout {
-                        set_mysql_statement_timeout(conn, t).await?;
-                    }
-                    Ok(())
-                })
+    MySqlPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            let lock_timeout = lock_timeout.clone();
+            Box::pin(async move {
+                conn.execute(isolation).await?;
+                if let Some(sql) = lock_timeout {
+                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                }
+                if let Some(t) = statement_timeout {
+                    set_mysql_statement_timeout(conn, t).await?;
+                }
+                Ok(())
             })
-            .connect_with(connect)
-            .await?,
-    ))
+        })
+        .connect_with(connect)
+        .await
+}
+
+/// The statement that sets a session's isolation level.
+fn session_isolation(isolation: Isolation) -> &'static str {
+    match isolation {
+        Isolation::ReadCommitted => "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        Isolation::RepeatableRead => "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        Isolation::Serializable => "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    }
+}
+
+/// MySQL's lock timeout: whole seconds, at least one.
+fn lock_timeout(timeout: Duration) -> String {
+    format!(
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        timeout.as_secs_f64().ceil().max(1.0) as u64
+    )
 }
 
 /// Sets the statement timeout of a MySQL/MariaDB session: MariaDB's

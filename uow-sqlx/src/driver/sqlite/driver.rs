@@ -1,40 +1,70 @@
-//! SQLite: values as INTEGER, REAL, TEXT and BLOB in `STRICT` tables; dates,
-//! times and UUIDs as text in fixed formats, decimals as their sort key
-//! ([`uow_core::backend::decimal_sort_key`]): exact, with their scale, and in numeric
-//! order under SQLite's byte-wise text comparison.
+//! The SQLite driver: values as INTEGER, REAL, TEXT and BLOB in `STRICT`
+//! tables; dates, times and UUIDs as text in fixed formats, decimals as
+//! their sort key ([`uow_core::backend::decimal_sort_key`]): exact, with
+//! their scale, and in numeric order under SQLite's byte-wise text
+//! comparison. Reads run in autocommit mode; a commit takes the one write
+//! lock (`BEGIN IMMEDIATE`); outbox relays take turns holding a lease.
 
-use std::str::FromStr;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-use crate::backend::Pool;
-use crate::store::StoreOptions;
 use std::future::Future;
+use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::types::Uuid;
-use sqlx::{Row, Sqlite, ValueRef};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection, ValueRef};
 use uow_core::{
-    ValueError, ValueErrorKind,
-    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key},
+    Error, ValueError, ValueErrorKind,
+    backend::{AggregateMeta, ColumnKind, Value, decimal_from_sort_key, now_micros},
 };
 
+use super::SqliteSql;
 use super::temporal;
-use super::{Driver, Failure, Stmt, decimal_key};
-use crate::dialect::Dialect;
-use crate::schema::{ExistingColumn, ExistingIndex, ExistingTable};
+use crate::driver::{Driver, Failure, StalePlans, Stmt, backend, decimal_key};
+use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
+use crate::options::StoreOptions;
 
 /// The SQLite driver.
 pub(crate) struct SqliteDriver;
 
 impl Driver for SqliteDriver {
     type Db = Sqlite;
-    const DIALECT: Dialect = Dialect::Sqlite;
+    type Sql = SqliteSql;
+    const SCHEMES: &'static [&'static str] = &["sqlite"];
     const MAX_PARAMETERS: usize = 32_766;
     const RETRY_DEAD_CONNECTIONS: bool = false;
     const SINGLE_WRITER: bool = true;
     const PAD_BATCHES: bool = true;
+    const TRANSACTION_FROM_BEGIN: bool = false;
+    const IN_PROCESS: bool = true;
+    const RELAY_LEASE: bool = true;
+    /// Takes the write lock up front instead of failing to upgrade a read
+    /// transaction.
+    const WRITE_BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    fn connect(
+        url: &str,
+        options: &StoreOptions,
+        _stale_plans: Arc<StalePlans>,
+    ) -> impl Future<Output = Result<sqlx::SqlitePool, sqlx::Error>> + Send {
+        connect(url, options)
+    }
+
+    /// The write transaction, opened at commit (or when a unit of work asks
+    /// for its transaction early).
+    fn begin_statement(_options: &StoreOptions, _set_up: bool) -> Option<String> {
+        Some(Self::WRITE_BEGIN.to_owned())
+    }
+
+    fn take_lease(
+        conn: &mut SqliteConnection,
+        relay: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        take_lease(conn, relay, lease)
+    }
 
     fn table(
         pool: &sqlx::SqlitePool,
@@ -60,12 +90,6 @@ impl Driver for SqliteDriver {
             Value::Timestamp(v) => stmt.bind(temporal::format_timestamp(v)?),
             Value::Date(v) => stmt.bind(temporal::format_date(v)?),
             Value::Time(v) => stmt.bind(temporal::format_time(v)?),
-            other => {
-                return Err(ValueError::new(format!(
-                    "no SQLite binding for {}",
-                    other.kind_name()
-                )));
-            }
         })
     }
 
@@ -78,7 +102,16 @@ impl Driver for SqliteDriver {
             // sqlx keeps text in an `Arc`: copied straight into an `Arc<str>`
             // it takes one allocation, where a cloned `String` takes two.
             Value::Text(v) | Value::Json(v) => Ok(stmt.bind(Arc::<str>::from(v.as_str()))),
-            other => Self::bind(stmt, other.clone(), kind),
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bytes(_)
+            | Value::Uuid(_)
+            | Value::Timestamp(_)
+            | Value::Date(_)
+            | Value::Time(_)
+            | Value::Decimal(_) => Self::bind(stmt, value.clone(), kind),
         }
     }
 
@@ -124,7 +157,7 @@ impl Driver for SqliteDriver {
                 let t = text()?;
                 Value::Time(temporal::parse_time(&t).ok_or_else(|| malformed("time", &t))?)
             }
-            _ => Value::Text(text()?),
+            ColumnKind::Text => Value::Text(text()?),
         })
     }
 
@@ -252,19 +285,54 @@ async fn read_table(pool: &sqlx::SqlitePool, table: &str) -> Result<ExistingTabl
 
 /// The pool of `connect_with` for a `sqlite:` URL: WAL mode for files (readers
 /// never wait for the writer), a busy timeout (writers queue), foreign keys on.
-pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pool, sqlx::Error> {
+async fn connect(url: &str, options: &StoreOptions) -> Result<sqlx::SqlitePool, sqlx::Error> {
     let connect = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true);
-    Ok(Pool::Sqlite(
-        SqlitePoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .test_before_acquire(false)
-            .connect_with(connect)
-            .await?,
-    ))
+    SqlitePoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
+        .connect_with(connect)
+        .await
+}
+
+/// Takes or renews the relay lease for `relay`; `false` when another relay
+/// holds it.
+async fn take_lease(
+    conn: &mut SqliteConnection,
+    relay: &str,
+    lease: Duration,
+) -> Result<bool, Error> {
+    let now = now_micros();
+    let expires = now.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
+    let error = |e| backend::<SqliteDriver>("take the outbox relay lease", e);
+    let mut tx = conn
+        .begin_with(SqliteDriver::WRITE_BEGIN)
+        .await
+        .map_err(error)?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO uow_outbox_lease (name, holder, expires_at) VALUES ('relay', ?, 0)",
+    )
+    .bind(relay)
+    .execute(&mut *tx)
+    .await
+    .map_err(error)?;
+    let taken = sqlx::query(
+        "UPDATE uow_outbox_lease SET holder = ?, expires_at = ? \
+         WHERE name = 'relay' AND (holder = ? OR expires_at < ?)",
+    )
+    .bind(relay)
+    .bind(expires)
+    .bind(relay)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(error)?
+    .rows_affected();
+    tx.commit().await.map_err(error)?;
+    Ok(taken == 1)
 }
