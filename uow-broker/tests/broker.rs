@@ -544,6 +544,16 @@ impl Broker for Redis {
 
     async fn clean_up(&self) {
         if let Ok(mut connection) = self.client.get_multiplexed_async_connection().await {
+            let entries: Result<u64, _> = redis::cmd("XLEN")
+                .arg(self.stream())
+                .query_async(&mut connection)
+                .await;
+            if let Ok(entries) = entries {
+                uow_testing::report(&format!(
+                    "the stream holds {entries} entries: {} republished copies, dropped by the inbox",
+                    entries.saturating_sub(u64::from(AGGREGATES * EVENTS_PER_AGGREGATE))
+                ));
+            }
             let _: Result<(), _> = redis::cmd("DEL")
                 .arg(self.stream())
                 .query_async(&mut connection)
