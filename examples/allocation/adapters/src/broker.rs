@@ -11,6 +11,12 @@
 //!   (stream `ALLOCATION_COMMANDS`), JSON `{"ChangeBatchQuantity":
 //!   {"reference": "...", "qty": 5}}`, are handled once each through the
 //!   inbox by the same message bus the HTTP API uses.
+//!
+//! With the cargo features `rabbitmq` and `redis`, [`start_rabbitmq`] and
+//! [`start_redis`] do the same over RabbitMQ (events to the topic exchange
+//! `allocation`, commands from the queue `allocation-commands` bound to the
+//! exchange `allocation-commands`) and Redis Streams (events on
+//! `allocation.Product`, commands from `allocation-commands.Batch`).
 
 use std::time::Duration;
 
@@ -86,15 +92,7 @@ where
     NatsPublisher::new(client.clone(), &config.commands_prefix)
         .ensure_stream(&config.commands_stream)
         .await?;
-    let relay = Relay::new("allocation", store.clone(), publisher);
-    let relay = tokio::spawn(async move {
-        uow_sqlx::run_relay(
-            &relay,
-            Duration::from_millis(50),
-            std::future::pending::<()>(),
-        )
-        .await;
-    });
+    let relay = spawn_relay(store.clone(), publisher);
     let consumer = NatsConsumer::new(client, config.commands_stream, "allocation");
     let inbox = Inbox::new("allocation", store);
     let commands = tokio::spawn(async move {
@@ -106,6 +104,94 @@ where
         }
     });
     Ok(vec![relay, commands])
+}
+
+/// Runs the relay of the service's outbox to `publisher` until aborted.
+fn spawn_relay<S, P>(store: S, publisher: P) -> JoinHandle<()>
+where
+    S: OutboxStore + Clone + 'static,
+    P: uow_core::outbox::Publisher + 'static,
+{
+    let relay = Relay::new("allocation", store, publisher);
+    tokio::spawn(async move {
+        uow_sqlx::run_relay(
+            &relay,
+            Duration::from_millis(50),
+            std::future::pending::<()>(),
+        )
+        .await;
+    })
+}
+
+/// Starts the relay to RabbitMQ (topic exchange `events_prefix`) and the
+/// consumer of the commands (queue `commands_prefix`, bound to exchange
+/// `commands_prefix`), declaring them if missing.
+#[cfg(feature = "rabbitmq")]
+pub async fn start_rabbitmq<S>(
+    uri: &str,
+    store: S,
+    config: BrokerConfig,
+) -> Result<Vec<JoinHandle<()>>, BrokerError>
+where
+    S: Store + OutboxStore + InboxStore + Clone + 'static,
+{
+    use uow_broker::rabbitmq::{RabbitConsumer, RabbitPublisher};
+    let connection = lapin::Connection::connect(uri, lapin::ConnectionProperties::default())
+        .await
+        .map_err(|e| BrokerError::Connect {
+            operation: format!("connect to RabbitMQ at {uri}"),
+            source: Box::new(e),
+        })?;
+    let publisher = RabbitPublisher::new(&connection, &config.events_prefix).await?;
+    let consumer = RabbitConsumer::new(uri, &config.commands_prefix, &config.commands_prefix);
+    consumer.declare().await?;
+    let inbox = Inbox::new("allocation", store.clone());
+    let commands = tokio::spawn(async move {
+        loop {
+            if let Err(error) = consumer.run(&inbox, handle_command::<S>).await {
+                tracing::warn!(%error, "the command consumer stopped; restarting it");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    Ok(vec![spawn_relay(store, publisher), commands])
+}
+
+/// Starts the relay to Redis streams (`<events_prefix>.<Aggregate>`) and the
+/// consumer of the commands (stream `<commands_prefix>.Batch`, group
+/// `allocation`).
+#[cfg(feature = "redis")]
+pub async fn start_redis<S>(
+    url: &str,
+    store: S,
+    config: BrokerConfig,
+) -> Result<Vec<JoinHandle<()>>, BrokerError>
+where
+    S: Store + OutboxStore + InboxStore + Clone + 'static,
+{
+    use uow_broker::redis::{RedisConsumer, RedisPublisher};
+    let client = redis::Client::open(url).map_err(|e| BrokerError::Connect {
+        operation: format!("open Redis at {url}"),
+        source: Box::new(e),
+    })?;
+    let publisher = RedisPublisher::new(&client, &config.events_prefix).await?;
+    let consumer = RedisConsumer::new(
+        client,
+        [format!("{}.Batch", config.commands_prefix)],
+        "allocation",
+        "allocation-1",
+    );
+    consumer.declare().await?;
+    let inbox = Inbox::new("allocation", store.clone());
+    let commands = tokio::spawn(async move {
+        loop {
+            if let Err(error) = consumer.run(&inbox, handle_command::<S>).await {
+                tracing::warn!(%error, "the command consumer stopped; restarting it");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    Ok(vec![spawn_relay(store, publisher), commands])
 }
 
 /// Handles one command from the broker with the service's message bus, on

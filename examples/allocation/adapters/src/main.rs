@@ -25,6 +25,8 @@ const USAGE: &str = "usage: allocation [--port PORT] [--create-tables] | allocat
   DATABASE_URL  sqlite://allocation.db (default), postgres://..., mysql://...
   PORT          the port to listen on (default 8080), also --port
   NATS_URL      a NATS server (127.0.0.1:4222): publish events, take commands
+  AMQP_URL      the same over RabbitMQ (amqp://guest:guest@127.0.0.1:5672/%2f; feature rabbitmq)
+  REDIS_URL     the same over Redis Streams (redis://127.0.0.1/; feature redis)
   RUST_LOG      log filter, e.g. info (default) or debug";
 
 #[tokio::main]
@@ -99,6 +101,16 @@ async fn run(args: &[String]) -> Result<(), Failure> {
             .map_err(|e| format!("cannot connect to NATS at {nats}: {e}"))?;
         allocation::broker::start_nats(client, store.clone(), Default::default()).await?;
         tracing::info!(%nats, "publishing events to and taking commands from NATS");
+    }
+    #[cfg(feature = "rabbitmq")]
+    if let Ok(amqp) = std::env::var("AMQP_URL") {
+        allocation::broker::start_rabbitmq(&amqp, store.clone(), Default::default()).await?;
+        tracing::info!("publishing events to and taking commands from RabbitMQ");
+    }
+    #[cfg(feature = "redis")]
+    if let Ok(redis) = std::env::var("REDIS_URL") {
+        allocation::broker::start_redis(&redis, store.clone(), Default::default()).await?;
+        tracing::info!("publishing events to and taking commands from Redis");
     }
     tracing::info!(database = %redact(&url), "allocation service listening on http://127.0.0.1:{port}");
     allocation::serve(listener, store).await?;
