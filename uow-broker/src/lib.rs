@@ -221,7 +221,7 @@ pub enum BrokerError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The inbox could not be read or written.
-    Store(uow_core::Error),
+    Storage(uow_core::Error),
     /// The handler failed on every attempt; the message was left
     /// unacknowledged, to be delivered again.
     Handler {
@@ -269,7 +269,7 @@ impl fmt::Display for BrokerError {
             BrokerError::Consume { operation, .. } => {
                 write!(f, "consuming from the broker failed: {operation}")
             }
-            BrokerError::Store(_) => f.write_str("the inbox could not be used"),
+            BrokerError::Storage(_) => f.write_str("the inbox could not be used"),
             BrokerError::Handler {
                 message_id,
                 attempts,
@@ -288,7 +288,7 @@ impl std::error::Error for BrokerError {
             BrokerError::Connect { source, .. }
             | BrokerError::Consume { source, .. }
             | BrokerError::Handler { source, .. } => Some(&**source),
-            BrokerError::Store(error) => Some(error),
+            BrokerError::Storage(error) => Some(error),
             BrokerError::Malformed { .. } => None,
         }
     }
@@ -317,8 +317,8 @@ where
             .await;
         match outcome {
             Ok(handled) => return Ok(handled),
-            Err(InboxError::Store(error)) if attempt >= attempts => {
-                return Err(BrokerError::Store(error));
+            Err(InboxError::Storage(error)) if attempt >= attempts => {
+                return Err(BrokerError::Storage(error));
             }
             Err(InboxError::Handler(error)) if attempt >= attempts => {
                 return Err(BrokerError::Handler {

@@ -148,7 +148,7 @@ pub enum Handled {
 #[derive(Debug)]
 pub enum InboxError<E> {
     /// Reading or writing the inbox failed.
-    Store(Error),
+    Storage(Error),
     /// The handler failed.
     Handler(E),
 }
@@ -156,7 +156,7 @@ pub enum InboxError<E> {
 impl<E: fmt::Display> fmt::Display for InboxError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InboxError::Store(error) => write!(f, "the inbox could not be used: {error}"),
+            InboxError::Storage(error) => write!(f, "the inbox could not be used: {error}"),
             InboxError::Handler(error) => write!(f, "the handler failed: {error}"),
         }
     }
@@ -165,7 +165,7 @@ impl<E: fmt::Display> fmt::Display for InboxError<E> {
 impl<E: std::error::Error + 'static> std::error::Error for InboxError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            InboxError::Store(error) => Some(error),
+            InboxError::Storage(error) => Some(error),
             InboxError::Handler(error) => Some(error),
         }
     }
@@ -224,7 +224,7 @@ impl<S: InboxStore + Clone> Inbox<S> {
             .store
             .received(&self.consumer, message_id)
             .await
-            .map_err(InboxError::Store)?;
+            .map_err(InboxError::Storage)?;
         if seen {
             tracing::debug!(consumer = %self.consumer, message_id, "already handled");
             return Ok(Handled::AlreadyHandled);
@@ -252,13 +252,13 @@ impl<S: InboxStore + Clone> Inbox<S> {
         };
         // The handler wrote nothing: the record is the whole commit.
         record.received_at = now_micros();
-        let tx = self.store.begin().await.map_err(InboxError::Store)?;
+        let tx = self.store.begin().await.map_err(InboxError::Storage)?;
         let mut changes = ChangeSet::new();
         changes.set_inbox(record);
         match tx.commit(changes).await {
             Ok(()) => Ok(Handled::Applied),
             Err(Error::AlreadyReceived { .. }) => Ok(Handled::AlreadyHandled),
-            Err(error) => Err(InboxError::Store(error)),
+            Err(error) => Err(InboxError::Storage(error)),
         }
     }
 
