@@ -12,8 +12,8 @@
 //!   {"reference": "...", "qty": 5}}`, are handled once each through the
 //!   inbox by the same message bus the HTTP API uses.
 //!
-//! With the cargo features `rabbitmq` and `redis`, [`start_rabbitmq`] and
-//! [`start_redis`] do the same over RabbitMQ (events to the topic exchange
+//! With the cargo features `rabbitmq` and `redis`, `start_rabbitmq` and
+//! `start_redis` do the same over RabbitMQ (events to the topic exchange
 //! `allocation`, commands from the queue `allocation-commands` bound to the
 //! exchange `allocation-commands`) and Redis Streams (events on
 //! `allocation.Product`, commands from `allocation-commands.Batch`).
