@@ -130,6 +130,13 @@ impl<S: Store> UnitState<S> {
         Arc::clone(&self.tx)
     }
 
+    /// The store's transaction of the unit of work (the generated
+    /// `transaction()`): what a store offers for statements of the caller's
+    /// own, such as `uow_sqlx::SqlxTransaction`'s.
+    pub fn store_transaction(&self) -> &S::Tx {
+        &self.tx
+    }
+
     /// The id of the unit of work.
     pub fn unit_id(&self) -> &UnitId {
         self.tx.unit_id()

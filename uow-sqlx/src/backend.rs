@@ -102,6 +102,9 @@ pub(crate) trait Dispatch: Driver {
 
     /// The value of this database, if `backend` is of it.
     fn of<F: PerDriver>(backend: &Backend<F>) -> Option<&F::Of<Self>>;
+
+    /// The value of this database, if `backend` is of it.
+    fn of_mut<F: PerDriver>(backend: &mut Backend<F>) -> Option<&mut F::Of<Self>>;
 }
 
 macro_rules! dispatch {
@@ -113,6 +116,14 @@ macro_rules! dispatch {
             }
 
             fn of<F: PerDriver>(backend: &Backend<F>) -> Option<&F::Of<Self>> {
+                #[allow(unreachable_patterns)]
+                match backend {
+                    Backend::$variant(value) => Some(value),
+                    _ => None,
+                }
+            }
+
+            fn of_mut<F: PerDriver>(backend: &mut Backend<F>) -> Option<&mut F::Of<Self>> {
                 #[allow(unreachable_patterns)]
                 match backend {
                     Backend::$variant(value) => Some(value),

@@ -33,6 +33,17 @@
 //! Relays may run in several processes at once (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and MySQL/MariaDB, a lease on SQLite).
 //!
+//! # Statements of your own
+//!
+//! A unit of work's `transaction()` is a [`SqlxTransaction`] on this store:
+//! it runs SQL of your own with sqlx's connection of the database at hand,
+//! now in the unit's transaction (`with_postgres`, `with_mysql`,
+//! `with_sqlite`) or in the commit's transaction after the aggregates are
+//! written (`at_commit_postgres`, ...), so that it commits or rolls back
+//! with the unit of work. Such statements leave the in-memory store behind:
+//! keep the service generic over [`uow_core::Store`] with a port trait of
+//! your own that has an in-memory implementation.
+//!
 //! # Features
 //!
 //! One cargo feature per database, each enabling sqlx's driver of the same
@@ -51,12 +62,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// Modules, from the bottom up (each uses only those above it in this list):
-// what a database says a table is; the SQL text trait; the options; the
-// databases themselves (`driver/<database>/`); statement texts, DDL and
-// schema checks over the SQL text trait; the one dispatch point; commit
-// markers, the outbox table and the flush over the driver trait; the store;
-// the outbox claims over the store.
+// The modules' layers, from the bottom up (a module uses only modules of
+// the layers below it; no import cycle): `existing` (what a database says a
+// table is), `dialect` (the SQL text trait), `options`; `driver` (the
+// databases themselves, `driver/<database>/`) and `sql`; `commit_marker`,
+// `statements`, `schema`, `outbox_table`; `backend` (the one dispatch
+// point); `flush`; `store`; `outbox` (claims over the store).
 mod backend;
 mod commit_marker;
 mod dialect;
@@ -79,4 +90,4 @@ pub use inbox::INBOX_TABLE;
 pub use options::{Isolation, StoreOptions};
 pub use outbox::{SqlxClaim, run_relay};
 pub use outbox_table::OUTBOX_TABLE;
-pub use store::{SqlxPool, SqlxStore, SqlxTransaction};
+pub use store::{OwnSql, SqlxPool, SqlxStore, SqlxTransaction};

@@ -463,13 +463,196 @@ sqlx_pool!("sqlite", sqlx::SqlitePool, SqliteDriver);
 sqlx_pool!("postgres", sqlx::PgPool, PostgresDriver);
 sqlx_pool!("mysql", sqlx::MySqlPool, MySqlDriver);
 
-/// One unit of work's connection to the database.
+/// One unit of work's connection to the database, and statements of your
+/// own in its transaction.
+///
+/// A unit of work's `transaction()` is this type on a [`SqlxStore`]. Two
+/// ways run SQL of your own so that it commits or rolls back with the
+/// unit's aggregates (a failed commit, a version conflict, a unit dropped
+/// without commit store none of it), each taking sqlx's own connection of
+/// the database at hand:
+///
+/// - `with_postgres`, `with_mysql`, `with_sqlite` run statements at once,
+///   in the unit's transaction, and return what they return (a row you
+///   read back, a count). PostgreSQL and MySQL/MariaDB hold that
+///   transaction from `begin`. SQLite reads in autocommit mode until the
+///   commit; the first statements of your own open the unit's write
+///   transaction (`BEGIN IMMEDIATE`) early, and it holds SQLite's one write
+///   lock from then until the commit or the drop: other writers wait for it
+///   (up to the busy timeout), and the unit's later reads run in it.
+/// - `at_commit_postgres`, `at_commit_mysql`, `at_commit_sqlite` keep
+///   statements for the commit, which runs them in its transaction after
+///   the aggregates are written and before `COMMIT` (on SQLite, without
+///   taking the write lock early). Their error fails the commit, which
+///   stores nothing.
+///
+/// A statement of yours that fails now is your error to handle: on
+/// PostgreSQL it aborts the unit's transaction (the commit then fails and
+/// stores nothing), on MySQL/MariaDB and SQLite only that statement is
+/// undone. On SQLite, a write transaction that cannot be opened (another
+/// writer held the lock past the busy timeout) ends the unit of work: begin
+/// a new one.
+///
+/// A unit of work with statements of your own commits (and, with commit
+/// markers, is marked) even if no aggregate changed, and the commit outcome
+/// machinery covers them as the rest of the commit. Calling the method of a
+/// database the store is not on is an error.
+///
+/// Statements of your own leave the in-memory store behind: a service that
+/// uses them stays generic over [`Store`] through a port trait of its own
+/// with an in-memory implementation and one that uses these methods (see
+/// the README, "SQL of your own in the unit of work").
+///
+/// ```no_run
+/// # #[cfg(feature = "postgres")]
+/// # async fn run(tx: &uow_sqlx::SqlxTransaction) -> Result<(), uow_core::Error> {
+/// tx.at_commit_postgres(|conn| {
+///     Box::pin(async move {
+///         sqlx::query("INSERT INTO ledger (entry, amount) VALUES ($1, $2)")
+///             .bind("payment-17")
+///             .bind(250_i64)
+///             .execute(conn)
+///             .await
+///             .map(drop)
+///     })
+/// })
+/// .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct SqlxTransaction {
     inner: Arc<Inner>,
     unit: UnitId,
     session: Mutex<Backend<Sessions>>,
 }
+
+impl SqlxTransaction {
+    /// The database the unit of work runs on.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.pool.dialect()
+    }
+
+    /// Runs `statements` now in the unit of work's transaction of a
+    /// database of driver `D`, opening it first where reads run without
+    /// one (SQLite).
+    async fn run_own<D: Dispatch, R>(
+        &self,
+        statements: impl for<'c> FnOnce(&'c mut Conn<D>) -> OwnSql<'c, R> + Send,
+    ) -> Result<R, Error> {
+        let mut session = self.session.lock().await;
+        let session = D::of_mut::<Sessions>(&mut session).ok_or_else(|| self.not_on::<D>())?;
+        if let State::Reading(_) = session.state {
+            // The reads' connection goes back to the pool before the
+            // transaction takes one (a pool of one connection would wait
+            // for ever).
+            session.state = State::Finished;
+            let pool = D::of::<Pools>(&self.inner.pool).ok_or_else(|| self.not_on::<D>())?;
+            let begin = match &self.inner.begin {
+                None => pool.begin().await,
+                Some(begin) => pool.begin_with(begin.clone()).await,
+            };
+            let tx = begin.map_err(|e| {
+                driver::backend::<D>(
+                    "open the unit of work's transaction for statements of your own",
+                    e,
+                )
+            })?;
+            session.state = State::Open(tx);
+        }
+        session.own = true;
+        let conn = session.conn()?;
+        statements(conn)
+            .await
+            .map_err(|e| driver::backend::<D>("run statements of your own", e))
+    }
+
+    /// Keeps `statements` for the commit of the unit of work, on a
+    /// database of driver `D`.
+    async fn keep_for_commit<D: Dispatch>(
+        &self,
+        statements: impl for<'c> FnOnce(&'c mut Conn<D>) -> OwnSql<'c, ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let mut session = self.session.lock().await;
+        let session = D::of_mut::<Sessions>(&mut session).ok_or_else(|| self.not_on::<D>())?;
+        if let State::Finished = session.state {
+            return Err(finished());
+        }
+        session.at_commit.push(Box::new(statements));
+        session.own = true;
+        Ok(())
+    }
+
+    /// The error of a method of database `D` on a unit of work of another.
+    fn not_on<D: Driver>(&self) -> Error {
+        Error::Backend(BackendError::new(
+            format!(
+                "run statements of your own on {}",
+                <D::Sql as crate::dialect::SqlDialect>::NAME
+            ),
+            format!("this unit of work runs on {}", self.dialect().name()),
+        ))
+    }
+}
+
+/// The per-database methods of [`SqlxTransaction`].
+macro_rules! own_sql {
+    ($feature:literal, $driver:ident, $conn:ty, $name:literal, $with:ident, $at_commit:ident) => {
+        #[cfg(feature = $feature)]
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+        impl SqlxTransaction {
+            #[doc = concat!("Runs `statements` now, in the unit of work's transaction on ", $name, ", with sqlx's connection;")]
+            #[doc = "what they return. They commit or roll back with the unit of work (see"]
+            #[doc = "[`SqlxTransaction`])."]
+            #[doc = ""]
+            #[doc = "# Errors"]
+            #[doc = ""]
+            #[doc = concat!("The statements' error, as [`Error::Backend`] (retryable where the database says so), or an error when the store is not on ", $name, ".")]
+            pub async fn $with<R>(
+                &self,
+                statements: impl for<'c> FnOnce(&'c mut $conn) -> OwnSql<'c, R> + Send,
+            ) -> Result<R, Error> {
+                self.run_own::<$driver, R>(statements).await
+            }
+
+            #[doc = concat!("Keeps `statements` for the commit of the unit of work on ", $name, ", which runs them")]
+            #[doc = "in its transaction after the aggregates are written (see [`SqlxTransaction`])."]
+            #[doc = ""]
+            #[doc = "# Errors"]
+            #[doc = ""]
+            #[doc = concat!("An error when the store is not on ", $name, " or the unit of work has committed.")]
+            pub async fn $at_commit(
+                &self,
+                statements: impl for<'c> FnOnce(&'c mut $conn) -> OwnSql<'c, ()> + Send + 'static,
+            ) -> Result<(), Error> {
+                self.keep_for_commit::<$driver>(statements).await
+            }
+        }
+    };
+}
+own_sql!(
+    "sqlite",
+    SqliteDriver,
+    sqlx::SqliteConnection,
+    "SQLite",
+    with_sqlite,
+    at_commit_sqlite
+);
+own_sql!(
+    "postgres",
+    PostgresDriver,
+    sqlx::PgConnection,
+    "PostgreSQL",
+    with_postgres,
+    at_commit_postgres
+);
+own_sql!(
+    "mysql",
+    MySqlDriver,
+    sqlx::MySqlConnection,
+    "MySQL/MariaDB",
+    with_mysql,
+    at_commit_mysql
+);
 
 /// The sessions: a unit of work's connection, on each database.
 #[derive(Debug)]
@@ -479,10 +662,32 @@ impl PerDriver for Sessions {
     type Of<D: Driver> = Session<D>;
 }
 
-/// One unit of work's connection to a database of driver `D`.
-pub(crate) enum Session<D: Driver> {
+/// Statements of your own, run on a unit of work's connection (see
+/// [`SqlxTransaction::with_postgres`] and its siblings): a closure that
+/// takes sqlx's connection of the database and returns this boxed future,
+/// as sqlx's own `Connection::transaction` takes.
+pub type OwnSql<'c, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>;
+
+/// Statements of your own to run in the commit's transaction.
+type AtCommit<D> = Box<dyn for<'c> FnOnce(&'c mut Conn<D>) -> OwnSql<'c, ()> + Send>;
+
+/// One unit of work's connection to a database of driver `D`, and the
+/// statements of the caller's own it carries.
+pub(crate) struct Session<D: Driver> {
+    state: State<D>,
+    /// Run in the commit's transaction after the aggregates are written.
+    at_commit: Vec<AtCommit<D>>,
+    /// Whether statements of the caller's own ran in the unit's transaction
+    /// or wait for its commit: the commit then writes (and is marked) even
+    /// without changes of aggregates.
+    own: bool,
+}
+
+/// Where a unit of work's connection is.
+enum State<D: Driver> {
     /// Reads in autocommit mode ([`Driver::TRANSACTION_FROM_BEGIN`] unset):
-    /// the write transaction is opened at commit.
+    /// the write transaction is opened at commit (or when statements of the
+    /// caller's own ask for it).
     Reading(PoolConnection<D::Db>),
     /// The unit of work's transaction.
     Open(sqlx::Transaction<'static, D::Db>),
@@ -491,12 +696,20 @@ pub(crate) enum Session<D: Driver> {
 }
 
 impl<D: Driver> Session<D> {
+    fn new(state: State<D>) -> Self {
+        Session {
+            state,
+            at_commit: Vec::new(),
+            own: false,
+        }
+    }
+
     /// The connection statements of the unit of work run on.
     fn conn(&mut self) -> Result<&mut Conn<D>, Error> {
-        match self {
-            Session::Reading(conn) => Ok(&mut **conn),
-            Session::Open(tx) => Ok(&mut **tx),
-            Session::Finished => Err(finished()),
+        match &mut self.state {
+            State::Reading(conn) => Ok(&mut **conn),
+            State::Open(tx) => Ok(&mut **tx),
+            State::Finished => Err(finished()),
         }
     }
 }
@@ -533,12 +746,12 @@ async fn begin_session<D: Driver>(
                 None => pool.begin().await,
                 Some(begin) => pool.begin_with(begin.clone()).await,
             }
-            .map(Session::Open)
+            .map(State::Open)
         } else {
-            pool.acquire().await.map(Session::Reading)
+            pool.acquire().await.map(State::Reading)
         };
         match outcome.map_err(begin_failure::<D>) {
-            Ok(session) => return Ok(session),
+            Ok(state) => return Ok(Session::new(state)),
             Err((true, error)) if attempt < attempts => {
                 tracing::debug!(%error, attempt, "a pooled connection was dead; beginning on another");
             }
@@ -768,13 +981,19 @@ fn commit_task<D: Driver>(
     changes: ChangeSet,
 ) -> Result<Option<RunToEnd>, Error> {
     let (store, this_unit) = (Arc::clone(inner), unit.clone());
-    match std::mem::replace(session, Session::Finished) {
-        Session::Finished => Err(finished()),
-        Session::Reading(conn) if changes.is_empty() => {
-            *session = Session::Reading(conn);
+    let Session {
+        state,
+        at_commit,
+        own,
+    } = std::mem::replace(session, Session::new(State::Finished));
+    let own = Own { at_commit, own };
+    match state {
+        State::Finished => Err(finished()),
+        State::Reading(conn) if changes.is_empty() && !own.own => {
+            *session = Session::new(State::Reading(conn));
             Ok(None)
         }
-        Session::Reading(mut conn) => Ok(Some(RunToEnd::new(inner, unit, async move {
+        State::Reading(mut conn) => Ok(Some(RunToEnd::new(inner, unit, async move {
             let begin = match &store.begin {
                 None => conn.begin().await,
                 Some(begin) => conn.begin_with(begin.clone()).await,
@@ -782,12 +1001,21 @@ fn commit_task<D: Driver>(
             let tx = begin.map_err(|e| {
                 rolled_back(driver::backend::<D>("begin the commit transaction", e))
             })?;
-            write_and_commit::<D>(&store, tx, &this_unit, changes).await
+            write_and_commit::<D>(&store, tx, &this_unit, changes, own).await
         }))),
-        Session::Open(tx) => Ok(Some(RunToEnd::new(inner, unit, async move {
-            write_and_commit::<D>(&store, tx, &this_unit, changes).await
+        State::Open(tx) => Ok(Some(RunToEnd::new(inner, unit, async move {
+            write_and_commit::<D>(&store, tx, &this_unit, changes, own).await
         }))),
     }
+}
+
+/// Statements of the caller's own that a commit carries.
+struct Own<D: Driver> {
+    /// Run after the aggregates are written, before `COMMIT`.
+    at_commit: Vec<AtCommit<D>>,
+    /// Whether there were any (at commit or earlier in the unit's
+    /// transaction).
+    own: bool,
 }
 
 /// Writes the commit marker (first, so that an outcome check waits for this
@@ -798,8 +1026,9 @@ async fn write_and_commit<D: Driver>(
     mut tx: sqlx::Transaction<'_, D::Db>,
     unit: &UnitId,
     changes: ChangeSet,
+    own: Own<D>,
 ) -> Result<(), Error> {
-    let writes = !changes.is_empty();
+    let writes = !changes.is_empty() || own.own;
     let marked = inner.markers && writes;
     if marked {
         inner.executed.fetch_add(1, Ordering::Relaxed);
@@ -811,6 +1040,14 @@ async fn write_and_commit<D: Driver>(
         .flush(changes)
         .await
         .map_err(rolled_back)?;
+    for statements in own.at_commit {
+        statements(&mut *tx).await.map_err(|e| {
+            rolled_back(driver::backend::<D>(
+                "run statements of your own at commit",
+                e,
+            ))
+        })?;
+    }
     match tx.commit().await {
         Ok(()) => {
             if marked {

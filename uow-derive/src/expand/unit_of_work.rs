@@ -329,6 +329,13 @@ impl<'a> Generator<'a> {
              outcome you did not see (your own timeout dropped it, or it failed with\n\
              `Error::CommitOutcomeUnknown`) was stored.",
         );
+        let transaction_doc = doc(&format!(
+            "The store's transaction of this unit of work (`{store}::Tx`), for statements of your\n\
+             own that must commit or roll back with it: what it offers is the store's (a SQL store\n\
+             runs your SQL in the unit's transaction, or in its commit's). Such statements leave\n\
+             the in-memory store behind: keep the service generic over `Store` with a port trait\n\
+             that has an in-memory implementation and a SQL one."
+        ));
         // `(&&EventConversion..).converter()` picks the conversion by autoref.
         let commit_lints = match &self.uow.events {
             Some(_) => quote!(#[allow(clippy::needless_borrow)]),
@@ -370,6 +377,11 @@ impl<'a> Generator<'a> {
                 #unit_id_doc
                 #vis fn unit_id(&self) -> &#krate::UnitId {
                     #krate::__private::UnitState::unit_id(&self.#state)
+                }
+
+                #transaction_doc
+                #vis fn transaction(&self) -> &<#store as #krate::Store>::Tx {
+                    #krate::__private::UnitState::store_transaction(&self.#state)
                 }
 
                 #rollback_doc
