@@ -366,6 +366,15 @@ async fn run(options: Options) -> Result<(), BoxError> {
     env.load_after = load_average();
     env.duration = started.elapsed();
     let analysis = std::fs::read_to_string(benches_dir().join("analysis.md")).ok();
+    // The broker section (written by `benches/brokers`) is kept, before the
+    // analysis, between the markers that benchmark looks for.
+    let analysis = match std::fs::read_to_string(benches_dir().join("brokers.md")) {
+        Ok(brokers) => Some(format!(
+            "<!-- brokers: written by benches/brokers -->\n{brokers}<!-- end of brokers -->\n\n{}",
+            analysis.unwrap_or_default()
+        )),
+        Err(_) => analysis,
+    };
     let report = Report {
         env: &env,
         plan: options.plan,

@@ -58,6 +58,17 @@ pub enum Error {
         child_id: String,
     },
 
+    /// The inbox already holds this message for this consumer: another
+    /// delivery of it was handled and committed first. The commit stored
+    /// nothing; the message is to be acknowledged without handling it again
+    /// (see [`inbox`](crate::inbox)).
+    AlreadyReceived {
+        /// The consumer's name.
+        consumer: String,
+        /// The message's id.
+        message_id: String,
+    },
+
     /// A loaded aggregate's id field was changed. Ids are identity: remove
     /// the aggregate and add a new one instead.
     IdChanged {
@@ -199,6 +210,13 @@ impl fmt::Display for Error {
                 f,
                 "{aggregate} `{id}` holds two {child} children with the id `{child_id}`: a child's id is unique within its aggregate; nothing was committed"
             ),
+            Error::AlreadyReceived {
+                consumer,
+                message_id,
+            } => write!(
+                f,
+                "message `{message_id}` was already handled by consumer `{consumer}`; nothing was committed"
+            ),
             Error::IdChanged { aggregate, id } => write!(
                 f,
                 "the id of {aggregate} `{id}` was changed after it was loaded; ids are identity, so remove it and add a new {aggregate} instead"
@@ -276,6 +294,7 @@ impl std::error::Error for Error {
             | Error::NotFound { .. }
             | Error::Duplicate { .. }
             | Error::DuplicateChild { .. }
+            | Error::AlreadyReceived { .. }
             | Error::IdChanged { .. }
             | Error::Schema { .. }
             | Error::ReadOnly { .. }
@@ -323,6 +342,7 @@ impl Error {
             Error::NotFound { .. }
             | Error::Duplicate { .. }
             | Error::DuplicateChild { .. }
+            | Error::AlreadyReceived { .. }
             | Error::IdChanged { .. }
             | Error::Decode { .. }
             | Error::Encode { .. }

@@ -62,6 +62,7 @@
 //! | [`bus`] | service authors using a message bus | [`MessageBus`](bus::MessageBus), [`Command`](bus::Command), [`BusError`](bus::BusError), [`DispatchReport`](bus::DispatchReport) |
 //! | [`outbox`] | services publishing their events | [`Relay`](outbox::Relay), [`Publisher`](outbox::Publisher), [`OutboxStore`](outbox::OutboxStore), the records and reports |
 //! | [`query`] | service authors querying repositories | [`Field`](query::Field), [`Condition`](query::Condition), [`Order`](query::Order), [`QueryBuilder`](query::QueryBuilder), [`Cursor`], [`Page`]; for stores the [`Filter`](query::Filter) and [`Select`](query::Select) they evaluate |
+//! | [`inbox`] | services consuming messages from other services | [`Inbox`](inbox::Inbox), [`InboxStore`](inbox::InboxStore), [`Handled`](inbox::Handled), the records |
 //! | [`interleaving`] | tests of services under concurrency | [`InterleavingStore`] (also at the root), the schedule it ran ([`Step`](interleaving::Step), [`Operation`](interleaving::Operation)) |
 //! | [`backend`] | store implementors | [`Transaction`](backend::Transaction), [`ChangeSet`](backend::ChangeSet), [`Query`](backend::Query), [`Value`](backend::Value), [`AggregateMeta`](backend::AggregateMeta), row encoding |
 //!
@@ -79,6 +80,7 @@ pub mod bus;
 mod children;
 mod error;
 mod event;
+pub mod inbox;
 pub mod interleaving;
 mod memory;
 pub mod outbox;

@@ -8,6 +8,7 @@ use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
 use crate::children::{ChildChanges, ChildLayout, ChildRows, ChildTable, attach_children};
 use crate::error::BackendError;
 use crate::error::Error;
+use crate::inbox::InboxStore;
 use crate::outbox::{DeadMessage, OutboxClaim, OutboxMessage, OutboxStore, now_micros};
 use crate::query::Filter;
 use crate::store::{ChangeSet, Query, Store, Transaction};
@@ -29,7 +30,10 @@ use crate::value::Value;
 ///   update and delete against the version loaded, ids and `unique` columns
 ///   for duplicates, in the same order as the SQL stores;
 /// - the outbox of a unit of work declared with `outbox` is stored with its
-///   aggregates, and relays claim and deliver it as they do from a database.
+///   aggregates, and relays claim and deliver it as they do from a database;
+/// - the inbox record of a message handled through an
+///   [`Inbox`](crate::inbox::Inbox) is stored with the handler's commit, and
+///   a second commit of the same message is refused.
 ///
 /// Cloning gives another handle to the same tables; it is safe to use from
 /// several units of work and threads at once.
@@ -202,6 +206,24 @@ impl Drop for InMemoryClaim {
     }
 }
 
+impl InboxStore for InMemoryStore {
+    fn received(
+        &self,
+        consumer: &str,
+        message_id: &str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        let key = (consumer.to_owned(), message_id.to_owned());
+        ready(Ok(lock(&self.tables).inbox.contains_key(&key)))
+    }
+
+    fn prune_inbox(&self, received_before: i64) -> impl Future<Output = Result<u64, Error>> + Send {
+        let mut tables = lock(&self.tables);
+        let before = tables.inbox.len();
+        tables.inbox.retain(|_, at| *at >= received_before);
+        ready(Ok((before - tables.inbox.len()) as u64))
+    }
+}
+
 impl Store for InMemoryStore {
     type Tx = InMemoryTransaction;
 
@@ -279,6 +301,8 @@ struct Tables {
     /// The child tables, by name (see [`ChildTable`]).
     children: HashMap<&'static str, ChildStore>,
     outbox: Vec<StoredMessage>,
+    /// (consumer, message id) → received at, in microseconds since the epoch.
+    inbox: HashMap<(String, String), i64>,
     markers: Markers,
 }
 
@@ -507,6 +531,19 @@ impl Tables {
     }
 
     fn apply(&mut self, changes: &ChangeSet) -> Result<(), Error> {
+        // The inbox record comes first, as in the SQL stores: a message
+        // already handled fails the commit before any other write.
+        let inbox_key = changes
+            .inbox()
+            .map(|record| (record.consumer.clone(), record.message_id.clone()));
+        if let Some(key) = &inbox_key
+            && self.inbox.contains_key(key)
+        {
+            return Err(Error::AlreadyReceived {
+                consumer: key.0.clone(),
+                message_id: key.1.clone(),
+            });
+        }
         let mut undo = Vec::with_capacity(changes.len());
         let outcome = self.apply_all(changes, &mut undo);
         if outcome.is_err() {
@@ -531,6 +568,9 @@ impl Tables {
                 }
             }
             return outcome;
+        }
+        if let (Some(key), Some(record)) = (inbox_key, changes.inbox()) {
+            self.inbox.insert(key, record.received_at);
         }
         // The outbox rows come last, as in the SQL stores: they are stored
         // only with every aggregate write of the commit.

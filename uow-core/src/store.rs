@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::aggregate::{Aggregate, AggregateMeta};
 use crate::children::ChildChanges;
 use crate::error::Error;
+use crate::inbox::InboxRecord;
 use crate::outbox::OutboxRecord;
 use crate::query::{Filter, Select};
 use crate::unit_of_work::{CommitOutcome, UnitId};
@@ -127,6 +128,7 @@ pub enum Query {
 pub struct ChangeSet {
     tables: Vec<TableChanges>,
     outbox: Vec<OutboxRecord>,
+    inbox: Option<InboxRecord>,
 }
 
 impl ChangeSet {
@@ -137,7 +139,23 @@ impl ChangeSet {
 
     /// `true` when nothing is to be written.
     pub fn is_empty(&self) -> bool {
-        self.tables.iter().all(TableChanges::is_empty) && self.outbox.is_empty()
+        self.tables.iter().all(TableChanges::is_empty)
+            && self.outbox.is_empty()
+            && self.inbox.is_none()
+    }
+
+    /// The message this commit handled, to record in the inbox (set by
+    /// [`Inbox::handle`](crate::inbox::Inbox::handle)).
+    pub(crate) fn set_inbox(&mut self, record: InboxRecord) {
+        self.inbox = Some(record);
+    }
+
+    /// The message this commit handled, if it runs in an
+    /// [`Inbox`](crate::inbox::Inbox) handler: the store inserts it into its
+    /// inbox before any other write, and fails the whole commit with
+    /// [`Error::AlreadyReceived`] if the inbox holds it already.
+    pub fn inbox(&self) -> Option<&InboxRecord> {
+        self.inbox.as_ref()
     }
 
     /// The events to store in the outbox, written after every aggregate in
@@ -194,6 +212,7 @@ impl ChangeSet {
             })
             .sum::<usize>()
             + self.outbox.len()
+            + usize::from(self.inbox.is_some())
     }
 }
 

@@ -263,6 +263,11 @@ pub fn outbox_ddl(dialect: Dialect) -> Vec<String> {
     with_dialect!(dialect, |S| crate::outbox_table::outbox_ddl_of::<S>())
 }
 
+/// The DDL of the inbox (`uow_inbox`) in `dialect`.
+pub fn inbox_ddl(dialect: Dialect) -> Vec<String> {
+    with_dialect!(dialect, |S| crate::inbox::inbox_ddl_of::<S>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::Dialect;

@@ -33,6 +33,7 @@ use uow_core::{
 use crate::driver::{
     Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
 };
+use crate::inbox::{INBOX_META, inbox_row};
 use crate::outbox_table::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
@@ -82,6 +83,21 @@ impl<D: Driver> Writer<'_, D> {
 
     /// Writes every change of the unit of work.
     pub(crate) async fn flush(&mut self, changes: ChangeSet) -> Result<(), Error> {
+        // The inbox record first: a message already handled fails the
+        // commit before any other write (and a delivery handled at once by
+        // another consumer waits here on its key).
+        if let Some(record) = changes.inbox().cloned() {
+            let (consumer, message_id) = (record.consumer.clone(), record.message_id.clone());
+            match self.insert(&INBOX_META, vec![inbox_row(record)]).await {
+                Err(Error::Duplicate { .. }) => {
+                    return Err(Error::AlreadyReceived {
+                        consumer,
+                        message_id,
+                    });
+                }
+                other => other?,
+            }
+        }
         let (tables, outbox) = changes.into_parts();
         for table in tables {
             let meta = table.meta;

@@ -304,7 +304,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
+    pub(crate) async fn execute_ddl(&self, statement: String, table: &str) -> Result<(), Error> {
         let statement = sqlx::AssertSqlSafe(statement);
         let outcome = with_backend!(
             &self.inner.pool,

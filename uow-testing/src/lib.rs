@@ -92,6 +92,14 @@ pub trait Backend {
     fn fresh_with(
         aggregates: &'static [&'static AggregateMeta],
     ) -> impl Future<Output = Option<Self::Store>>;
+    /// A fresh store with the tables of `aggregates`, the outbox and the
+    /// inbox: what a service whose units of work store their events in the
+    /// outbox, and that consumes messages through an inbox, needs.
+    fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> impl Future<Output = Option<Self::Store>> {
+        Self::fresh_with(aggregates)
+    }
 }
 
 /// The in-memory store.
@@ -237,6 +245,11 @@ impl Backend for Sqlite {
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
     }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
+    }
 }
 
 impl Sqlite {
@@ -267,9 +280,62 @@ async fn with_tables(
     Some(store)
 }
 
+async fn with_messaging(store: Option<SqlxStore>) -> Option<SqlxStore> {
+    let store = store?;
+    store.create_outbox().await.expect("create the outbox");
+    store.create_inbox().await.expect("create the inbox");
+    Some(store)
+}
+
 /// Whether the run requires every server backend (`CI=true` or `CI=1`).
 pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The address (`host:port`) of a message broker a test needs: the value
+/// of `variable` if set, else `default`. When nothing answers there, the
+/// test is skipped — `None`, said once per broker on the terminal — unless
+/// `CI=true`, where an unreachable broker fails the test (`.ci/run` starts
+/// the brokers).
+///
+/// ```
+/// // In a broker test: skipped loudly here when no NATS server listens.
+/// if let Some(address) = uow_testing::broker("NATS", "UOW_TEST_NATS_ADDR", "127.0.0.1:4222") {
+///     assert!(address.contains(':'));
+/// }
+/// ```
+pub fn broker(name: &str, variable: &str, default: &str) -> Option<String> {
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let address = std::env::var(variable)
+        .ok()
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| default.to_owned());
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(address.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+        });
+    if reachable {
+        return Some(address);
+    }
+    if required() {
+        panic!(
+            "{name} is not reachable at {address} ({variable}), and CI=true requires the {name} \
+             suites: start it (see .ci/run)"
+        );
+    }
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|n| n == name) {
+        said.push(name.to_owned());
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {name} suites skipped in this test binary: nothing answers at {address} ({variable})"
+        );
+    }
+    None
 }
 
 /// The URL of a server backend, or `None` (after saying so once) when it is
@@ -331,6 +397,11 @@ impl Backend for Postgres {
     }
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
+    }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
     }
 }
 
@@ -420,6 +491,11 @@ impl Backend for MySql {
     async fn fresh_with(aggregates: &'static [&'static AggregateMeta]) -> Option<SqlxStore> {
         with_tables(Self::empty().await, aggregates).await
     }
+    async fn fresh_with_messaging(
+        aggregates: &'static [&'static AggregateMeta],
+    ) -> Option<SqlxStore> {
+        with_messaging(with_tables(Self::empty().await, aggregates).await).await
+    }
 }
 
 impl MySql {
@@ -480,7 +556,8 @@ pub trait Scenario {
 
 /// Runs `scenario` on the in-memory store, then on SQLite and on every
 /// configured server (PostgreSQL, MySQL/MariaDB), each on a fresh store with
-/// the tables of `aggregates` that is dropped afterwards; panics, naming the
+/// the tables of `aggregates`, the outbox and the inbox
+/// ([`Backend::fresh_with_messaging`]), dropped afterwards; panics, naming the
 /// backend, when an outcome differs from the in-memory store's. Returns each
 /// backend's name and outcome, the in-memory store's first.
 ///
@@ -523,7 +600,7 @@ async fn run_on<B: Backend, Sc: Scenario>(
     scenario: &Sc,
 ) -> Option<(&'static str, Sc::Outcome)> {
     isolated(async {
-        let store = B::fresh_with(aggregates).await?;
+        let store = B::fresh_with_messaging(aggregates).await?;
         Some((B::NAME, scenario.run(store).await))
     })
     .await

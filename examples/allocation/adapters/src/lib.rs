@@ -1,7 +1,9 @@
 //! The allocation service's adapters: the HTTP API (axum) over the service
-//! layer's message bus, the database wiring (uow-sqlx) and the notifications
-//! adapter. `main.rs` only reads the configuration and starts [`serve`].
+//! layer's message bus, the database wiring (uow-sqlx), the broker adapter
+//! (events out through the outbox, commands in through the inbox) and the
+//! notifications adapter. `main.rs` only reads the configuration and starts [`serve`].
 
+pub mod broker;
 pub mod http;
 pub mod notifications;
 pub mod store;

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! The database is `$DATABASE_URL`, by default `sqlite://allocation.db`
-//! (created on first start). Logs go to standard error; `RUST_LOG=debug`
+//! (created on first start). With `$NATS_URL` set, the service publishes its
+//! events to NATS JetStream and takes `ChangeBatchQuantity` commands from it
+//! (see the `broker` module); without it, no broker is needed. Logs go to standard error; `RUST_LOG=debug`
 //! shows every unit of work's commit, rollback or conflict.
 
 use std::process::ExitCode;
@@ -22,6 +24,9 @@ type Failure = Box<dyn std::error::Error>;
 const USAGE: &str = "usage: allocation [--port PORT] [--create-tables] | allocation schema
   DATABASE_URL  sqlite://allocation.db (default), postgres://..., mysql://...
   PORT          the port to listen on (default 8080), also --port
+  NATS_URL      a NATS server (127.0.0.1:4222): publish events, take commands
+  AMQP_URL      the same over RabbitMQ (amqp://guest:guest@127.0.0.1:5672/%2f; feature rabbitmq)
+  REDIS_URL     the same over Redis Streams (redis://127.0.0.1/; feature redis)
   RUST_LOG      log filter, e.g. info (default) or debug";
 
 #[tokio::main]
@@ -66,6 +71,13 @@ async fn run(args: &[String]) -> Result<(), Failure> {
             "schema" => {
                 let store = uow_sqlx::SqlxStore::connect(&url).await?;
                 print!("{}", store.ddl(allocation_service::AGGREGATES));
+                let dialect = store.dialect();
+                for statement in uow_sqlx::outbox_ddl(dialect)
+                    .into_iter()
+                    .chain(uow_sqlx::inbox_ddl(dialect))
+                {
+                    println!("{statement};");
+                }
                 return Ok(());
             }
             "help" | "--help" | "-h" => {
@@ -81,6 +93,25 @@ async fn run(args: &[String]) -> Result<(), Failure> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    // With a broker: events out through the outbox, commands in through the
+    // inbox. Without one, the events stay in the outbox.
+    if let Ok(nats) = std::env::var("NATS_URL") {
+        let client = async_nats::connect(&nats)
+            .await
+            .map_err(|e| format!("cannot connect to NATS at {nats}: {e}"))?;
+        allocation::broker::start_nats(client, store.clone(), Default::default()).await?;
+        tracing::info!(%nats, "publishing events to and taking commands from NATS");
+    }
+    #[cfg(feature = "rabbitmq")]
+    if let Ok(amqp) = std::env::var("AMQP_URL") {
+        allocation::broker::start_rabbitmq(&amqp, store.clone(), Default::default()).await?;
+        tracing::info!("publishing events to and taking commands from RabbitMQ");
+    }
+    #[cfg(feature = "redis")]
+    if let Ok(redis) = std::env::var("REDIS_URL") {
+        allocation::broker::start_redis(&redis, store.clone(), Default::default()).await?;
+        tracing::info!("publishing events to and taking commands from Redis");
+    }
     tracing::info!(database = %redact(&url), "allocation service listening on http://127.0.0.1:{port}");
     allocation::serve(listener, store).await?;
     Ok(())

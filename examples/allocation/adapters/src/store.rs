@@ -17,6 +17,10 @@ pub async fn open(url: &str, create_tables: bool) -> Result<SqlxStore, Error> {
     let store = SqlxStore::connect(url).await?;
     if create_tables || store.dialect() == uow_sqlx::Dialect::Sqlite {
         store.create_tables(allocation_service::AGGREGATES).await?;
+        // The outbox its units of work store their events in, and the inbox
+        // of the commands it consumes from a broker.
+        store.create_outbox().await?;
+        store.create_inbox().await?;
     }
     store.verify_tables(allocation_service::AGGREGATES).await?;
     Ok(store)

@@ -124,7 +124,7 @@ mod scenarios {
 
     macro_rules! service {
         ($b:ty) => {
-            match <$b>::fresh_with(allocation_service::AGGREGATES).await {
+            match <$b>::fresh_with_messaging(allocation_service::AGGREGATES).await {
                 Some(store) => (Service::start(store.clone()).await, store),
                 None => return,
             }

@@ -1,9 +1,13 @@
 //! What happens in the allocation domain.
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{BatchRef, OrderId, Sku};
 
-/// A domain event recorded by a [`Product`](crate::Product).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A domain event recorded by a [`Product`](crate::Product). Serialized
+/// (serde's externally tagged form, `{"Allocated": {...}}`) into the outbox
+/// when the service publishes its events to a broker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A line was allocated to a batch.
     Allocated {

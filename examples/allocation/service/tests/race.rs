@@ -21,7 +21,7 @@ mod scenarios {
     where
         B::Store: 'static,
     {
-        let Some(store) = B::fresh_with(TABLES).await else {
+        let Some(store) = B::fresh_with_messaging(TABLES).await else {
             return;
         };
         bootstrap(store.clone(), RecordedNotifications::default())
@@ -80,7 +80,7 @@ mod scenarios {
     where
         B::Store: 'static,
     {
-        let Some(store) = B::fresh_with(TABLES).await else {
+        let Some(store) = B::fresh_with_messaging(TABLES).await else {
             return;
         };
         bootstrap(store.clone(), RecordedNotifications::default())

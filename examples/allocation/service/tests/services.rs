@@ -48,7 +48,7 @@ mod scenarios {
 
     macro_rules! store {
         ($b:ty) => {
-            match <$b>::fresh_with(TABLES).await {
+            match <$b>::fresh_with_messaging(TABLES).await {
                 Some(store) => store,
                 None => return,
             }
