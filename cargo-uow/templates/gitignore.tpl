@@ -1,0 +1,4 @@
+/target
+*.db
+*.db-shm
+*.db-wal
