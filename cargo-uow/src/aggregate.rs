@@ -321,7 +321,7 @@ pub fn add_aggregate(
         }
     }
     code += &format!(
-        "/// A `{name}`.\n#[derive(Aggregate, Clone, Debug, PartialEq)]\n#[aggregate(table = \"{repository}\")]\npub struct {name} {{\n    /// Identity.\n    #[aggregate(id)]\n    pub id: String,\n    /// Owned by the framework: +1 on every commit that changes it.\n    #[aggregate(version)]\n    pub version: u64,\n"
+        "/// The aggregate `{name}`.\n#[derive(Aggregate, Clone, Debug, PartialEq)]\n#[aggregate(table = \"{repository}\")]\npub struct {name} {{\n    /// Identity.\n    #[aggregate(id)]\n    pub id: String,\n    /// Owned by the framework: +1 on every commit that changes it.\n    #[aggregate(version)]\n    pub version: u64,\n"
     );
     for field in fields {
         let mut attrs = Vec::new();
@@ -414,7 +414,7 @@ mod scenarios {{
         {first}
     }}
 
-    pub async fn a_{module}_round_trips<B: Backend>() {{
+    pub async fn {module}_round_trips<B: Backend>() {{
         let Some(store) = B::fresh_with_messaging(AGGREGATES).await else {{
             return;
         }};
@@ -426,7 +426,7 @@ mod scenarios {{
         assert_eq!(stored, {domain}::{name} {{ version: stored.version, ..sample("a") }});
     }}
 
-    pub async fn a_{module}_changed_by_two_units_of_work_conflicts<B: Backend>() {{
+    pub async fn {module}_changed_by_two_units_of_work_conflicts<B: Backend>() {{
         let Some(store) = B::fresh_with_messaging(AGGREGATES).await else {{
             return;
         }};
@@ -451,8 +451,8 @@ mod scenarios {{
 }}
 
 uow_testing::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
-    a_{module}_round_trips,
-    a_{module}_changed_by_two_units_of_work_conflicts,
+    {module}_round_trips,
+    {module}_changed_by_two_units_of_work_conflicts,
 ]);
 "#,
         first = value(false)
