@@ -75,6 +75,15 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A 500: the cause goes to the log, the client gets a generic message
+    /// (a database error's text is no business of the client's).
+    fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(json!({ "error": self.message }))).into_response()
@@ -85,7 +94,7 @@ impl From<BusError<ServiceError>> for ApiError {
     fn from(error: BusError<ServiceError>) -> Self {
         match error {
             BusError::Command(error) => error.into(),
-            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+            other => ApiError::internal(&other),
         }
     }
 }
@@ -98,10 +107,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::DuplicateBatch(_) => StatusCode::CONFLICT,
             ServiceError::StaleVersion { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::Store(e) if e.is_conflict() => StatusCode::CONFLICT,
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "storage failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ServiceError::Store(e) => return ApiError::internal(e),
         };
         ApiError::new(status, error.to_string())
     }

@@ -20,9 +20,21 @@ pub async fn serve<S: Store + Clone + 'static>(
     listener: TcpListener,
     store: S,
 ) -> std::io::Result<()> {
+    serve_until(listener, store, std::future::pending()).await
+}
+
+/// Serves the API on `listener` over `store` until `shutdown` completes;
+/// the requests under way are answered first (graceful shutdown).
+pub async fn serve_until<S: Store + Clone + 'static>(
+    listener: TcpListener,
+    store: S,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let bus = Arc::new(allocation_service::bootstrap(
         store.clone(),
         notifications::LoggedNotifications,
     ));
-    axum::serve(listener, router(bus, store)).await
+    axum::serve(listener, router(bus, store))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

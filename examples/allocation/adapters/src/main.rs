@@ -1,7 +1,7 @@
 //! The allocation service's entry point.
 //!
 //! ```text
-//! allocation [--port PORT] [--create-tables]   serve the HTTP API (default port 8080, or $PORT)
+//! allocation [--host HOST] [--port PORT] [--create-tables]   serve the HTTP API (default 127.0.0.1:8080, or $HOST, $PORT)
 //! allocation schema                            print the DDL of the service's tables
 //! ```
 //!
@@ -21,8 +21,10 @@ use tracing_subscriber::prelude::*;
 
 type Failure = Box<dyn std::error::Error>;
 
-const USAGE: &str = "usage: allocation [--port PORT] [--create-tables] | allocation schema
+const USAGE: &str =
+    "usage: allocation [--host HOST] [--port PORT] [--create-tables] | allocation schema
   DATABASE_URL  sqlite://allocation.db (default), postgres://..., mysql://...
+  HOST          the address to listen on (default 127.0.0.1), also --host
   PORT          the port to listen on (default 8080), also --port
   NATS_URL      a NATS server (127.0.0.1:4222): publish events, take commands
   AMQP_URL      the same over RabbitMQ (amqp://guest:guest@127.0.0.1:5672/%2f; feature rabbitmq)
@@ -57,6 +59,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
             .map_err(|_| format!("PORT={port} is not a port"))?,
         Err(_) => 8080,
     };
+    let mut host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let mut create_tables = false;
     let mut words = args.iter().map(String::as_str);
     while let Some(word) = words.next() {
@@ -67,6 +70,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
                     .parse()
                     .map_err(|_| format!("--port {value} is not a port"))?;
             }
+            "--host" => host = words.next().ok_or("--host needs a value")?.to_owned(),
             "--create-tables" => create_tables = true,
             "schema" => {
                 let store = uow_sqlx::SqlxStore::connect(&url).await?;
@@ -90,9 +94,10 @@ async fn run(args: &[String]) -> Result<(), Failure> {
     let store = open(&url, create_tables).await.map_err(|e| {
         format!("{e}\n(the database is {url}; on a server, create the tables with a migration from `allocation schema`, or pass --create-tables)")
     })?;
-    let listener = TcpListener::bind(("127.0.0.1", port))
+    let listener = TcpListener::bind((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    let address = listener.local_addr()?;
     // With a broker: events out through the outbox, commands in through the
     // inbox. Without one, the events stay in the outbox.
     if let Ok(nats) = std::env::var("NATS_URL") {
@@ -112,8 +117,14 @@ async fn run(args: &[String]) -> Result<(), Failure> {
         allocation::broker::start_redis(&redis, store.clone(), Default::default()).await?;
         tracing::info!("publishing events to and taking commands from Redis");
     }
-    tracing::info!(database = %redact(&url), "allocation service listening on http://127.0.0.1:{port}");
-    allocation::serve(listener, store).await?;
+    tracing::info!(database = %redact(&url), "allocation service listening on http://{address}");
+    // Ctrl-C (SIGINT) stops accepting connections and ends once the
+    // requests under way are answered.
+    allocation::serve_until(listener, store, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await?;
     Ok(())
 }
 
