@@ -16,6 +16,7 @@ serde_json = { workspace = true }
 tracing = { workspace = true }
 tracing-subscriber = { version = "0.3", default-features = false, features = ["fmt", "std", "ansi"] }
 axum = { version = "0.8", default-features = false, features = ["http1", "json", "tokio", "tracing", "matched-path"] }
+tower-http = { version = "0.6", default-features = false, features = ["trace"] }
 
 [dev-dependencies]
 uow-testing = { workspace = true }

@@ -45,6 +45,9 @@ pub fn router<S: Store + Clone + 'static>(bus: Arc<Bus<S>>, store: S) -> Router 
         .route("/items/{id}", get(get_item::<S>).patch(rename_item::<S>))
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
+        // A span per request (method, URI, status, latency at DEBUG:
+        // `RUST_LOG=tower_http=debug`).
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(App { bus, store })
 }
 

@@ -56,6 +56,9 @@ pub fn router<S: Store + Clone + 'static>(bus: Arc<Bus<S>>, store: S) -> Router 
         .route("/allocations/{orderid}", get(get_allocations::<S>))
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
+        // A span per request (method, URI, status, latency at DEBUG:
+        // `RUST_LOG=tower_http=debug`).
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(App { bus, store })
 }
 
