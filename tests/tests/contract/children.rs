@@ -423,3 +423,49 @@ pub async fn roots_are_found_by_a_child_or_grandchild_column<B: Backend>() {
         .expect("found");
     assert_eq!(again.description, "changed here");
 }
+
+/// Roots loaded by a typed query (a page included) are tracked with their
+/// children's snapshot, as those loaded by `get` are: changing one child
+/// writes that child only, an unchanged root writes nothing, and nothing is
+/// inserted twice.
+pub async fn roots_found_by_a_query_are_diffed_by_child_like_loaded_ones<B: Backend>() {
+    let store = fresh!(B);
+    seed(&store, vec![lamp(), Product::new("BARE")], vec![]).await;
+
+    let mut uow = Warehouse::begin(&store).await.expect("begin");
+    let found = uow
+        .products
+        .query()
+        .filter(|p| p.sku.eq("LAMP"))
+        .all()
+        .await
+        .expect("query");
+    assert_eq!(found.len(), 1);
+    let lamp = found.into_iter().next().expect("found");
+    assert_eq!(lamp.batches.len(), 3, "children come with a queried root");
+    lamp.batch("b-1").quantity = 11;
+    uow.commit()
+        .await
+        .expect("commit: only the changed child is written");
+
+    let loaded = product(&store, "LAMP").await.expect("stored");
+    assert_eq!(loaded.version, 2);
+    let b1 = loaded.batches.iter().find(|b| b.reference == "b-1");
+    assert_eq!(b1.map(|b| b.quantity), Some(11));
+    assert_eq!(loaded.batches.len(), 3);
+    assert_eq!(loaded.batches[0].allocations.len(), 2);
+
+    // A page of roots, none changed: no write, no version moves.
+    let mut uow = Warehouse::begin(&store).await.expect("begin");
+    let page = uow
+        .products
+        .query()
+        .order_by(|p| p.sku.asc())
+        .page(10, None)
+        .await
+        .expect("page");
+    assert_eq!(page.items.len(), 2);
+    uow.commit().await.expect("commit");
+    assert_eq!(product(&store, "LAMP").await.expect("stored").version, 2);
+    assert_eq!(product(&store, "BARE").await.expect("stored").version, 1);
+}

@@ -54,5 +54,6 @@ mod contract_child {
         two_children_with_one_id_are_a_duplicate_child_error,
         a_taken_unique_child_value_is_a_duplicate,
         roots_are_found_by_a_child_or_grandchild_column,
+        roots_found_by_a_query_are_diffed_by_child_like_loaded_ones,
     ]);
 }
