@@ -76,6 +76,7 @@ mod driver;
 mod existing;
 mod flush;
 mod inbox;
+mod migration;
 mod options;
 mod outbox;
 mod outbox_table;

@@ -316,6 +316,11 @@ impl SqlxStore {
         outcome.map_err(|e| connection_error(format!("create table {table}"), e))
     }
 
+    /// Whether commits write markers (the marker table is then needed).
+    pub(crate) fn markers(&self) -> bool {
+        self.inner.markers
+    }
+
     /// Creates the missing tables of unit of work `U`
     /// (`store.create_tables_for::<Allocation<SqlxStore>>()`).
     pub async fn create_tables_for<U: UnitOfWork>(&self) -> Result<(), Error> {
