@@ -1,5 +1,6 @@
 //! Scaffolding for services built on uow: the library behind the
-//! `cargo-uow` binary (`cargo uow new`, `cargo uow add aggregate`).
+//! `cargo-uow` binary (`cargo uow new`, `cargo uow add aggregate`,
+//! `cargo uow migration new`).
 //!
 //! The templates live in `templates/` beside this crate, derived from the
 //! flagship example (`examples/allocation`): same crate roles (domain,
@@ -12,8 +13,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 mod aggregate;
+mod migration;
 
 pub use aggregate::{Field, FieldType, Modifier, ParseError, add_aggregate, parse_field};
+pub use migration::{MigrationOutcome, MigrationRequest, new_migration, valid_migration_name};
 
 /// The database a new service uses by default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -39,6 +42,9 @@ pub enum ScaffoldError {
     NotAProject(String),
     /// Reading or writing a file failed.
     Io(PathBuf, std::io::Error),
+    /// The project's binary could not compute the next migration (it does
+    /// not build, or the database cannot be read).
+    Migration(String),
 }
 
 impl fmt::Display for ScaffoldError {
@@ -52,6 +58,7 @@ impl fmt::Display for ScaffoldError {
             ScaffoldError::Field(e) => write!(f, "{e}"),
             ScaffoldError::NotAProject(what) => write!(f, "{what}"),
             ScaffoldError::Io(path, e) => write!(f, "{}: {e}", path.display()),
+            ScaffoldError::Migration(why) => write!(f, "{why}"),
         }
     }
 }

@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cargo_uow::{Db, add_aggregate, format, new_project, parse_field};
+use cargo_uow::{
+    Db, MigrationOutcome, MigrationRequest, add_aggregate, format, new_migration, new_project,
+    parse_field,
+};
 use clap::{Parser, Subcommand};
 
 /// Cargo runs `cargo-uow uow ARGS` for `cargo uow ARGS`.
@@ -41,6 +44,34 @@ enum Command {
     /// Add to a project written by `cargo uow new`.
     #[command(subcommand)]
     Add(Add),
+    /// Migrations of a project written by `cargo uow new`.
+    #[command(subcommand)]
+    Migration(Migration),
+}
+
+#[derive(Subcommand)]
+enum Migration {
+    /// Write migrations/<UTC timestamp>_NAME.sql (sqlx's layout) with what
+    /// the database lacks for the project's aggregates: missing tables,
+    /// columns and indexes (never a drop or a change of type). The service
+    /// applies it at start-up. Nothing missing: says so, writes nothing.
+    #[command(after_help = "The statements come from the project's own binary \
+(`cargo run -p NAME -- migration-sql --database-url URL`), so the project must build.
+A NOT NULL column added to a table that has rows needs a value for them: edit the
+file (a DEFAULT, or an UPDATE) before it is applied.")]
+    New {
+        /// The migration's name: lowercase letters, digits and `_`.
+        name: String,
+        /// Print the migration instead of writing it.
+        #[arg(long)]
+        dry_run: bool,
+        /// The database to compare with (default: $DATABASE_URL).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// The project's directory.
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,6 +139,33 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             }
             if !format(&path) {
                 eprintln!("note: `cargo fmt` could not run; the files are not formatted");
+            }
+        }
+        Command::Migration(Migration::New {
+            name,
+            dry_run,
+            database_url,
+            path,
+        }) => {
+            let database_url = match database_url {
+                Some(url) => url,
+                None => std::env::var("DATABASE_URL")
+                    .map_err(|_| "no database: pass --database-url URL or set DATABASE_URL")?,
+            };
+            let outcome = new_migration(&MigrationRequest {
+                project: &path,
+                name: &name,
+                database_url: &database_url,
+                dry_run,
+            })?;
+            match outcome {
+                MigrationOutcome::NothingToDo => {
+                    println!(
+                        "nothing to migrate: the database has every table, column and index; no file written"
+                    );
+                }
+                MigrationOutcome::DryRun(sql) => print!("{sql}"),
+                MigrationOutcome::Written(file, _) => println!("  wrote {}", file.display()),
             }
         }
     }

@@ -10,6 +10,8 @@ publish.workspace = true
 {{name}}-service = { workspace = true }
 uow-core = { workspace = true }
 uow-sqlx = { workspace = true, features = ["sqlite", "postgres", "mysql"] }
+# The runtime Migrator only (no migrate! macro, so no sqlx-macros).
+sqlx = { version = "0.9", default-features = false, features = ["migrate"] }
 tokio = { workspace = true }
 serde = { workspace = true }
 serde_json = { workspace = true }

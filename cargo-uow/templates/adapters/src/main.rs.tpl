@@ -3,7 +3,12 @@
 //! ```text
 //! {{name}} [--bind ADDR] [--create-tables]   serve the HTTP API (default 127.0.0.1:8080, or $BIND)
 //! {{name}} schema                            print the DDL of the service's tables
+//! {{name}} migration-sql [--database-url URL] print what the database lacks (the next migration)
 //! ```
+//!
+//! At start-up the service applies the migrations of `migrations/` (sqlx's
+//! layout, `cargo uow migration new NAME` writes them), then checks its
+//! tables.
 
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -15,7 +20,7 @@ use tracing_subscriber::prelude::*;
 
 type Failure = Box<dyn std::error::Error>;
 
-const USAGE: &str = "usage: {{name}} [--bind ADDR] [--create-tables] | {{name}} schema
+const USAGE: &str = "usage: {{name}} [--bind ADDR] [--create-tables] | {{name}} schema | {{name}} migration-sql [--database-url URL]
   DATABASE_URL  {{database_url}} (default), sqlite://..., postgres://..., mysql://...
   BIND          the address to listen on (default 127.0.0.1:8080), also --bind
   RUST_LOG      log filter, e.g. info (default) or debug";
@@ -53,6 +58,26 @@ async fn run(args: &[String]) -> Result<(), Failure> {
                 let store = uow_sqlx::SqlxStore::connect(&url).await?;
                 print!("{}", store.ddl({{crate}}_service::AGGREGATES));
                 for statement in uow_sqlx::outbox_ddl(store.dialect()) {
+                    println!("{statement};");
+                }
+                return Ok(());
+            }
+            "migration-sql" => {
+                let url = match words.next() {
+                    None => url,
+                    Some("--database-url") => words
+                        .next()
+                        .ok_or("--database-url needs a value")?
+                        .to_owned(),
+                    Some(other) => {
+                        return Err(format!("unknown argument `{other}`\n{USAGE}").into());
+                    }
+                };
+                let store = uow_sqlx::SqlxStore::connect(&url).await?;
+                for statement in store
+                    .migration_for::<{{crate}}_service::Work<uow_sqlx::SqlxStore>>()
+                    .await?
+                {
                     println!("{statement};");
                 }
                 return Ok(());
