@@ -17,3 +17,9 @@ curl -i -X PATCH localhost:8080/items/i-1 -H 'If-Match: "1"' -H 'content-type: a
 ```
 
 Add an aggregate with `cargo uow add aggregate NAME field:type[:modifier]...`.
+
+Migrations: `cargo uow migration new NAME` (`--dry-run` to print) writes
+`migrations/<UTC timestamp>_NAME.sql` with what the database at
+`DATABASE_URL` lacks for the aggregates (tables, columns, indexes; never a
+drop); the service applies `migrations/` at start-up, then verifies its
+tables. `cargo run -p {{name}} -- schema` prints the whole DDL.
