@@ -2,7 +2,8 @@
 //! MariaDB/MySQL: written into a file of sqlx's migrations layout, it is
 //! applied by sqlx's `Migrator`, after which `verify_tables` passes; after a
 //! field is added, the next migration is only that column's `ALTER TABLE …
-//! ADD COLUMN`; once applied, nothing is left to migrate.
+//! ADD COLUMN`; once applied, nothing is left to migrate. A finder and a
+//! unique field added later bring their indexes.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,29 @@ mod v2 {
         #[aggregate(unique)]
         pub barcode: Option<String>,
         pub capacity: i64,
+    }
+}
+
+/// A later release: a finder field and a unique field, both optional.
+mod v3 {
+    use uow_core::Aggregate;
+
+    #[derive(Aggregate, Clone, Debug)]
+    #[aggregate(table = "mig_shelves")]
+    pub struct Shelf {
+        #[aggregate(id)]
+        pub code: String,
+        #[aggregate(version)]
+        pub version: u64,
+        #[aggregate(find_by)]
+        pub aisle: String,
+        #[aggregate(unique)]
+        pub barcode: Option<String>,
+        pub capacity: i64,
+        #[aggregate(find_by)]
+        pub zone: Option<String>,
+        #[aggregate(unique)]
+        pub tag: Option<String>,
     }
 }
 
@@ -126,6 +150,37 @@ async fn migrations_apply_and_grow_by_a_column(store: SqlxStore, backend: &str) 
         .expect("the added column passes verification");
     assert_eq!(
         store.migration(second).await.expect("migration"),
+        Vec::<String>::new()
+    );
+
+    // A finder and a unique field: their columns, then their indexes.
+    let third: &[&'static AggregateMeta] = &[v3::Shelf::META];
+    let grow = store.migration(third).await.expect("the third migration");
+    assert_eq!(grow.len(), 4, "{grow:#?}");
+    assert!(
+        grow[0].starts_with("ALTER TABLE") && grow[0].contains("zone"),
+        "{grow:#?}"
+    );
+    assert!(
+        grow[1].starts_with("ALTER TABLE") && grow[1].contains("tag"),
+        "{grow:#?}"
+    );
+    assert!(
+        grow[2].starts_with("CREATE UNIQUE INDEX") && grow[2].contains("tag"),
+        "{grow:#?}"
+    );
+    assert!(
+        grow[3].starts_with("CREATE INDEX") && grow[3].contains("zone"),
+        "{grow:#?}"
+    );
+    write_migration(&dir, 20261201000003, "shelf_zone_and_tag", &grow);
+    apply(&store, &dir).await;
+    store
+        .verify_tables(third)
+        .await
+        .expect("the added columns and indexes pass verification");
+    assert_eq!(
+        store.migration(third).await.expect("migration"),
         Vec::<String>::new()
     );
     let _ = std::fs::remove_dir_all(&dir);
