@@ -33,7 +33,7 @@ use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{
     self, Conn, Driver, Failure, StalePlans, connection_error, driver_source, failure,
 };
-use crate::flush::Writer;
+use crate::flush::{AloneFailure, Writer};
 use crate::options::StoreOptions;
 use crate::schema;
 use crate::sql::TableSql;
@@ -83,7 +83,13 @@ pub(crate) struct Inner {
     /// The statement that opens a unit of work's transaction
     /// ([`Driver::begin_statement`]); `None`: sqlx's `BEGIN`.
     begin: Option<SqlStr>,
+    /// Whether units of work hold their transaction from `begin`
+    /// ([`Driver::transaction_from_begin`]) or read in autocommit mode.
+    transaction_from_begin: bool,
     pub(crate) executed: AtomicU64,
+    /// `BEGIN`s and `COMMIT`s units of work have sent (for the round-trip
+    /// tests, beside `executed`).
+    transaction_statements: AtomicU64,
     /// Whether commits write markers, and for how long they are kept.
     markers: bool,
     markers_kept: Duration,
@@ -159,17 +165,21 @@ impl SqlxStore {
         stale_plans: Arc<StalePlans>,
         sessions_set: bool,
     ) -> Self {
-        let (statements, begin, in_process) = with_backend!(&pool, |_pool, D| (
-            Statements::new::<<D as Driver>::Sql>(),
-            D::begin_statement(&options, sessions_set),
-            D::IN_PROCESS
-        ));
+        let (statements, begin, in_process, transaction_from_begin) =
+            with_backend!(&pool, |_pool, D| (
+                Statements::new::<<D as Driver>::Sql>(),
+                D::begin_statement(&options, sessions_set),
+                D::IN_PROCESS,
+                D::transaction_from_begin(&options, sessions_set)
+            ));
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
                 statements,
                 begin: begin.map(crate::dialect::sql),
+                transaction_from_begin,
                 executed: AtomicU64::new(0),
+                transaction_statements: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(!in_process),
                 markers_kept: options.commit_markers_kept,
                 marked: AtomicU64::new(0),
@@ -236,6 +246,16 @@ impl SqlxStore {
     #[doc(hidden)]
     pub fn statements_executed(&self) -> u64 {
         self.inner.executed.load(Ordering::Relaxed)
+    }
+
+    /// A test hook, not part of the supported API: how many round trips the
+    /// units of work of this store have made, all told: the statements of
+    /// [`statements_executed`](Self::statements_executed) and every `BEGIN`
+    /// and `COMMIT` (a rollback rides on the connection's next statement).
+    #[doc(hidden)]
+    pub fn round_trips(&self) -> u64 {
+        self.inner.executed.load(Ordering::Relaxed)
+            + self.inner.transaction_statements.load(Ordering::Relaxed)
     }
 
     /// How many times this store has checked a commit marker to find out
@@ -542,15 +562,18 @@ impl SqlxTransaction {
         let mut session = self.session.lock().await;
         let session = D::of_mut::<Sessions>(&mut session).ok_or_else(|| self.not_on::<D>())?;
         if let State::Reading(_) = session.state {
-            // The reads' connection goes back to the pool before the
-            // transaction takes one (a pool of one connection would wait
-            // for ever).
-            session.state = State::Finished;
-            let pool = D::of::<Pools>(&self.inner.pool).ok_or_else(|| self.not_on::<D>())?;
-            let begin = match &self.inner.begin {
-                None => pool.begin().await,
-                Some(begin) => pool.begin_with(begin.clone()).await,
+            // The transaction opens on the reads' connection: one
+            // connection per unit of work. (`Transaction::begin` is what
+            // sqlx's `Pool::begin_with` runs on the connection it acquires.)
+            let State::Reading(conn) = std::mem::replace(&mut session.state, State::Finished)
+            else {
+                return Err(finished());
             };
+            session.fresh = false;
+            self.inner
+                .transaction_statements
+                .fetch_add(1, Ordering::Relaxed);
+            let begin = sqlx::Transaction::begin(conn, self.inner.begin.clone()).await;
             let tx = begin.map_err(|e| {
                 driver::backend::<D>(
                     "open the unit of work's transaction for statements of your own",
@@ -681,11 +704,16 @@ pub(crate) struct Session<D: Driver> {
     /// or wait for its commit: the commit then writes (and is marked) even
     /// without changes of aggregates.
     own: bool,
+    /// Whether nothing has been sent on the connection yet: a pooled
+    /// connection the server has closed is found out by the first read of
+    /// a unit that reads in autocommit mode, which then moves to another
+    /// (as `begin` does when its `BEGIN` fails).
+    fresh: bool,
 }
 
 /// Where a unit of work's connection is.
 enum State<D: Driver> {
-    /// Reads in autocommit mode ([`Driver::TRANSACTION_FROM_BEGIN`] unset):
+    /// Reads in autocommit mode ([`Driver::transaction_from_begin`] unset):
     /// the write transaction is opened at commit (or when statements of the
     /// caller's own ask for it).
     Reading(PoolConnection<D::Db>),
@@ -698,6 +726,7 @@ enum State<D: Driver> {
 impl<D: Driver> Session<D> {
     fn new(state: State<D>) -> Self {
         Session {
+            fresh: matches!(state, State::Reading(_)),
             state,
             at_commit: Vec::new(),
             own: false,
@@ -741,7 +770,8 @@ async fn begin_session<D: Driver>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = if D::TRANSACTION_FROM_BEGIN {
+        let outcome = if inner.transaction_from_begin {
+            inner.transaction_statements.fetch_add(1, Ordering::Relaxed);
             match &inner.begin {
                 None => pool.begin().await,
                 Some(begin) => pool.begin_with(begin.clone()).await,
@@ -952,12 +982,15 @@ impl Transaction for SqlxTransaction {
 /// connection whose prepared statements are found stale is reported (the
 /// pool replaces the connections opened before) and its statements dropped
 /// (for a pool made elsewhere).
-async fn fetch_in<D: Driver, A: Aggregate>(
+async fn fetch_in<D: Dispatch, A: Aggregate>(
     inner: &Inner,
     session: &mut Session<D>,
     sql: &TableSql,
     query: Query,
 ) -> Result<Vec<A>, Error> {
+    if std::mem::replace(&mut session.fresh, false) && D::RETRY_DEAD_CONNECTIONS {
+        return first_read::<D, A>(inner, session, sql, query).await;
+    }
     let conn = session.conn()?;
     let outcome = driver::fetch::<D, A>(conn, sql, query).await;
     if let Err(error) = &outcome
@@ -969,6 +1002,45 @@ async fn fetch_in<D: Driver, A: Aggregate>(
         }
     }
     outcome
+}
+
+/// The first read of a unit of work that reads in autocommit mode, on a
+/// server: a pooled connection found dead (or holding stale statements) by
+/// it is closed and the read runs on another, up to as many times as the
+/// pool has connections, as `begin` does for a unit that opens its
+/// transaction at once. Nothing was sent on the connection before, so
+/// nothing of the unit is lost.
+async fn first_read<D: Dispatch, A: Aggregate>(
+    inner: &Inner,
+    session: &mut Session<D>,
+    sql: &TableSql,
+    query: Query,
+) -> Result<Vec<A>, Error> {
+    let Some(pool) = D::of::<Pools>(&inner.pool) else {
+        return Err(finished());
+    };
+    let attempts = pool.options().get_max_connections() + 1;
+    let mut attempt = 1;
+    loop {
+        let State::Reading(conn) = &mut session.state else {
+            return Err(finished());
+        };
+        let outcome = driver::fetch::<D, A>(conn, sql, query.clone()).await;
+        match outcome {
+            Err(error) if attempt < attempts && error.is_retryable() => {
+                tracing::debug!(%error, attempt, "the first read of a unit of work failed; reading on another connection");
+                if D::is_stale_plan(&error) {
+                    inner.stale_plans.report();
+                }
+                conn.close_on_drop();
+                session.state = State::Finished;
+                let conn = pool.acquire().await.map_err(|e| begin_failure::<D>(e).1)?;
+                session.state = State::Reading(conn);
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 /// The writes and the commit of a unit of work's changes, to be awaited
@@ -985,6 +1057,7 @@ fn commit_task<D: Driver>(
         state,
         at_commit,
         own,
+        fresh: _,
     } = std::mem::replace(session, Session::new(State::Finished));
     let own = Own { at_commit, own };
     match state {
@@ -994,6 +1067,21 @@ fn commit_task<D: Driver>(
             Ok(None)
         }
         State::Reading(mut conn) => Ok(Some(RunToEnd::new(inner, unit, async move {
+            // A server's commit of one update and nothing else runs as one
+            // statement (SQLite's commit takes its write lock up front).
+            let changes = if D::IN_PROCESS || own.own {
+                changes
+            } else {
+                let alone =
+                    |meta| !store.markers || store.statements.get(meta).update_marked.is_some();
+                match crate::flush::lone_update(changes, alone) {
+                    Ok(lone) => {
+                        return commit_alone::<D>(&store, &mut conn, &this_unit, lone).await;
+                    }
+                    Err(changes) => changes,
+                }
+            };
+            store.transaction_statements.fetch_add(1, Ordering::Relaxed);
             let begin = match &store.begin {
                 None => conn.begin().await,
                 Some(begin) => conn.begin_with(begin.clone()).await,
@@ -1048,6 +1136,7 @@ async fn write_and_commit<D: Driver>(
             ))
         })?;
     }
+    inner.transaction_statements.fetch_add(1, Ordering::Relaxed);
     match tx.commit().await {
         Ok(()) => {
             if marked {
@@ -1069,6 +1158,60 @@ async fn write_and_commit<D: Driver>(
             }
         }
         Err(e) => Err(rolled_back(driver::backend::<D>("commit", e))),
+    }
+}
+
+/// A commit of one update and nothing else, in autocommit mode: one
+/// statement, one round trip, no `BEGIN`/`COMMIT`. With commit markers on,
+/// the marker's insert is folded into the update where the database allows
+/// it ([`SqlDialect::marked_update`](crate::dialect::SqlDialect::marked_update),
+/// PostgreSQL), so it is stored exactly when the update is; where it does
+/// not (MySQL/MariaDB), the commit runs in a transaction as any other.
+/// Without markers (and on SQLite, whose commit never reaches this), the
+/// update alone.
+async fn commit_alone<D: Driver>(
+    inner: &Inner,
+    conn: &mut Conn<D>,
+    unit: &UnitId,
+    lone: crate::flush::LoneUpdate,
+) -> Result<(), Error> {
+    let marked = inner.markers;
+    let outcome = writer::<D>(inner, conn)
+        .update_alone(lone, marked.then_some(unit))
+        .await;
+    match outcome {
+        Ok(()) => {
+            if marked {
+                inner.count_marked_commit();
+            }
+            Ok(())
+        }
+        Err(AloneFailure::Refused(error)) => Err(rolled_back(error)),
+        Err(AloneFailure::Failed { meta, id, error }) => match failure::<D>(&error) {
+            Failure::Connection if marked => resolve(inner, unit, error).await,
+            Failure::Connection => Err(Error::CommitOutcomeUnknown {
+                unit_id: unit.to_string(),
+                source: BackendError::new("commit (commit markers are off)", driver_source(error)),
+            }),
+            Failure::Unique if marked && is_marker_table(&error) => {
+                Err(marker_error::<D>(unit, error))
+            }
+            _ => Err(rolled_back(AloneFailure::not_stored::<D>(meta, &id, error))),
+        },
+    }
+}
+
+/// Whether a database error is about the commit marker table (its key).
+fn is_marker_table(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.table() == Some(commit_marker::COMMITS_TABLE)
+                || db
+                    .constraint()
+                    .is_some_and(|c| c.contains(commit_marker::COMMITS_TABLE))
+                || db.message().contains(commit_marker::COMMITS_TABLE)
+        }
+        _ => false,
     }
 }
 
