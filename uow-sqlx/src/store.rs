@@ -1005,8 +1005,8 @@ async fn fetch_in<D: Dispatch, A: Aggregate>(
 }
 
 /// The first read of a unit of work that reads in autocommit mode, on a
-/// server: a pooled connection found dead (or holding stale statements) by
-/// it is closed and the read runs on another, up to as many times as the
+/// server: a pooled connection found dead by it is closed and the read runs
+/// on another, up to as many times as the
 /// pool has connections, as `begin` does for a unit that opens its
 /// transaction at once. Nothing was sent on the connection before, so
 /// nothing of the unit is lost.
@@ -1027,11 +1027,16 @@ async fn first_read<D: Dispatch, A: Aggregate>(
         };
         let outcome = driver::fetch::<D, A>(conn, sql, query.clone()).await;
         match outcome {
+            Err(error) if D::is_stale_plan(&error) => {
+                // As any read's (`fetch_in`): the unit fails, retryable.
+                inner.stale_plans.report();
+                if let Err(e) = conn.clear_cached_statements().await {
+                    tracing::debug!(error = %e, "could not clear the statement cache");
+                }
+                return Err(error);
+            }
             Err(error) if attempt < attempts && error.is_retryable() => {
                 tracing::debug!(%error, attempt, "the first read of a unit of work failed; reading on another connection");
-                if D::is_stale_plan(&error) {
-                    inner.stale_plans.report();
-                }
                 conn.close_on_drop();
                 session.state = State::Finished;
                 let conn = pool.acquire().await.map_err(|e| begin_failure::<D>(e).1)?;
