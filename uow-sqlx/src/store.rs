@@ -86,6 +86,9 @@ pub(crate) struct Inner {
     /// Whether units of work hold their transaction from `begin`
     /// ([`Driver::transaction_from_begin`]) or read in autocommit mode.
     transaction_from_begin: bool,
+    /// Whether the server runs the dialect's marker-folding update
+    /// ([`Driver::folds_markers`]), once asked.
+    folds_markers: std::sync::OnceLock<bool>,
     pub(crate) executed: AtomicU64,
     /// `BEGIN`s and `COMMIT`s units of work have sent (for the round-trip
     /// tests, beside `executed`).
@@ -178,6 +181,7 @@ impl SqlxStore {
                 statements,
                 begin: begin.map(crate::dialect::sql),
                 transaction_from_begin,
+                folds_markers: std::sync::OnceLock::new(),
                 executed: AtomicU64::new(0),
                 transaction_statements: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(!in_process),
@@ -778,7 +782,22 @@ async fn begin_session<D: Driver>(
             }
             .map(State::Open)
         } else {
-            pool.acquire().await.map(State::Reading)
+            match pool.acquire().await {
+                Ok(mut conn) => {
+                    if inner.markers && inner.folds_markers.get().is_none() {
+                        // Once per store; a failure leaves it to the next
+                        // unit of work (and this one commits as the others).
+                        match D::folds_markers(&mut conn).await {
+                            Ok(folds) => drop(inner.folds_markers.set(folds)),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "could not ask the server whether it folds commit markers")
+                            }
+                        }
+                    }
+                    Ok(State::Reading(conn))
+                }
+                Err(e) => Err(e),
+            }
         };
         match outcome.map_err(begin_failure::<D>) {
             Ok(state) => return Ok(Session::new(state)),
@@ -1077,8 +1096,11 @@ fn commit_task<D: Driver>(
             let changes = if D::IN_PROCESS || own.own {
                 changes
             } else {
-                let alone =
-                    |meta| !store.markers || store.statements.get(meta).update_marked.is_some();
+                let alone = |meta| {
+                    !store.markers
+                        || store.folds_markers.get() == Some(&true)
+                            && store.statements.get(meta).update_marked.is_some()
+                };
                 match crate::flush::lone_update(changes, alone) {
                     Ok(lone) => {
                         return commit_alone::<D>(&store, &mut conn, &this_unit, lone).await;

@@ -197,6 +197,17 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// (the relay's marks on a leased connection).
     const WRITE_BEGIN: &'static str = "BEGIN";
 
+    /// Whether the server `conn` is on runs the dialect's
+    /// [`marked_update`](crate::dialect::SqlDialect::marked_update) (asked
+    /// once per store, on the first unit of work's connection): MySQL and
+    /// MariaDB share a dialect, and only MariaDB has compound statements.
+    fn folds_markers(
+        conn: &mut Conn<Self>,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
+        let _ = conn;
+        async { Ok(true) }
+    }
+
     /// Takes or renews the outbox relay lease for `relay`; `false` when
     /// another relay holds it. Only called where
     /// [`RELAY_LEASE`](Driver::RELAY_LEASE) is set.

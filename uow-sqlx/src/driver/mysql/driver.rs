@@ -53,6 +53,19 @@ impl Driver for MySqlDriver {
             || (!set_up && options.lock_timeout.is_some())
     }
 
+    /// MariaDB (its `VERSION()` says so) folds the commit marker into an
+    /// update with a compound statement; MySQL does not.
+    fn folds_markers(
+        conn: &mut sqlx::MySqlConnection,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
+        async move {
+            let version: String = sqlx::query_scalar("SELECT VERSION()")
+                .fetch_one(conn)
+                .await?;
+            Ok(version.contains("MariaDB"))
+        }
+    }
+
     /// On connections `connect` opened, their sessions are set up already:
     /// sqlx's `BEGIN`. On a pool made elsewhere: the isolation level of the
     /// next transaction and the session's lock timeout, then `BEGIN`, in one
