@@ -1220,7 +1220,14 @@ async fn commit_alone<D: Driver>(
                 unit_id: unit.to_string(),
                 source: BackendError::new("commit (commit markers are off)", driver_source(error)),
             }),
-            Failure::Unique if marked && is_marker_table(&error) => {
+            // The update never writes the aggregate's id: a duplicate key
+            // that is not one of its `unique` columns is the marker's.
+            Failure::Unique
+                if marked
+                    && (is_marker_table(&error)
+                        || D::unique_column(&error, meta)
+                            .is_none_or(|c| c == meta.id_column().name)) =>
+            {
                 Err(marker_error::<D>(unit, error))
             }
             _ => Err(rolled_back(AloneFailure::not_stored::<D>(meta, &id, error))),
