@@ -53,9 +53,19 @@ use crate::statements::Statements;
 ///   like the in-memory store) and the commit runs all writes in one
 ///   `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock up
 ///   front instead of failing to upgrade a read transaction.
-/// - **PostgreSQL, MySQL/MariaDB**: the unit of work runs in one transaction
-///   from `begin` to `commit`, at the configured [`Isolation`](crate::Isolation)
-///   (default READ COMMITTED).
+/// - **PostgreSQL, MySQL/MariaDB at READ COMMITTED** (the default): the
+///   same — reads in autocommit mode on the unit's one connection (a read
+///   outside a transaction sees what one inside a READ COMMITTED
+///   transaction would), the transaction spans the commit's writes only,
+///   and a commit of one update and nothing else is one statement without
+///   `BEGIN`/`COMMIT`, its commit marker folded in where the database
+///   allows (PostgreSQL: a data-modifying CTE; MariaDB: a compound
+///   statement), inserted only when the version check matched. Load,
+///   change and commit one aggregate: two round trips.
+/// - **At REPEATABLE READ or SERIALIZABLE** (see
+///   [`Isolation`](crate::Isolation)), and on PostgreSQL with a lock or
+///   statement timeout: the unit of work runs in one transaction from
+///   `begin` to `commit`.
 ///
 /// Cloning gives another handle to the same pool.
 ///
