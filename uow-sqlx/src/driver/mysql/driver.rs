@@ -55,15 +55,11 @@ impl Driver for MySqlDriver {
 
     /// MariaDB (its `VERSION()` says so) folds the commit marker into an
     /// update with a compound statement; MySQL does not.
-    fn folds_markers(
-        conn: &mut sqlx::MySqlConnection,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
-        async move {
-            let version: String = sqlx::query_scalar("SELECT VERSION()")
-                .fetch_one(conn)
-                .await?;
-            Ok(version.contains("MariaDB"))
-        }
+    async fn folds_markers(conn: &mut sqlx::MySqlConnection) -> Result<bool, sqlx::Error> {
+        let version: String = sqlx::query_scalar("SELECT VERSION()")
+            .fetch_one(conn)
+            .await?;
+        Ok(version.contains("MariaDB"))
     }
 
     /// On connections `connect` opened, their sessions are set up already:
