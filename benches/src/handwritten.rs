@@ -33,6 +33,9 @@ struct Sql {
     select_first: &'static str,
     update: &'static str,
     insert: &'static str,
+    /// (7): 51 active accounts after a position, richest first (the 51st
+    /// says whether there is a next page).
+    page: &'static str,
     numbered: bool,
 }
 
@@ -41,6 +44,7 @@ const QUESTION_MARKS: Sql = Sql {
     select_first: "SELECT id, version, owner, email, balance, active FROM bench_accounts ORDER BY id LIMIT ?",
     update: "UPDATE bench_accounts SET version = ?, owner = ?, email = ?, balance = ?, active = ? WHERE id = ? AND version = ?",
     insert: "INSERT INTO bench_accounts (id, version, owner, email, balance, active) VALUES (?, ?, ?, ?, ?, ?)",
+    page: "SELECT id, version, owner, email, balance, active FROM bench_accounts WHERE active = ? AND (balance < ? OR (balance = ? AND id > ?)) ORDER BY balance DESC, id ASC LIMIT 51",
     numbered: false,
 };
 
@@ -49,6 +53,7 @@ const POSTGRES: Sql = Sql {
     select_first: "SELECT id, version, owner, email, balance, active FROM bench_accounts ORDER BY id LIMIT $1",
     update: "UPDATE bench_accounts SET version = $1, owner = $2, email = $3, balance = $4, active = $5 WHERE id = $6 AND version = $7",
     insert: "INSERT INTO bench_accounts (id, version, owner, email, balance, active) VALUES ($1, $2, $3, $4, $5, $6)",
+    page: "SELECT id, version, owner, email, balance, active FROM bench_accounts WHERE active = $1 AND (balance < $2 OR (balance = $3 AND id > $4)) ORDER BY balance DESC, id ASC LIMIT 51",
     numbered: true,
 };
 
@@ -106,6 +111,21 @@ macro_rules! statements {
             ) -> sqlx::Result<Vec<Account>> {
                 let rows = sqlx::query_as::<_, crate::model::Row>(sql.select_first)
                     .bind(n)
+                    .fetch_all(conn)
+                    .await?;
+                Ok(rows.into_iter().map(Account::from).collect())
+            }
+
+            pub async fn page(
+                conn: &mut DbConn,
+                sql: &Sql,
+                (balance, id): (i64, i64),
+            ) -> sqlx::Result<Vec<Account>> {
+                let rows = sqlx::query_as::<_, crate::model::Row>(sql.page)
+                    .bind(true)
+                    .bind(balance)
+                    .bind(balance)
+                    .bind(id)
                     .fetch_all(conn)
                     .await?;
                 Ok(rows.into_iter().map(Account::from).collect())
@@ -283,6 +303,15 @@ impl Handwritten {
         let mut session = self.begin().await?;
         let account = on!(session.conn(), load(self.sql, id))?;
         Ok(account.ok_or("no such account")?)
+    }
+
+    /// (7) One page of 50 active accounts after `position` (balance, id),
+    /// richest first, in a unit of work; the number of accounts on it.
+    pub async fn page(&self, position: (i64, i64)) -> Result<usize, BoxError> {
+        let mut session = self.begin().await?;
+        let mut accounts = on!(session.conn(), page(self.sql, position))?;
+        accounts.truncate(50);
+        Ok(accounts.len())
     }
 
     /// (2) Begin, load, change, commit with the version check.

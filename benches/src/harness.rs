@@ -23,6 +23,8 @@ pub enum Bench {
     Insert(usize),
     /// (4) One commit changing N loaded aggregates.
     Update(usize),
+    /// (7) A keyset page of 50 through a typed query.
+    Page,
 }
 
 impl Bench {
@@ -37,6 +39,7 @@ impl Bench {
                     thousands(n)
                 )
             }
+            Bench::Page => "(7) a keyset page of 50 (filter, order, cursor)".to_owned(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Bench {
             Bench::Deposit => "deposit",
             Bench::Insert(_) => "insert",
             Bench::Update(_) => "update",
+            Bench::Page => "page",
         }
     }
 
@@ -147,6 +151,7 @@ pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
         ],
         Bench::Insert(_) => vec![Imp::Uow, Imp::Sqlx, Imp::SqlxRowByRow, Imp::SeaOrm],
         Bench::Update(_) => vec![Imp::Uow, Imp::SqlxRowByRow, Imp::SeaOrm],
+        Bench::Page => vec![Imp::Uow, Imp::Sqlx],
     };
     // (5): the in-memory store, interleaved with the same work on SQLite in
     // memory.
@@ -231,6 +236,9 @@ pub struct Subject<'a> {
     pub sea: &'a SeaOrm,
     /// The in-memory store of (5), seeded like the database.
     pub memory: InMemoryStore,
+    /// (7): the cursors of the pages after the first, each with the
+    /// position it stands for (balance, id), filled on first use.
+    pub cursors: Vec<(uow_core::Cursor, (i64, i64))>,
 }
 
 impl Subject<'_> {
@@ -286,6 +294,33 @@ impl Subject<'_> {
             Bench::Load => self.latency(imp, plan.run_time, false).await,
             Bench::Deposit => self.latency(imp, plan.run_time, true).await,
             Bench::Insert(_) | Bench::Update(_) => self.bulk(bench, imp, plan.run_time).await,
+            Bench::Page => self.pages(imp, plan.run_time).await,
+        }
+    }
+
+    /// (7): as many pages as fit in `run_time`, one after the other, each
+    /// starting at the next of the cursors of the seeded data.
+    async fn pages(&mut self, imp: Imp, run_time: Duration) -> Result<(f64, u64), BoxError> {
+        if self.cursors.is_empty() {
+            self.cursors = uow::page_cursors(&self.db.store).await?;
+        }
+        let start = Instant::now();
+        let mut k: usize = 0;
+        loop {
+            let (cursor, position) = &self.cursors[k % self.cursors.len()];
+            let rows = match imp {
+                Imp::Uow => uow::page(&self.db.store, Some(cursor)).await?,
+                Imp::InMemory => uow::page(&self.memory, Some(cursor)).await?,
+                _ => self.db.hand.page(*position).await?,
+            };
+            if rows != 50 {
+                return Err(format!("a page of {rows} rows, not 50").into());
+            }
+            k += 1;
+            let elapsed = start.elapsed();
+            if elapsed >= run_time {
+                return Ok((k as f64 / elapsed.as_secs_f64(), k as u64));
+            }
         }
     }
 

@@ -28,7 +28,7 @@ use seaorm::SeaOrm;
 const USAGE: &str = "\
 usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--backends sqlite,sqlite-memory,postgres,mysql]
-                   [--benches load,deposit,insert,update] [--skip-compile | --compile-only]
+                   [--benches load,deposit,insert,update,page] [--skip-compile | --compile-only]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
          (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
@@ -59,6 +59,7 @@ fn parse_bench(key: &str) -> Result<Bench, BoxError> {
         "deposit" => Bench::Deposit,
         "insert" => Bench::Insert(1_000),
         "update" => Bench::Update(1_000),
+        "page" => Bench::Page,
         _ => match key.split_once('-') {
             Some(("insert", n)) => Bench::Insert(n.parse()?),
             Some(("update", n)) => Bench::Update(n.parse()?),
@@ -75,7 +76,7 @@ fn parse_options() -> Result<Options, BoxError> {
             run_time: Duration::from_millis(150),
         },
         backends: Backend::ALL.to_vec(),
-        benches: ["load", "deposit", "insert", "update"]
+        benches: ["load", "deposit", "insert", "update", "page"]
             .map(String::from)
             .to_vec(),
         compile: true,
@@ -237,6 +238,7 @@ fn selected(keys: &[String]) -> Vec<Bench> {
             "deposit" => benches.push(Bench::Deposit),
             "insert" => benches.extend([Bench::Insert(1_000), Bench::Insert(10_000)]),
             "update" => benches.push(Bench::Update(1_000)),
+            "page" => benches.push(Bench::Page),
             other => {
                 if let Ok(b) = parse_bench(other) {
                     benches.push(b);
@@ -260,6 +262,7 @@ async fn run_backend(
         db: &db,
         sea: &sea,
         memory: seeded_memory_store().await?,
+        cursors: Vec::new(),
     };
     for &bench in benches {
         let imps = implementations(bench, backend);
@@ -295,6 +298,7 @@ async fn profile(
         db: &db,
         sea: &sea,
         memory: seeded_memory_store().await?,
+        cursors: Vec::new(),
     };
     let plan = Plan {
         warmup: 0,

@@ -47,3 +47,48 @@ pub async fn load_first<S: Store>(store: &S, n: u64) -> Result<Ledger<S>, Error>
     }
     Ok(uow)
 }
+
+/// (7) One page of 50 active accounts, richest first, after `cursor`;
+/// the number of accounts on it.
+pub async fn page<S: Store>(store: &S, cursor: Option<&uow_core::Cursor>) -> Result<usize, Error> {
+    let mut uow = Ledger::begin(store).await?;
+    let page = uow
+        .accounts
+        .query()
+        .filter(|a| a.active.eq(true))
+        .order_by(|a| a.balance.desc())
+        .page(50, cursor)
+        .await?;
+    Ok(page.items.len())
+}
+
+/// (7) The cursors of every full page after the first, each with the
+/// position (balance, id) of the row it follows, for the hand-written query.
+pub async fn page_cursors<S: Store>(
+    store: &S,
+) -> Result<Vec<(uow_core::Cursor, (i64, i64))>, Error> {
+    let mut cursors = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut uow = Ledger::begin(store).await?;
+        let page = uow
+            .accounts
+            .query()
+            .filter(|a| a.active.eq(true))
+            .order_by(|a| a.balance.desc())
+            .page(50, cursor.as_ref())
+            .await?;
+        let last = page.items.last().map(|a| (a.balance, a.id));
+        match (page.next, last) {
+            (Some(next), Some(position)) => {
+                cursor = Some(next.clone());
+                cursors.push((next, position));
+            }
+            _ => break,
+        }
+    }
+    // A cursor whose next page is not full is left out (every page timed
+    // holds 50 rows).
+    cursors.pop();
+    Ok(cursors)
+}

@@ -68,6 +68,13 @@ impl<T: Transaction> Transaction for CountingTransaction<T> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
         self.inner.fetch::<A>(query)
     }
+    fn count<A: Aggregate>(
+        &self,
+        filter: uow_core::backend::Filter,
+    ) -> impl Future<Output = Result<u64, Error>> + Send {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        self.inner.count::<A>(filter)
+    }
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
         self.inner.commit(changes)
     }

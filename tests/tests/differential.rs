@@ -130,6 +130,29 @@ enum Step {
         alarm: chrono::NaiveTime,
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// A typed query of accounts (`filter`, ordered by `order`, then by
+    /// owner when `then_owner`), read page by page of `size` by cursor.
+    QueryAccounts {
+        uow: usize,
+        filter: AccountFilter,
+        order: AccountOrder,
+        descending: bool,
+        then_owner: bool,
+        size: u64,
+    },
+    /// `count()` of the accounts a filter matches.
+    CountAccounts { uow: usize, filter: AccountFilter },
+    /// Specimens whose decimal is at least `amount` (mixed scales), or
+    /// whose timestamp is before `at`, ordered by a decimal, date, time or
+    /// timestamp field.
+    QuerySpecimens {
+        uow: usize,
+        amount: rust_decimal::Decimal,
+        at: chrono::DateTime<chrono::Utc>,
+        by_amount: bool,
+        order: u8,
+        descending: bool,
+    },
     /// `retry(3, ..)` of a deposit in a unit of work of its own; during the
     /// first attempt, between its load and its commit, the unit of work in
     /// slot `rival` (if open) commits.
@@ -138,6 +161,52 @@ enum Step {
         amount: i64,
         rival: usize,
     },
+}
+
+/// A filter of a generated account query.
+#[derive(Clone, Copy, Debug)]
+enum AccountFilter {
+    Every,
+    BalanceAtLeast(i64),
+    BranchAfter(&'static str),
+    BranchIn(&'static str, &'static str),
+    EmailIsNull,
+    EmailAfter(&'static str),
+    OwnerIs(&'static str),
+    NicknameIsNotNull,
+}
+
+/// The first ordering term of a generated account query.
+#[derive(Clone, Copy, Debug)]
+enum AccountOrder {
+    Balance,
+    Branch,
+    Email,
+    Owner,
+}
+
+fn account_filter() -> impl Strategy<Value = AccountFilter> {
+    let branch = || prop::sample::select(BRANCHES);
+    prop_oneof![
+        Just(AccountFilter::Every),
+        (0..150i64).prop_map(AccountFilter::BalanceAtLeast),
+        branch().prop_map(AccountFilter::BranchAfter),
+        (branch(), branch()).prop_map(|(a, b)| AccountFilter::BranchIn(a, b)),
+        Just(AccountFilter::EmailIsNull),
+        prop::sample::select(&EMAILS[1..])
+            .prop_map(|e| AccountFilter::EmailAfter(e.unwrap_or_default())),
+        prop::sample::select(OWNERS).prop_map(AccountFilter::OwnerIs),
+        Just(AccountFilter::NicknameIsNotNull),
+    ]
+}
+
+fn account_order() -> impl Strategy<Value = AccountOrder> {
+    prop::sample::select(vec![
+        AccountOrder::Balance,
+        AccountOrder::Branch,
+        AccountOrder::Email,
+        AccountOrder::Owner,
+    ])
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -170,6 +239,27 @@ fn step() -> impl Strategy<Value = Step> {
         1 => uow().prop_map(|uow| Step::Drop { uow }),
         2 => (id(), 1..100i64, uow())
             .prop_map(|(id, amount, rival)| Step::Retry { id, amount, rival }),
+        2 => (uow(), account_filter(), account_order(), any::<bool>(), any::<bool>(), 1..4u64)
+            .prop_map(|(uow, filter, order, descending, then_owner, size)| Step::QueryAccounts {
+                uow,
+                filter,
+                order,
+                descending,
+                then_owner,
+                size,
+            }),
+        1 => (uow(), account_filter())
+            .prop_map(|(uow, filter)| Step::CountAccounts { uow, filter }),
+        1 => (uow(), decimal(), at(), any::<bool>(), 0..4u8, any::<bool>()).prop_map(
+            |(uow, amount, at, by_amount, order, descending)| Step::QuerySpecimens {
+                uow,
+                amount,
+                at,
+                by_amount,
+                order,
+                descending,
+            }
+        ),
         3 => (uow(), 1..=SPECIMENS, decimal(), day(), alarm(), at()).prop_map(
             |(uow, specimen, amount, day, alarm, at)| Step::Stamp {
                 uow,
@@ -295,6 +385,11 @@ enum Outcome {
     Idle,
     Found(Option<Account>),
     Accounts(Vec<Account>),
+    /// The pages of a query, in order.
+    Pages(Vec<Vec<Account>>),
+    Count(u64),
+    /// Specimens a query found, by their `Debug` text.
+    Specimens(Vec<String>),
     Entries(Vec<LedgerEntry>),
     /// A staged `add` or `remove`.
     Staged,
@@ -601,6 +696,76 @@ async fn execute<S: Store>(
                 Err(e) => failed(e),
             }
         }
+        Step::QueryAccounts {
+            uow,
+            filter,
+            order,
+            descending,
+            then_owner,
+            size,
+        } => {
+            let unit = uow!(uow);
+            let mut pages = Vec::new();
+            let mut cursor = None;
+            loop {
+                let mut query = account_query(&mut unit.accounts, filter).order_by(|a| {
+                    let term = match order {
+                        AccountOrder::Balance => (a.balance.asc(), a.balance.desc()),
+                        AccountOrder::Branch => (a.branch.asc(), a.branch.desc()),
+                        AccountOrder::Email => (a.email.asc(), a.email.desc()),
+                        AccountOrder::Owner => (a.owner.asc(), a.owner.desc()),
+                    };
+                    if descending { term.1 } else { term.0 }
+                });
+                if then_owner {
+                    query = query.order_by(|a| a.owner.asc());
+                }
+                match query.page(size, cursor.as_ref()).await {
+                    Ok(page) => {
+                        pages.push(page.items.into_iter().map(|a| a.clone()).collect());
+                        match page.next {
+                            Some(next) => cursor = Some(next),
+                            None => break Outcome::Pages(pages),
+                        }
+                    }
+                    Err(e) => break failed(e),
+                }
+            }
+        }
+        Step::CountAccounts { uow, filter } => {
+            match account_query(&mut uow!(uow).accounts, filter).count().await {
+                Ok(n) => Outcome::Count(n),
+                Err(e) => failed(e),
+            }
+        }
+        Step::QuerySpecimens {
+            uow,
+            amount,
+            at,
+            by_amount,
+            order,
+            descending,
+        } => {
+            let query = uow!(uow).specimens.query();
+            let query = if by_amount {
+                query.filter(|s| s.amount.ge(amount).or(s.maybe_amount.lt(amount)))
+            } else {
+                query.filter(|s| s.created_at.lt(at))
+            };
+            let query = query.order_by(|s| {
+                let term = match order {
+                    0 => (s.amount.asc(), s.amount.desc()),
+                    1 => (s.birthday.asc(), s.birthday.desc()),
+                    2 => (s.alarm.asc(), s.alarm.desc()),
+                    _ => (s.local_time.asc(), s.local_time.desc()),
+                };
+                if descending { term.1 } else { term.0 }
+            });
+            match query.all().await {
+                Ok(found) => Outcome::Specimens(found.iter().map(|s| format!("{s:?}")).collect()),
+                Err(e) => failed(e),
+            }
+        }
         Step::Commit { uow } => match slots[uow].take() {
             Some(unit) => committed(unit.commit().await),
             None => Outcome::Idle,
@@ -641,6 +806,24 @@ async fn execute<S: Store>(
                 result: Box::new(committed(result)),
             }
         }
+    }
+}
+
+/// The accounts query of `filter`.
+fn account_query<S: Store>(
+    accounts: &mut uow_core::Repository<Account, S>,
+    filter: AccountFilter,
+) -> uow_core::query::QueryBuilder<'_, Account, S> {
+    let query = accounts.query();
+    match filter {
+        AccountFilter::Every => query,
+        AccountFilter::BalanceAtLeast(n) => query.filter(|a| a.balance.ge(n)),
+        AccountFilter::BranchAfter(b) => query.filter(|a| a.branch.gt(b)),
+        AccountFilter::BranchIn(x, y) => query.filter(|a| a.branch.is_in([x, y])),
+        AccountFilter::EmailIsNull => query.filter(|a| a.email.is_null()),
+        AccountFilter::EmailAfter(e) => query.filter(|a| a.email.gt(e)),
+        AccountFilter::OwnerIs(o) => query.filter(|a| a.owner.eq(o)),
+        AccountFilter::NicknameIsNotNull => query.filter(|a| a.nickname.is_not_null()),
     }
 }
 
@@ -719,6 +902,8 @@ struct Tally {
     reruns: u64,
     stamps: u64,
     refused: u64,
+    queries: u64,
+    rows_queried: u64,
 }
 
 impl Tally {
@@ -740,6 +925,15 @@ impl Tally {
             Outcome::Failed(Failure::Duplicate { .. }) => self.duplicates += 1,
             Outcome::Failed(Failure::NotFound { .. }) => self.not_found += 1,
             Outcome::Specimen(_) => self.stamps += 1,
+            Outcome::Pages(pages) => {
+                self.queries += 1;
+                self.rows_queried += pages.iter().map(|p| p.len() as u64).sum::<u64>();
+            }
+            Outcome::Specimens(found) => {
+                self.queries += 1;
+                self.rows_queried += found.len() as u64;
+            }
+            Outcome::Count(_) => self.queries += 1,
             Outcome::Failed(Failure::Encode { .. }) => self.refused += 1,
             Outcome::Retried {
                 attempts,
@@ -789,7 +983,7 @@ fn in_memory_against<B: Backend<Store = SqlxStore>>() {
         Ok(()) => {
             let t = tally.into_inner();
             uow_tests::report(&format!(
-                "differential in_memory vs {}: {} programs agreed ({} steps, {} commits returning {} events, {} conflicts, {} duplicates, {} not found, {} retry re-runs, {} specimens written with edge values, {} commits refused for a value no store holds) in {:.1} s",
+                "differential in_memory vs {}: {} programs agreed ({} steps, {} commits returning {} events, {} conflicts, {} duplicates, {} not found, {} retry re-runs, {} specimens written with edge values, {} commits refused for a value no store holds, {} queries returning {} rows) in {:.1} s",
                 B::NAME,
                 t.programs,
                 t.steps,
@@ -801,6 +995,8 @@ fn in_memory_against<B: Backend<Store = SqlxStore>>() {
                 t.reruns,
                 t.stamps,
                 t.refused,
+                t.queries,
+                t.rows_queried,
                 started.elapsed().as_secs_f64()
             ));
         }

@@ -69,6 +69,7 @@ fn ui() {
     t.compile_fail("ui/unit_of_work/*.rs");
     t.compile_fail("ui/entity/*.rs");
     t.compile_fail("ui/column_value/*.rs");
+    t.compile_fail("ui/query/*.rs");
     t.pass("ui/pass/*.rs");
 }
 

@@ -114,6 +114,10 @@ pub struct AggregateMeta {
     pub id: usize,
     /// Index of the version column.
     pub version: usize,
+    /// The composite indexes declared with `#[aggregate(index(a, b))]`:
+    /// each the column indexes (into [`columns`](Self::columns)) of its
+    /// fields, in order.
+    pub indexes: &'static [&'static [usize]],
 }
 
 impl AggregateMeta {
@@ -162,6 +166,10 @@ pub enum ColumnRole {
     Finder,
     /// Has a `get_by_<field>` getter: unique.
     Unique,
+    /// A plain attribute in a composite index (`#[aggregate(index(..))]`):
+    /// a key, limited to [`MAX_KEY_LEN`](crate::backend::MAX_KEY_LEN)
+    /// characters, so every database can index it.
+    Indexed,
 }
 
 impl ColumnMeta {
@@ -170,12 +178,12 @@ impl ColumnMeta {
         self.role == ColumnRole::Finder
     }
 
-    /// Whether the column is a key: the id, a `unique` or a `find_by`
-    /// column (limited to [`MAX_KEY_LEN`](crate::backend::MAX_KEY_LEN) characters).
+    /// Whether the column is a key: the id, a `unique`, a `find_by` or a
+    /// composite index's column (limited to [`MAX_KEY_LEN`](crate::backend::MAX_KEY_LEN) characters).
     pub fn is_key(&self) -> bool {
         matches!(
             self.role,
-            ColumnRole::Id | ColumnRole::Unique | ColumnRole::Finder
+            ColumnRole::Id | ColumnRole::Unique | ColumnRole::Finder | ColumnRole::Indexed
         )
     }
 

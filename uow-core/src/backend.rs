@@ -18,6 +18,7 @@ pub use crate::aggregate::{
     AggregateMeta, ColumnMeta, ColumnRole, FieldError, RowSource, decode_row, encode_row,
 };
 pub use crate::memory::InMemoryTransaction;
+pub use crate::query::{CompareOp, Filter, OrderTerm, Select};
 pub use crate::store::{ChangeSet, Delete, Query, TableChanges, Transaction, Update};
 pub use crate::value::{
     ColumnKind, FIRST_DAY, FIRST_MICRO, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH, MAX_KEY_LEN, Value,

@@ -129,6 +129,25 @@ pub enum Error {
         /// The failure of the commit.
         source: BackendError,
     },
+
+    /// `commit()` of a read-only unit of work (`begin_read_only`) that
+    /// changed, added or removed aggregates (or recorded events): nothing
+    /// was stored. Make the change in a unit of work begun with `begin`.
+    ReadOnly {
+        /// The unit of work's id.
+        unit_id: String,
+        /// How many writes it would have made.
+        writes: usize,
+    },
+
+    /// A query's [`Cursor`](crate::Cursor) was not made by a query of this
+    /// aggregate with the same ordering (or its text was changed).
+    InvalidCursor {
+        /// The aggregate's type name.
+        aggregate: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl From<BackendError> for Error {
@@ -204,6 +223,14 @@ impl fmt::Display for Error {
                 f,
                 "the outcome of the commit of unit of work `{unit_id}` is unknown: the connection failed during the commit and the database could not be reached to check whether it was stored; ask the store for the outcome of `{unit_id}` before running it again"
             ),
+            Error::ReadOnly { unit_id, writes } => write!(
+                f,
+                "unit of work `{unit_id}` was begun read-only and cannot commit its {writes} write(s); nothing was stored (begin it with `begin` to write)"
+            ),
+            Error::InvalidCursor { aggregate, reason } => write!(
+                f,
+                "the cursor given to a query of {aggregate} cannot be used: {reason}; start again from the first page"
+            ),
         }
     }
 }
@@ -226,7 +253,9 @@ impl std::error::Error for Error {
             | Error::NotFound { .. }
             | Error::Duplicate { .. }
             | Error::IdChanged { .. }
-            | Error::Schema { .. } => None,
+            | Error::Schema { .. }
+            | Error::ReadOnly { .. }
+            | Error::InvalidCursor { .. } => None,
         }
     }
 }
@@ -273,6 +302,8 @@ impl Error {
             | Error::Decode { .. }
             | Error::Encode { .. }
             | Error::Schema { .. }
+            | Error::InvalidCursor { .. }
+            | Error::ReadOnly { .. }
             | Error::CommitOutcomeUnknown { .. } => false,
         }
     }

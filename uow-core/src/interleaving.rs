@@ -328,6 +328,17 @@ impl Transaction for InterleavingTransaction {
         self.inner.fetch(query).await
     }
 
+    async fn count<A: Aggregate>(&self, filter: crate::query::Filter) -> Result<u64, Error> {
+        turn(
+            &self.scheduler,
+            Operation::Fetch {
+                table: A::META.table,
+            },
+        )
+        .await;
+        self.inner.count::<A>(filter).await
+    }
+
     async fn commit(&self, changes: ChangeSet) -> Result<(), Error> {
         turn(&self.scheduler, Operation::Commit).await;
         self.inner.commit(changes).await

@@ -61,6 +61,7 @@
 //! |---|---|---|
 //! | [`bus`] | service authors using a message bus | [`MessageBus`](bus::MessageBus), [`Command`](bus::Command), [`BusError`](bus::BusError), [`DispatchReport`](bus::DispatchReport) |
 //! | [`outbox`] | services publishing their events | [`Relay`](outbox::Relay), [`Publisher`](outbox::Publisher), [`OutboxStore`](outbox::OutboxStore), the records and reports |
+//! | [`query`] | service authors querying repositories | [`Field`](query::Field), [`Condition`](query::Condition), [`Order`](query::Order), [`QueryBuilder`](query::QueryBuilder), [`Cursor`], [`Page`]; for stores the [`Filter`](query::Filter) and [`Select`](query::Select) they evaluate |
 //! | [`interleaving`] | tests of services under concurrency | [`InterleavingStore`] (also at the root), the schedule it ran ([`Step`](interleaving::Step), [`Operation`](interleaving::Operation)) |
 //! | [`backend`] | store implementors | [`Transaction`](backend::Transaction), [`ChangeSet`](backend::ChangeSet), [`Query`](backend::Query), [`Value`](backend::Value), [`AggregateMeta`](backend::AggregateMeta), row encoding |
 //!
@@ -80,6 +81,7 @@ mod event;
 pub mod interleaving;
 mod memory;
 pub mod outbox;
+pub mod query;
 mod repository;
 mod retry;
 mod store;
@@ -92,6 +94,7 @@ pub use error::{BackendError, Error, TimeoutKind};
 pub use event::{AnyEvent, NoEvents};
 pub use interleaving::InterleavingStore;
 pub use memory::InMemoryStore;
+pub use query::{Cursor, Page, Queryable};
 pub use repository::Repository;
 pub use retry::{RetryPolicy, Retryable, retry, retry_with};
 pub use store::Store;

@@ -8,6 +8,7 @@ use crate::aggregate::{Aggregate, AggregateMeta, decode_row};
 use crate::error::BackendError;
 use crate::error::Error;
 use crate::outbox::{DeadMessage, OutboxClaim, OutboxMessage, OutboxStore, now_micros};
+use crate::query::Filter;
 use crate::store::{ChangeSet, Query, Store, Transaction};
 use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
@@ -230,6 +231,13 @@ impl Transaction for InMemoryTransaction {
         ready(lock(&self.tables).fetch::<A>(&query))
     }
 
+    fn count<A: Aggregate>(
+        &self,
+        filter: Filter,
+    ) -> impl Future<Output = Result<u64, Error>> + Send {
+        ready(Ok(lock(&self.tables).count::<A>(&filter)))
+    }
+
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send {
         // All under one lock and before the first poll: a commit whose
         // future is dropped has either happened whole or not at all.
@@ -365,7 +373,29 @@ impl Tables {
                 .take(usize::try_from(*limit).unwrap_or(usize::MAX))
                 .map(decode)
                 .collect(),
+            Query::Select(select) => {
+                let mut rows: Vec<&Vec<Value>> = table
+                    .rows
+                    .values()
+                    .filter(|row| select.filter.matches(row))
+                    .collect();
+                rows.sort_by(|a, b| select.compare(A::META, a, b));
+                let limit = select
+                    .limit
+                    .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+                rows.into_iter().take(limit).map(decode).collect()
+            }
         }
+    }
+
+    fn count<A: Aggregate>(&self, filter: &Filter) -> u64 {
+        self.by_name.get(A::META.table).map_or(0, |table| {
+            table
+                .rows
+                .values()
+                .filter(|row| filter.matches(row))
+                .count() as u64
+        })
     }
 
     fn apply(&mut self, changes: &ChangeSet) -> Result<(), Error> {

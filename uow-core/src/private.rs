@@ -462,3 +462,4 @@ pub const fn same_table(a: &str, b: &str) -> bool {
     }
     true
 }
+pub use crate::query::{Json as JsonValue, field};

@@ -10,6 +10,7 @@ use tracing::Instrument;
 use crate::aggregate::{Aggregate, encode_row, id_text};
 use crate::error::Error;
 use crate::outbox::EventSource;
+use crate::query::{Filter, QueryBuilder, Queryable, Select};
 use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
 use crate::unit_of_work::UnitId;
 use crate::value::{ColumnValue, Key, Value};
@@ -252,6 +253,66 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         Ok(self.lookup_column(column, key).await?.into_iter().next())
     }
 
+    /// Starts a typed query on this repository: `uow.payments.query()
+    ///     .filter(|p| p.merchant.eq("acme")).order_by(|p| p.created_at.desc())
+    ///     .page(50, cursor.as_ref()).await?` (the [`query`](crate::query)
+    /// module has a runnable example, the operators and the ordering rules).
+    ///
+    /// It is answered from the committed state of the store; aggregates
+    /// this unit of work already tracks come back as the tracked instance
+    /// (with its unsaved changes), those it removed are left out.
+    pub fn query(&mut self) -> QueryBuilder<'_, A, S>
+    where
+        A: Queryable,
+    {
+        QueryBuilder::new(self)
+    }
+
+    /// Runs `select` on the store: the loaded aggregates, in order, each
+    /// with its stored row.
+    pub(crate) async fn run_select(
+        &mut self,
+        select: Select,
+    ) -> Result<Vec<(A, Vec<Value>)>, Error> {
+        let loaded = self
+            .tx
+            .fetch::<A>(Query::Select(select))
+            .instrument(self.span.clone())
+            .await?;
+        loaded
+            .into_iter()
+            .map(|aggregate| {
+                let row = encode_row(&aggregate)?;
+                Ok((aggregate, row))
+            })
+            .collect()
+    }
+
+    /// How many stored rows match `filter`.
+    pub(crate) async fn run_count(&mut self, filter: Filter) -> Result<u64, Error> {
+        self.tx
+            .count::<A>(filter)
+            .instrument(self.span.clone())
+            .await
+    }
+
+    /// Tracks what a query loaded and returns the tracked instances in the
+    /// query's order, leaving out those this unit of work removed.
+    pub(crate) fn tracked_in_order(&mut self, loaded: Vec<(A, Vec<Value>)>) -> Vec<&mut A> {
+        let mut order = Vec::with_capacity(loaded.len());
+        for (aggregate, row) in loaded {
+            order.push(aggregate.id().clone());
+            self.track_with(aggregate, row);
+        }
+        let mut by_id: BTreeMap<&A::Id, &mut A> = self
+            .entries
+            .iter_mut()
+            .filter(|(_, e)| !matches!(e.state, State::Removed { .. }))
+            .map(|(id, e)| (id, &mut e.aggregate))
+            .collect();
+        order.iter().filter_map(|id| by_id.remove(id)).collect()
+    }
+
     /// How many aggregates this unit of work tracks (loaded, added or removed).
     pub fn tracked_len(&self) -> usize {
         self.entries.len()
@@ -277,6 +338,14 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
         }
         Ok(())
+    }
+
+    /// [`track`](Self::track) with the snapshot already encoded.
+    fn track_with(&mut self, aggregate: A, snapshot: Vec<Value>) {
+        if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
+            let version = aggregate.version();
+            free.insert(Entry::new(aggregate, State::Loaded { snapshot, version }));
+        }
     }
 
     fn tracked(&mut self, ids: &BTreeSet<A::Id>) -> Vec<&mut A> {

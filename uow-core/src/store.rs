@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::aggregate::{Aggregate, AggregateMeta};
 use crate::error::Error;
 use crate::outbox::OutboxRecord;
+use crate::query::{Filter, Select};
 use crate::unit_of_work::{CommitOutcome, UnitId};
 use crate::value::Value;
 
@@ -26,6 +27,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Begins a transaction for one unit of work.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send;
+
+    /// Begins a transaction for a read-only unit of work (`begin_read_only`
+    /// of a `#[unit_of_work]`): reads as [`begin`](Store::begin)'s do, and
+    /// a database store opens no read-write transaction for it
+    /// (PostgreSQL and MySQL/MariaDB begin a `READ ONLY` one). Its unit of
+    /// work refuses to commit changes ([`Error::ReadOnly`]). By default
+    /// the same as `begin`.
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        self.begin()
+    }
 
     /// Whether the commit of unit of work `unit` was stored: for a caller
     /// whose own timeout dropped a `commit()` future, or that got
@@ -52,11 +63,19 @@ pub trait Transaction: Send + Sync + 'static {
     /// [`Store::begin`] and written with its commit.
     fn unit_id(&self) -> &UnitId;
 
-    /// Loads the aggregates matching `query`, ordered by id.
+    /// Loads the aggregates matching `query`, ordered by id (a
+    /// [`Query::Select`] in its own order).
     fn fetch<A: Aggregate>(
         &self,
         query: Query,
     ) -> impl Future<Output = Result<Vec<A>, Error>> + Send;
+
+    /// How many stored rows of `A`'s table match `filter` (committed
+    /// state).
+    fn count<A: Aggregate>(
+        &self,
+        filter: Filter,
+    ) -> impl Future<Output = Result<u64, Error>> + Send;
 
     /// Applies `changes` atomically and ends the transaction: either every
     /// write is stored or none is. A version check that matches no row fails
@@ -83,6 +102,10 @@ pub enum Query {
         /// The maximum number of rows.
         limit: u64,
     },
+    /// A typed query: the rows matching its filter, in its order (then by
+    /// id), at most its limit; with the semantics of the
+    /// [`query`](crate::query) module, which every store follows.
+    Select(Select),
 }
 
 /// All writes of one unit of work, grouped by table.
@@ -220,6 +243,10 @@ impl<S: Store> Store for std::sync::Arc<S> {
         S::begin(self)
     }
 
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin_read_only(self)
+    }
+
     fn commit_outcome(
         &self,
         unit: &UnitId,
@@ -234,6 +261,10 @@ impl<S: Store> Store for &'static S {
 
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
         S::begin(self)
+    }
+
+    fn begin_read_only(&self) -> impl Future<Output = Result<Self::Tx, Error>> + Send {
+        S::begin_read_only(self)
     }
 
     fn commit_outcome(

@@ -108,6 +108,8 @@ pub struct UnitState<S: Store> {
     tx: Arc<S::Tx>,
     span: tracing::Span,
     finished: bool,
+    /// Begun with `begin_read_only`: commits no writes.
+    read_only: bool,
 }
 
 impl<S: Store> UnitState<S> {
@@ -122,6 +124,26 @@ impl<S: Store> UnitState<S> {
             tx: tx?,
             span,
             finished: false,
+            read_only: false,
+        })
+    }
+
+    /// Begins the read-only store transaction of unit of work `name`.
+    pub async fn begin_read_only(store: &S, name: &'static str) -> Result<Self, Error> {
+        let span = tracing::debug_span!("unit_of_work", name, read_only = true);
+        let tx = store
+            .begin_read_only()
+            .instrument(span.clone())
+            .await
+            .map(Arc::new);
+        if let Err(error) = &tx {
+            tracing::debug!(parent: &span, %error, "could not begin");
+        }
+        Ok(UnitState {
+            tx: tx?,
+            span,
+            finished: false,
+            read_only: true,
         })
     }
 
@@ -166,6 +188,19 @@ pub async fn commit<S: Store, E>(
 ) -> Result<Vec<E>, Error> {
     changes.sort();
     let writes = changes.len();
+    if state.read_only && writes > 0 {
+        state.finished = true;
+        let error = Error::ReadOnly {
+            unit_id: state.unit_id().to_string(),
+            writes,
+        };
+        tracing::debug!(parent: &state.span, %error, "not committed");
+        return Err(error);
+    }
+    // A read-only unit without writes ends as any unit does: the store
+    // ends its transaction (statements of the caller's own that a SQL
+    // store keeps for the commit run then, and a READ ONLY transaction
+    // refuses their writes).
     let outcome = state
         .tx
         .commit(changes)

@@ -32,6 +32,8 @@ pub struct Aggregate<'a> {
     pub repository: Option<Ident>,
     pub eq_by_id: bool,
     pub fields: Vec<Field<'a>>,
+    /// `index(a, b)`: the field names of each composite index.
+    pub indexes: Vec<Vec<Ident>>,
 }
 
 /// A field of an aggregate.
@@ -123,12 +125,38 @@ impl<'a> Aggregate<'a> {
             repository: attrs.repository.into_inner(),
             eq_by_id: attrs.eq_by_id.is_set(),
             fields,
+            indexes: attrs.indexes,
         })
     }
 
     /// The Rust name, as it appears in messages (`"Product"`).
     pub fn name(&self) -> String {
         self.ident.unraw().to_string()
+    }
+
+    /// Whether `field` is one of a composite index's.
+    pub fn in_index(&self, field: &Field) -> bool {
+        self.indexes
+            .iter()
+            .any(|index| index.iter().any(|name| name == field.ident))
+    }
+
+    /// The column indexes of each composite index whose fields all name
+    /// stored fields.
+    pub fn index_columns(&self) -> Vec<Vec<usize>> {
+        self.indexes
+            .iter()
+            .filter_map(|index| {
+                index
+                    .iter()
+                    .map(|name| {
+                        self.columns()
+                            .find(|(_, f)| f.ident == name)
+                            .map(|(i, _)| i)
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// The first field marked `id`.

@@ -78,6 +78,8 @@ pub struct AggregateStruct {
     pub repository: Setting<Ident>,
     pub krate: Setting<Path>,
     pub eq_by_id: Flag,
+    /// `index(a, b)`, any number of them: the fields of each, as written.
+    pub indexes: Vec<Vec<Ident>>,
 }
 
 /// `#[aggregate(...)]` on a field.
@@ -176,10 +178,43 @@ pub fn aggregate_struct(cx: &Ctxt, attrs: &[Attribute]) -> AggregateStruct {
             crate_path(cx, scope, key, meta, &mut out.krate)?;
         } else if key == symbol::EQ_BY_ID {
             flag(cx, scope, key, meta, &mut out.eq_by_id)?;
+        } else if key == symbol::INDEX {
+            out.indexes.push(index_fields(cx, meta)?);
         }
         Ok(())
     });
     out
+}
+
+/// The fields of `index(a, b, ...)`, at least one, each a field name.
+fn index_fields(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<Ident>> {
+    let mut fields = Vec::new();
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            "`index` takes the fields of the index in parentheses: `index(merchant_id, created_at)`",
+        );
+        return Ok(fields);
+    }
+    meta.parse_nested_meta(|field| {
+        match field.path.get_ident() {
+            Some(ident) if field.input.is_empty() || field.input.peek(syn::Token![,]) => {
+                fields.push(ident.clone())
+            }
+            _ => cx.error_spanned_by(
+                &field.path,
+                "an index lists field names: `index(merchant_id, created_at)`",
+            ),
+        }
+        Ok(())
+    })?;
+    if fields.is_empty() {
+        cx.error_spanned_by(
+            &meta.path,
+            "an index needs at least one field: `index(merchant_id, created_at)`",
+        );
+    }
+    Ok(fields)
 }
 
 pub fn aggregate_field(cx: &Ctxt, attrs: &[Attribute]) -> AggregateField {
@@ -765,6 +800,8 @@ fn example_of(scope: Scope, key: Symbol) -> String {
         "rename = \"in_progress\"".to_owned()
     } else if key == symbol::DECIMAL {
         "decimal(precision = 19, scale = 4)".to_owned()
+    } else if key == symbol::INDEX {
+        "index(merchant_id, created_at)".to_owned()
     } else if key == symbol::EVENTS && scope.place == Place::Arguments {
         "events = MyEvent".to_owned()
     } else {

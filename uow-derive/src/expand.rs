@@ -6,6 +6,7 @@
 mod aggregate;
 mod column_value;
 mod entity;
+mod query;
 mod spans;
 mod unit_of_work;
 

@@ -29,6 +29,8 @@ pub const TABLE: Symbol = Symbol("table");
 pub const CRATE: Symbol = Symbol("crate");
 /// Struct key: the name of the generated repository trait.
 pub const REPOSITORY: Symbol = Symbol("repository");
+/// Struct key: `index(a, b)`, a composite index over fields `a`, `b`.
+pub const INDEX: Symbol = Symbol("index");
 /// Struct flag: `PartialEq`, `Eq` and `Hash` by id.
 pub const EQ_BY_ID: Symbol = Symbol("eq_by_id");
 /// Field flag: the identity.
@@ -53,7 +55,7 @@ pub const OUTBOX: Symbol = Symbol("outbox");
 pub const RENAME: Symbol = Symbol("rename");
 
 /// The keys each attribute accepts, by where it is written.
-pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, REPOSITORY, CRATE, EQ_BY_ID];
+pub const AGGREGATE_STRUCT_KEYS: &[Symbol] = &[TABLE, REPOSITORY, CRATE, EQ_BY_ID, INDEX];
 pub const AGGREGATE_FIELD_KEYS: &[Symbol] =
     &[ID, VERSION, COLUMN, JSON, FIND_BY, UNIQUE, EVENTS, DECIMAL];
 pub const ENTITY_STRUCT_KEYS: &[Symbol] = &[CRATE, EQ_BY_ID];

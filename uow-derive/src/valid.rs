@@ -96,6 +96,51 @@ pub fn check_aggregate(cx: &Ctxt, aggregate: &Aggregate) {
         check_sql_name(cx, &field.column, NameKind::Column, &owner);
     }
     distinct_columns(cx, aggregate);
+    index_names_stored_fields(cx, aggregate);
+}
+
+/// Each field of an `index(..)` is a stored field, not `json`, listed once.
+fn index_names_stored_fields(cx: &Ctxt, aggregate: &Aggregate) {
+    for index in &aggregate.indexes {
+        for (n, name) in index.iter().enumerate() {
+            if index[..n].contains(name) {
+                cx.error_spanned_by(
+                    name,
+                    format!("`{name}` is listed twice in this index; keep one"),
+                );
+                continue;
+            }
+            match aggregate.columns().find(|(_, f)| f.ident == name) {
+                Some((_, field)) if field.is_json() => cx.error_spanned_by(
+                    name,
+                    format!(
+                        "`{name}` is a `json` field: a document cannot be indexed; index fields stored in columns of their own"
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    let stored: Vec<String> = aggregate
+                        .columns()
+                        .map(|(_, f)| f.ident.to_string())
+                        .collect();
+                    let closest = stored
+                        .iter()
+                        .map(|s| (crate::attr::edit_distance(&name.to_string(), s), s))
+                        .filter(|(d, _)| *d <= 2)
+                        .min_by_key(|(d, _)| *d)
+                        .map(|(_, s)| s.clone());
+                    let message = match closest {
+                        Some(s) => format!("no stored field `{name}` in this aggregate; did you mean `{s}`?"),
+                        None => format!(
+                            "no stored field `{name}` in this aggregate; an index lists fields of the struct: {}",
+                            stored.join(", ")
+                        ),
+                    };
+                    cx.error_spanned_by(name, message);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a key that could not be read may have been `key`: that key's

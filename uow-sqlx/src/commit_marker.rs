@@ -60,6 +60,7 @@ pub(crate) static COMMITS_META: AggregateMeta = AggregateMeta {
     ],
     id: 0,
     version: 1,
+    indexes: &[],
 };
 
 /// The DDL of the marker table.

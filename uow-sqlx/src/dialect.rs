@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use sqlx::SqlStr;
-use uow_core::backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole};
+use uow_core::backend::{AggregateMeta, ColumnKind, ColumnMeta, ColumnRole, CompareOp};
 
 use crate::existing::ExistingColumn;
 
@@ -47,6 +47,31 @@ pub(crate) trait SqlDialect: Send + Sync + 'static {
 
     /// The bind-parameter placeholder for the `n`-th parameter (1-based).
     fn placeholder(n: usize) -> String;
+
+    /// The left side of a typed query's comparison `op` of `column` (its
+    /// quoted name), stored as `kind`, such that the database compares as
+    /// `uow_core::query` defines: text by bytes, decimals numerically then
+    /// by scale. The column itself where the database does so already.
+    fn query_operand(column: &str, kind: ColumnKind, op: CompareOp) -> String {
+        let _ = (kind, op);
+        column.to_owned()
+    }
+
+    /// The right side of a comparison: the parameter `placeholder` of a
+    /// value stored as `kind`, in the shape of [`query_operand`](SqlDialect::query_operand).
+    fn query_parameter(placeholder: &str, kind: ColumnKind) -> String {
+        let _ = kind;
+        placeholder.to_owned()
+    }
+
+    /// One `ORDER BY` term of `column` stored as `kind` (`nullable` if it
+    /// may hold `NULL`): `NULL`s first ascending and last descending (where
+    /// `NULL` is the smallest value, as on SQLite and MySQL/MariaDB, the
+    /// plain `ASC`/`DESC`).
+    fn query_order(column: &str, kind: ColumnKind, nullable: bool, descending: bool) -> String {
+        let _ = (kind, nullable);
+        format!("{column} {}", if descending { "DESC" } else { "ASC" })
+    }
 
     /// The column type a kind is created as.
     fn column_type(kind: ColumnKind) -> Cow<'static, str>;

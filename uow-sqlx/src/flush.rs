@@ -830,6 +830,7 @@ mod tests {
         ],
         id: 0,
         version: 1,
+        indexes: &[],
     };
 
     #[test]

@@ -77,6 +77,7 @@ mod flush;
 mod options;
 mod outbox;
 mod outbox_table;
+mod query;
 mod schema;
 mod sql;
 mod statements;

@@ -41,6 +41,7 @@ pub(crate) static OUTBOX_META: AggregateMeta = AggregateMeta {
     ],
     id: 0,
     version: 5,
+    indexes: &[],
 };
 
 /// The row a commit inserts for one record.

@@ -48,6 +48,17 @@ pub(crate) fn create_table<S: SqlDialect>(meta: &AggregateMeta) -> Vec<String> {
             q(column.name)
         ));
     }
+    for columns in meta.indexes {
+        let names: Vec<&str> = columns.iter().map(|c| meta.columns[*c].name).collect();
+        let index = format!("{}_{}_idx", meta.table, names.join("_"));
+        statements.push(format!(
+            "{} {} ON {} ({})",
+            S::CREATE_INDEX,
+            q(&index),
+            q(meta.table),
+            names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ")
+        ));
+    }
     statements
 }
 
@@ -233,6 +244,34 @@ pub(crate) fn verify<S: SqlDialect>(
                 format!(
                     "no index starts with the column; find_by_{} would scan the whole table: CREATE INDEX ON {} ({})",
                     column.field, meta.table, column.name
+                ),
+            ));
+        }
+    }
+    for index in meta.indexes {
+        let names: Vec<&str> = index.iter().map(|c| meta.columns[*c].name).collect();
+        let served = table.indexes.iter().any(|i| {
+            !i.partial
+                && i.columns.len() >= names.len()
+                && names
+                    .iter()
+                    .zip(&i.columns)
+                    .all(|(want, have)| have.eq_ignore_ascii_case(want))
+        });
+        if !served {
+            return Err(error(
+                None,
+                format!(
+                    "no index starts with the columns ({}) of {}'s `index({})`: CREATE INDEX ON {} ({})",
+                    names.join(", "),
+                    meta.name,
+                    index
+                        .iter()
+                        .map(|c| meta.columns[*c].field)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    meta.table,
+                    names.join(", ")
                 ),
             ));
         }

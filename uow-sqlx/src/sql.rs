@@ -225,6 +225,7 @@ mod tests {
         ],
         id: 0,
         version: 1,
+        indexes: &[],
     };
 
     #[test]

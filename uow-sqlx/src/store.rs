@@ -18,7 +18,7 @@ use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
 use uow_core::{
     Aggregate, BackendError, CommitOutcome, Error, Store, UnitId, UnitOfWork,
-    backend::{AggregateMeta, ChangeSet, Query, Transaction},
+    backend::{AggregateMeta, ChangeSet, Filter, Query, Transaction},
 };
 
 use crate::backend::{Backend, ConnectError, Dispatch, PerDriver, Pool, Pools, with_backend};
@@ -35,6 +35,7 @@ use crate::driver::{
 };
 use crate::flush::{AloneFailure, Writer};
 use crate::options::StoreOptions;
+use crate::query;
 use crate::schema;
 use crate::sql::TableSql;
 use crate::statements::Statements;
@@ -99,6 +100,8 @@ pub(crate) struct Inner {
     /// Whether the server runs the dialect's marker-folding update
     /// ([`Driver::folds_markers`]), once asked.
     folds_markers: std::sync::OnceLock<bool>,
+    /// The statement that opens a read-only unit of work's transaction.
+    begin_read_only: Option<SqlStr>,
     pub(crate) executed: AtomicU64,
     /// `BEGIN`s and `COMMIT`s units of work have sent (for the round-trip
     /// tests, beside `executed`).
@@ -178,10 +181,11 @@ impl SqlxStore {
         stale_plans: Arc<StalePlans>,
         sessions_set: bool,
     ) -> Self {
-        let (statements, begin, in_process, transaction_from_begin) =
+        let (statements, begin, begin_read_only, in_process, transaction_from_begin) =
             with_backend!(&pool, |_pool, D| (
                 Statements::new::<<D as Driver>::Sql>(),
-                D::begin_statement(&options, sessions_set),
+                D::begin_statement(&options, sessions_set, false),
+                D::begin_statement(&options, sessions_set, true),
                 D::IN_PROCESS,
                 D::transaction_from_begin(&options, sessions_set)
             ));
@@ -192,6 +196,7 @@ impl SqlxStore {
                 begin: begin.map(crate::dialect::sql),
                 transaction_from_begin,
                 folds_markers: std::sync::OnceLock::new(),
+                begin_read_only: begin_read_only.map(crate::dialect::sql),
                 executed: AtomicU64::new(0),
                 transaction_statements: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(!in_process),
@@ -775,7 +780,13 @@ fn begin_failure<D: Driver>(error: sqlx::Error) -> (bool, Error) {
 async fn begin_session<D: Driver>(
     inner: &Inner,
     pool: &sqlx::Pool<D::Db>,
+    read_only: bool,
 ) -> Result<Session<D>, Error> {
+    let begin = if read_only {
+        &inner.begin_read_only
+    } else {
+        &inner.begin
+    };
     let attempts = if D::RETRY_DEAD_CONNECTIONS {
         pool.options().get_max_connections() + 1
     } else {
@@ -784,9 +795,11 @@ async fn begin_session<D: Driver>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = if inner.transaction_from_begin {
+        // A read-only unit on a server keeps its READ ONLY transaction from
+        // `begin`: it is what refuses writes of statements of your own.
+        let outcome = if inner.transaction_from_begin || read_only && !D::IN_PROCESS {
             inner.transaction_statements.fetch_add(1, Ordering::Relaxed);
-            match &inner.begin {
+            match begin {
                 None => pool.begin().await,
                 Some(begin) => pool.begin_with(begin.clone()).await,
             }
@@ -828,9 +841,26 @@ impl Store for SqlxStore {
     /// `begin` tries the next one, and after as many attempts as the pool
     /// has connections, a newly opened one.
     async fn begin(&self) -> Result<SqlxTransaction, Error> {
+        self.begin_unit(false).await
+    }
+
+    /// A read-only unit of work: on PostgreSQL and MySQL/MariaDB a `READ
+    /// ONLY` transaction (no write transaction, no transaction id); on
+    /// SQLite, as every unit of work, autocommit reads on one connection.
+    async fn begin_read_only(&self) -> Result<SqlxTransaction, Error> {
+        self.begin_unit(true).await
+    }
+
+    async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+        self.commit_outcome_of(unit).await
+    }
+}
+
+impl SqlxStore {
+    async fn begin_unit(&self, read_only: bool) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
         let session = with_backend!(&inner.pool, |pool, D| {
-            D::wrap::<Sessions>(begin_session::<D>(&inner, pool).await?)
+            D::wrap::<Sessions>(begin_session::<D>(&inner, pool, read_only).await?)
         });
         Ok(SqlxTransaction {
             inner,
@@ -844,7 +874,7 @@ impl Store for SqlxStore {
     /// for, and one that has not written its marker yet can no longer commit
     /// (see [`uow_core::Store::commit_outcome`]). Fails when commit markers
     /// are off.
-    async fn commit_outcome(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
+    async fn commit_outcome_of(&self, unit: &UnitId) -> Result<CommitOutcome, Error> {
         if let Some(outcome) = self.inner.background.outcome(unit).await {
             return Ok(outcome);
         }
@@ -977,6 +1007,14 @@ fn rolled_back(error: Error) -> Error {
 impl Transaction for SqlxTransaction {
     fn unit_id(&self) -> &UnitId {
         &self.unit
+    }
+
+    async fn count<A: Aggregate>(&self, filter: Filter) -> Result<u64, Error> {
+        self.inner.executed.fetch_add(1, Ordering::Relaxed);
+        let mut session = self.session.lock().await;
+        with_backend!(&mut *session, |session, D| {
+            query::count::<D, A>(session.conn()?, &filter).await
+        })
     }
 
     async fn fetch<A: Aggregate>(&self, query: Query) -> Result<Vec<A>, Error> {

@@ -64,6 +64,8 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
         Mode::Placeholder => (TokenStream::new(), TokenStream::new()),
     };
 
+    let query_fields = super::query::fields(aggregate);
+
     let krate_use = &aggregate.krate_use;
     quote! {
         #krate_use
@@ -76,6 +78,7 @@ fn generate(aggregate: &Aggregate, mode: Mode) -> TokenStream {
             #aggregate_impl
             #eq
             #repository_impl
+            #query_fields
         };
     }
 }
@@ -260,6 +263,10 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
     };
     let id = index_of(aggregate.id_field());
     let version = index_of(aggregate.version_field());
+    let indexes = aggregate.index_columns().into_iter().map(|columns| {
+        let columns = columns.into_iter().map(Literal::usize_unsuffixed);
+        quote!(&[#(#columns),*])
+    });
     quote! {
         #krate::backend::AggregateMeta {
             name: #name,
@@ -267,6 +274,7 @@ fn meta(aggregate: &Aggregate) -> TokenStream {
             columns: &[#(#columns),*],
             id: #id,
             version: #version,
+            indexes: &[#(#indexes),*],
         }
     }
 }
@@ -311,6 +319,7 @@ fn column_meta(aggregate: &Aggregate, field: &Field) -> TokenStream {
         Role::Version => quote!(Version),
         Role::Finder => quote!(Finder),
         Role::Unique => quote!(Unique),
+        Role::Plain if aggregate.in_index(field) => quote!(Indexed),
         Role::Plain => quote!(Plain),
     };
     quote! {
@@ -455,6 +464,7 @@ fn placeholder_aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 columns: &[],
                 id: 0,
                 version: 0,
+                indexes: &[],
             };
 
             fn version(&self) -> u64 {

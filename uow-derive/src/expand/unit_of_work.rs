@@ -309,7 +309,7 @@ impl<'a> Generator<'a> {
             let (cfg, member, span) = (&field.cfg, field.member, field.span());
             let krate = respan_tokens(krate, span);
             quote_spanned!(span=> #cfg #member: #krate::__private::UnitState::repository(&#state))
-        });
+        }).collect::<Vec<_>>();
         let collect_changes = self.fields.iter().map(|field| {
             let (cfg, span) = (&field.cfg, field.span());
             let krate = respan_tokens(krate, span);
@@ -353,6 +353,20 @@ impl<'a> Generator<'a> {
                 #vis async fn begin(store: &#store) -> #result<Self, #krate::Error> {
                     #distinct_tables
                     let #state = #krate::__private::UnitState::begin(store, #name).await?;
+                    #result::Ok(Self {
+                        #(#repositories,)*
+                        #state,
+                    })
+                }
+
+                /// Begins a read-only unit of work on `store`: its repositories read
+                /// as `begin`'s do (the same identity map), the database opens no
+                /// read-write transaction for it, and `commit` fails with
+                /// `Error::ReadOnly` if it changed anything (otherwise it just
+                /// ends it). For listings and reports.
+                #vis async fn begin_read_only(store: &#store) -> #result<Self, #krate::Error> {
+                    #distinct_tables
+                    let #state = #krate::__private::UnitState::begin_read_only(store, #name).await?;
                     #result::Ok(Self {
                         #(#repositories,)*
                         #state,

@@ -190,8 +190,9 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// The statement that opens a unit of work's transaction with the
     /// store's options (isolation level, timeouts), or `None` for sqlx's
     /// plain `BEGIN`. `set_up`: the pool's connections were opened by
-    /// `connect`, which set up their sessions.
-    fn begin_statement(options: &StoreOptions, set_up: bool) -> Option<String>;
+    /// `connect`, which set up their sessions. `read_only`: for a read-only
+    /// unit of work (`begin_read_only`), a transaction that cannot write.
+    fn begin_statement(options: &StoreOptions, set_up: bool, read_only: bool) -> Option<String>;
 
     /// The statement that opens a write transaction outside a unit of work
     /// (the relay's marks on a leased connection).
@@ -358,9 +359,16 @@ impl StalePlans {
 
 /// A row of any driver, read column by column in the kinds the aggregate's
 /// metadata expects.
-struct DriverRow<'a, D: Driver> {
+pub(crate) struct DriverRow<'a, D: Driver> {
     row: &'a DbRow<D>,
     meta: &'static AggregateMeta,
+}
+
+impl<'a, D: Driver> DriverRow<'a, D> {
+    /// Row `row`, holding the columns of `meta`.
+    pub(crate) fn new(row: &'a DbRow<D>, meta: &'static AggregateMeta) -> Self {
+        DriverRow { row, meta }
+    }
 }
 
 impl<D: Driver> RowSource for DriverRow<'_, D> {
@@ -457,6 +465,7 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
             "the row limit",
         )?,
+        Query::Select(select) => return crate::query::fetch::<D, A>(conn, &select).await,
     };
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {

@@ -66,9 +66,15 @@ impl Driver for MySqlDriver {
     /// sqlx's `BEGIN`. On a pool made elsewhere: the isolation level of the
     /// next transaction and the session's lock timeout, then `BEGIN`, in one
     /// round trip.
-    fn begin_statement(options: &StoreOptions, set_up: bool) -> Option<String> {
+    /// A read-only unit of work: `START TRANSACTION READ ONLY`.
+    fn begin_statement(options: &StoreOptions, set_up: bool, read_only: bool) -> Option<String> {
+        let start = if read_only {
+            "START TRANSACTION READ ONLY"
+        } else {
+            "BEGIN"
+        };
         if set_up {
-            return None;
+            return read_only.then(|| start.to_owned());
         }
         let mut begin = format!(
             "SET TRANSACTION ISOLATION LEVEL {}; ",
@@ -78,7 +84,7 @@ impl Driver for MySqlDriver {
             begin.push_str(&lock_timeout(t));
             begin.push_str("; ");
         }
-        begin.push_str("BEGIN");
+        begin.push_str(start);
         Some(begin)
     }
 

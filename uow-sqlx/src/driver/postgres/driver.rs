@@ -94,8 +94,10 @@ impl Driver for PostgresDriver {
     /// `BEGIN ISOLATION LEVEL …`, and the `SET LOCAL` of the lock and
     /// statement timeouts in the same message (no extra round trip; queries
     /// of your own on the pool are not limited).
-    fn begin_statement(options: &StoreOptions, _set_up: bool) -> Option<String> {
-        let begin = format!("BEGIN ISOLATION LEVEL {}", options.isolation.sql());
+    /// A read-only unit of work: `BEGIN ISOLATION LEVEL … READ ONLY`.
+    fn begin_statement(options: &StoreOptions, _set_up: bool, read_only: bool) -> Option<String> {
+        let mode = if read_only { " READ ONLY" } else { "" };
+        let begin = format!("BEGIN ISOLATION LEVEL {}{mode}", options.isolation.sql());
         let settings: Vec<String> = [
             ("lock_timeout", options.lock_timeout),
             ("statement_timeout", options.statement_timeout),

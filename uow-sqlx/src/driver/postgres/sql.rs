@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use uow_core::backend::{AggregateMeta, ColumnKind};
+use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp};
 
 use crate::dialect::{
     ArraySql, Dialect, EXPECTED, OutboxTypes, SqlDialect, non_id_columns, sql, values_list,
@@ -40,6 +40,48 @@ pub(crate) fn array_type(kind: ColumnKind) -> (&'static str, Option<&'static str
 impl SqlDialect for PostgresSql {
     const DIALECT: Dialect = Dialect::Postgres;
     const NAME: &'static str = "postgres";
+
+    /// Text under the `"C"` collation (bytes; the database's default may be
+    /// a language's) except for equality, which every deterministic
+    /// collation decides by bytes and which may then use the column's
+    /// index; an unconstrained `NUMERIC` with its scale after its value
+    /// (PostgreSQL holds `1.0` and `1.00` equal).
+    fn query_operand(column: &str, kind: ColumnKind, op: CompareOp) -> String {
+        match kind {
+            ColumnKind::Text if op != CompareOp::Eq => format!("{column} COLLATE \"C\""),
+            ColumnKind::Decimal => format!("({column}, scale({column}))"),
+            _ => column.to_owned(),
+        }
+    }
+
+    fn query_parameter(placeholder: &str, kind: ColumnKind) -> String {
+        match kind {
+            ColumnKind::Decimal => {
+                format!("({placeholder}::NUMERIC, scale({placeholder}::NUMERIC))")
+            }
+            _ => placeholder.to_owned(),
+        }
+    }
+
+    /// `NULL` is PostgreSQL's largest value: `NULLS FIRST`/`NULLS LAST`
+    /// spelled out for a nullable column (only there: PostgreSQL sorts
+    /// slower with a `NULLS` clause that is not its default); text by
+    /// bytes, decimals by value then scale.
+    fn query_order(column: &str, kind: ColumnKind, nullable: bool, descending: bool) -> String {
+        let (direction, nulls) = match (descending, nullable) {
+            (true, true) => ("DESC", " NULLS LAST"),
+            (false, true) => ("ASC", " NULLS FIRST"),
+            (true, false) => ("DESC", ""),
+            (false, false) => ("ASC", ""),
+        };
+        match kind {
+            ColumnKind::Text => format!("{column} COLLATE \"C\" {direction}{nulls}"),
+            ColumnKind::Decimal => {
+                format!("{column} {direction}{nulls}, scale({column}) {direction}")
+            }
+            _ => format!("{column} {direction}{nulls}"),
+        }
+    }
 
     fn quote(ident: &str) -> String {
         format!("\"{}\"", ident.replace('"', "\"\""))

@@ -59,8 +59,8 @@ impl Driver for SqliteDriver {
     }
 
     /// The write transaction, opened at commit (or when a unit of work asks
-    /// for its transaction early).
-    fn begin_statement(_options: &StoreOptions, _set_up: bool) -> Option<String> {
+    /// for its transaction early); a read-only unit of work never opens it.
+    fn begin_statement(_options: &StoreOptions, _set_up: bool, _read_only: bool) -> Option<String> {
         Some(Self::WRITE_BEGIN.to_owned())
     }
 

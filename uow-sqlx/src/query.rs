@@ -1,0 +1,285 @@
+//! Typed queries (`uow_core::backend::Select`, `Filter`) as SQL: written
+//! once over [`Driver`], with what differs per database (ordering of
+//! `NULL`s, the collation of text, PostgreSQL's decimals, placeholders)
+//! asked of its SQL dialect (`SqlDialect::query_*`, in `driver/<database>/sql.rs`).
+//!
+//! Every value is a bind parameter (the limit, a number uow chooses, is
+//! written into the text); the text depends only on the query's shape and
+//! limit, so the driver's statement cache prepares each once per
+//! connection. The semantics are `uow_core::query`'s, which the in-memory
+//! store follows: `NULL`s first ascending and last descending, ties by id,
+//! comparisons never matching `NULL`.
+
+use std::fmt::Write;
+
+use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Select, Value};
+use uow_core::{Aggregate, Error};
+
+use crate::dialect::SqlDialect;
+use crate::driver::{self, Conn, Driver, DriverRow, Stmt};
+
+/// A statement's text and the values to bind, each with its column.
+struct Sql {
+    text: String,
+    params: Vec<(usize, Value)>,
+}
+
+impl Sql {
+    fn new(text: String) -> Self {
+        Sql {
+            text,
+            params: Vec::new(),
+        }
+    }
+
+    /// The placeholder of a new parameter holding `value` of `column`.
+    fn param<D: Driver>(&mut self, column: usize, value: Value) -> String {
+        self.params.push((column, value));
+        <D::Sql as SqlDialect>::placeholder(self.params.len())
+    }
+
+    fn bind<D: Driver>(self, meta: &'static AggregateMeta) -> Result<Stmt<D>, Error> {
+        let mut stmt = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for (column, value) in self.params {
+            stmt = driver::bind_value::<D>(stmt, meta, column, value)?;
+        }
+        Ok(stmt)
+    }
+}
+
+/// Appends the `WHERE` condition of `filter`.
+fn condition<D: Driver>(sql: &mut Sql, meta: &'static AggregateMeta, filter: &Filter) {
+    let column = |index: usize| <D::Sql as SqlDialect>::quote(meta.columns[index].name);
+    let kind = |index: usize| meta.columns[index].kind;
+    match filter {
+        Filter::All => sql.text.push_str("1 = 1"),
+        Filter::Nothing => sql.text.push_str("1 = 0"),
+        Filter::Compare {
+            column: index,
+            op,
+            value,
+        } => {
+            let placeholder = sql.param::<D>(*index, value.clone());
+            let left = <D::Sql as SqlDialect>::query_operand(&column(*index), kind(*index), *op);
+            let right = <D::Sql as SqlDialect>::query_parameter(&placeholder, kind(*index));
+            let _ = write!(sql.text, "{left} {} {right}", op.sql());
+        }
+        Filter::In {
+            column: index,
+            values,
+        } => {
+            let left =
+                <D::Sql as SqlDialect>::query_operand(&column(*index), kind(*index), CompareOp::Eq);
+            let _ = write!(sql.text, "{left} IN (");
+            for (n, value) in values.iter().enumerate() {
+                if n > 0 {
+                    sql.text.push_str(", ");
+                }
+                let placeholder = sql.param::<D>(*index, value.clone());
+                let right = <D::Sql as SqlDialect>::query_parameter(&placeholder, kind(*index));
+                sql.text.push_str(&right);
+            }
+            sql.text.push(')');
+        }
+        Filter::IsNull { column: index } => {
+            let _ = write!(sql.text, "{} IS NULL", column(*index));
+        }
+        Filter::IsNotNull { column: index } => {
+            let _ = write!(sql.text, "{} IS NOT NULL", column(*index));
+        }
+        Filter::And(filters) | Filter::Or(filters) => {
+            let joint = if matches!(filter, Filter::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            sql.text.push('(');
+            for (n, inner) in filters.iter().enumerate() {
+                if n > 0 {
+                    sql.text.push_str(joint);
+                }
+                condition::<D>(sql, meta, inner);
+            }
+            if filters.is_empty() {
+                sql.text
+                    .push_str(if joint == " AND " { "1 = 1" } else { "1 = 0" });
+            }
+            sql.text.push(')');
+        }
+    }
+}
+
+/// `SELECT <columns> FROM t WHERE .. ORDER BY <terms>, id LIMIT ?`.
+fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
+    let q = |name: &str| <D::Sql as SqlDialect>::quote(name);
+    let columns = meta
+        .columns
+        .iter()
+        .map(|c| q(c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = Sql::new(format!("SELECT {columns} FROM {}", q(meta.table)));
+    if select.filter != Filter::All {
+        sql.text.push_str(" WHERE ");
+        condition::<D>(&mut sql, meta, &select.filter);
+    }
+    sql.text.push_str(" ORDER BY ");
+    for term in &select.order {
+        let column = &meta.columns[term.column];
+        sql.text.push_str(&<D::Sql as SqlDialect>::query_order(
+            &q(column.name),
+            column.kind,
+            column.nullable,
+            term.descending,
+        ));
+        sql.text.push_str(", ");
+    }
+    let id = meta.id_column();
+    sql.text.push_str(&<D::Sql as SqlDialect>::query_order(
+        &q(id.name),
+        id.kind,
+        false,
+        false,
+    ));
+    // The limit is a number uow chose (no value of the domain's), written
+    // into the text: the databases plan a top-N sort for a known limit.
+    if let Some(limit) = select.limit {
+        let _ = write!(sql.text, " LIMIT {}", limit.min(i64::MAX as u64));
+    }
+    sql
+}
+
+/// Loads the aggregates a typed query matches, in its order.
+pub(crate) async fn fetch<D: Driver, A: Aggregate>(
+    conn: &mut Conn<D>,
+    select: &Select,
+) -> Result<Vec<A>, Error> {
+    let meta = A::META;
+    let stmt = select_sql::<D>(meta, select).bind::<D>(meta)?;
+    let rows = D::fetch_all(conn, stmt)
+        .await
+        .map_err(|e| driver::backend::<D>(format!("query {}", meta.table), e))?;
+    rows.iter()
+        .map(|row| uow_core::backend::decode_row::<A, _>(&DriverRow::<D>::new(row, meta)))
+        .collect()
+}
+
+/// Counts the rows of `A`'s table that `filter` matches.
+pub(crate) async fn count<D: Driver, A: Aggregate>(
+    conn: &mut Conn<D>,
+    filter: &Filter,
+) -> Result<u64, Error> {
+    let meta = A::META;
+    let mut sql = Sql::new(format!(
+        "SELECT COUNT(*) FROM {}",
+        <D::Sql as SqlDialect>::quote(meta.table)
+    ));
+    if *filter != Filter::All {
+        sql.text.push_str(" WHERE ");
+        condition::<D>(&mut sql, meta, filter);
+    }
+    let stmt = sql.bind::<D>(meta)?;
+    let failed = |e| driver::backend::<D>(format!("count {}", meta.table), e);
+    let rows = D::fetch_all(conn, stmt).await.map_err(failed)?;
+    let count = match rows.first().map(|row| D::get(row, 0, ColumnKind::BigInt)) {
+        Some(Ok(Value::Int(n))) => u64::try_from(n).unwrap_or(0),
+        Some(Ok(other)) => {
+            return Err(Error::Backend(uow_core::BackendError::new(
+                format!("count {}", meta.table),
+                format!("COUNT(*) gave {}", other.kind_name()),
+            )));
+        }
+        Some(Err(e)) => {
+            return Err(Error::Backend(uow_core::BackendError::new(
+                format!("count {}", meta.table),
+                e,
+            )));
+        }
+        None => 0,
+    };
+    Ok(count)
+}
+
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
+mod tests {
+    use super::*;
+    use uow_core::backend::{ColumnMeta, ColumnRole, OrderTerm};
+
+    static COLUMNS: [ColumnMeta; 3] = [
+        ColumnMeta {
+            name: "id",
+            field: "id",
+            kind: ColumnKind::Text,
+            nullable: false,
+            role: ColumnRole::Id,
+        },
+        ColumnMeta {
+            name: "version",
+            field: "version",
+            kind: ColumnKind::BigInt,
+            nullable: false,
+            role: ColumnRole::Version,
+        },
+        ColumnMeta {
+            name: "rank",
+            field: "rank",
+            kind: ColumnKind::BigInt,
+            nullable: true,
+            role: ColumnRole::Plain,
+        },
+    ];
+
+    static META: AggregateMeta = AggregateMeta {
+        name: "Item",
+        table: "items",
+        columns: &COLUMNS,
+        id: 0,
+        version: 1,
+        indexes: &[],
+    };
+
+    fn select() -> Select {
+        Select {
+            filter: Filter::And(vec![
+                Filter::Compare {
+                    column: 2,
+                    op: CompareOp::Ge,
+                    value: Value::Int(1),
+                },
+                Filter::Or(vec![
+                    Filter::IsNull { column: 2 },
+                    Filter::In {
+                        column: 0,
+                        values: vec![Value::Text("a".into()), Value::Text("b".into())],
+                    },
+                ]),
+            ]),
+            order: vec![OrderTerm {
+                column: 2,
+                descending: true,
+            }],
+            limit: Some(10),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_query_is_one_statement_with_every_value_bound_on_sqlite() {
+        let sql = select_sql::<crate::driver::sqlite::SqliteDriver>(&META, &select());
+        assert_eq!(
+            sql.text,
+            "SELECT `id`, `version`, `rank` FROM `items` WHERE (`rank` >= ? AND (`rank` IS NULL OR `id` IN (?, ?))) ORDER BY `rank` DESC, `id` ASC LIMIT 10"
+        );
+        assert_eq!(sql.params.len(), 3);
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_orders_nulls_and_text_explicitly() {
+        let sql = select_sql::<crate::driver::postgres::PostgresDriver>(&META, &select());
+        assert_eq!(
+            sql.text,
+            "SELECT \"id\", \"version\", \"rank\" FROM \"items\" WHERE (\"rank\" >= $1 AND (\"rank\" IS NULL OR \"id\" IN ($2, $3))) ORDER BY \"rank\" DESC NULLS LAST, \"id\" COLLATE \"C\" ASC LIMIT 10"
+        );
+    }
+}
