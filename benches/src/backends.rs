@@ -254,6 +254,12 @@ impl Database {
             + self.unmarked.statements_executed()
     }
 
+    /// Round trips of the three stores' units of work (statements,
+    /// `BEGIN`, `COMMIT`).
+    pub fn round_trips(&self) -> u64 {
+        self.store.round_trips() + self.marked.round_trips() + self.unmarked.round_trips()
+    }
+
     async fn seed(&self) -> Result<(), uow_core::Error> {
         let mut uow = Ledger::begin(&self.store).await?;
         for id in 1..=SEEDED {

@@ -1,11 +1,16 @@
 //! The same work in hand-written sqlx: static SQL (prepared once per
 //! connection by sqlx's statement cache), rows decoded into tuples, the same
-//! version-checked `UPDATE` as uow, and uow's transaction boundaries:
+//! version-checked `UPDATE` as uow, and uow's transaction boundaries (at
+//! READ COMMITTED, uow's default):
 //!
-//! - SQLite: one pooled connection per unit of work, reads in autocommit,
-//!   the writes in one `BEGIN IMMEDIATE` transaction;
-//! - PostgreSQL: one `BEGIN ISOLATION LEVEL READ COMMITTED` transaction;
-//! - MySQL/MariaDB: one transaction (the pool's sessions run READ COMMITTED).
+//! - one pooled connection per unit of work, reads in autocommit;
+//! - a commit of one `UPDATE` runs alone in autocommit (PostgreSQL,
+//!   MySQL/MariaDB), any other commit in one transaction (`BEGIN IMMEDIATE`
+//!   on SQLite; the pool's sessions run READ COMMITTED).
+//!
+//! And the code a user writes without uow ([`Handwritten::load_plain`],
+//! [`Handwritten::deposit_plain`]): `pool.begin()`, `SELECT`,
+//! `UPDATE … WHERE version = ?`, `commit()`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -60,11 +65,12 @@ pub struct Handwritten {
     multi_row: Mutex<HashMap<usize, SqlStr>>,
 }
 
-/// A unit of work whose reads are done and whose writes are pending.
+/// A unit of work whose reads are done (in autocommit) and whose writes are
+/// pending.
 pub enum Session {
     Sqlite(PoolConnection<Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>),
-    MySql(sqlx::Transaction<'static, MySql>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
 }
 
 #[derive(Debug)]
@@ -234,15 +240,62 @@ impl Handwritten {
         }
     }
 
-    /// Begins a unit of work: a connection (SQLite) or a transaction.
+    /// Begins a unit of work: a connection for its reads.
     pub async fn begin(&self) -> sqlx::Result<Session> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => Session::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => {
-                Session::Postgres(p.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?)
-            }
-            Pool::MySql(p) => Session::MySql(p.begin().await?),
+            Pool::Postgres(p) => Session::Postgres(p.acquire().await?),
+            Pool::MySql(p) => Session::MySql(p.acquire().await?),
         })
+    }
+
+    /// (1) as a user writes it without uow: `pool.begin()`, `SELECT`,
+    /// `commit()`.
+    pub async fn load_plain(&self, id: i64) -> Result<Account, BoxError> {
+        let account = match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                let account = sqlite::load(&mut tx, self.sql, id).await?;
+                tx.commit().await?;
+                account
+            }
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                let account = postgres::load(&mut tx, self.sql, id).await?;
+                tx.commit().await?;
+                account
+            }
+            Pool::MySql(p) => {
+                let mut tx = p.begin().await?;
+                let account = mysql::load(&mut tx, self.sql, id).await?;
+                tx.commit().await?;
+                account
+            }
+        };
+        Ok(account.ok_or("no such account")?)
+    }
+
+    /// (2) as a user writes it without uow: `pool.begin()`, `SELECT`,
+    /// `UPDATE … WHERE version = ?`, `commit()`.
+    pub async fn deposit_plain(&self, id: i64) -> Result<(), BoxError> {
+        macro_rules! deposit {
+            ($pool:expr, $module:ident) => {{
+                let mut tx = $pool.begin().await?;
+                let mut account = $module::load(&mut tx, self.sql, id)
+                    .await?
+                    .ok_or("no such account")?;
+                account.balance += 1;
+                account.version += 1;
+                $module::update(&mut tx, self.sql, &account).await?;
+                tx.commit().await?;
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => deposit!(p, sqlite),
+            Pool::Postgres(p) => deposit!(p, postgres),
+            Pool::MySql(p) => deposit!(p, mysql),
+        }
+        Ok(())
     }
 
     /// (1) Loads one account in a unit of work, then ends it without writing.
@@ -292,19 +345,27 @@ impl Handwritten {
         Ok((session, accounts))
     }
 
-    /// Runs `writes` in the unit of work's write transaction and commits.
+    /// Runs `writes`: one `UPDATE` alone in autocommit on a server, anything
+    /// else in one write transaction.
     pub async fn commit(&self, session: Session, writes: Writes<'_>) -> Result<(), BoxError> {
+        let alone = matches!(writes, Writes::UpdateEach([_]));
         match session {
             Session::Sqlite(mut conn) => {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 self.write(Conn::Sqlite(&mut tx), writes).await?;
                 tx.commit().await?;
             }
-            Session::Postgres(mut tx) => {
+            Session::Postgres(mut conn) if alone => {
+                self.write(Conn::Postgres(&mut conn), writes).await?
+            }
+            Session::Postgres(mut conn) => {
+                let mut tx = conn.begin().await?;
                 self.write(Conn::Postgres(&mut tx), writes).await?;
                 tx.commit().await?;
             }
-            Session::MySql(mut tx) => {
+            Session::MySql(mut conn) if alone => self.write(Conn::MySql(&mut conn), writes).await?,
+            Session::MySql(mut conn) => {
+                let mut tx = conn.begin().await?;
                 self.write(Conn::MySql(&mut tx), writes).await?;
                 tx.commit().await?;
             }

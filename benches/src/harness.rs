@@ -91,6 +91,9 @@ pub enum Imp {
     Sqlx,
     /// Hand-written sqlx, one statement per row.
     SqlxRowByRow,
+    /// Hand-written sqlx as a user writes it without uow: `pool.begin()`,
+    /// the statements, `commit()` ((1) and (2)).
+    SqlxPlain,
     /// SeaORM.
     SeaOrm,
     /// uow on the in-memory store.
@@ -108,6 +111,7 @@ impl Imp {
             Imp::Uow => "uow",
             Imp::Sqlx => "sqlx (hand-written)",
             Imp::SqlxRowByRow => "sqlx, one statement per row",
+            Imp::SqlxPlain => "sqlx, plain transaction",
             Imp::SeaOrm => "SeaORM",
             Imp::InMemory => "uow in-memory store",
             Imp::UowMarkers => "uow, commit markers on",
@@ -120,6 +124,7 @@ impl Imp {
             Imp::Uow => "uow",
             Imp::Sqlx => "sqlx",
             Imp::SqlxRowByRow => "sqlx-row",
+            Imp::SqlxPlain => "sqlx-plain",
             Imp::SeaOrm => "seaorm",
             Imp::InMemory => "memory",
             Imp::UowMarkers => "uow-markers",
@@ -132,6 +137,7 @@ impl Imp {
             Imp::Uow,
             Imp::Sqlx,
             Imp::SqlxRowByRow,
+            Imp::SqlxPlain,
             Imp::SeaOrm,
             Imp::InMemory,
             Imp::UowMarkers,
@@ -145,11 +151,12 @@ impl Imp {
 /// The implementations measured for a benchmark on a database.
 pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
     let mut imps = match bench {
-        Bench::Load => vec![Imp::Uow, Imp::Sqlx, Imp::SeaOrm],
+        Bench::Load => vec![Imp::Uow, Imp::Sqlx, Imp::SqlxPlain, Imp::SeaOrm],
         // (6): the same deposit with the commit markers off, interleaved.
         Bench::Deposit => vec![
             Imp::Uow,
             Imp::Sqlx,
+            Imp::SqlxPlain,
             Imp::SeaOrm,
             Imp::UowMarkers,
             Imp::UowNoMarkers,
@@ -188,6 +195,8 @@ pub struct Measurement {
     pub samples: Vec<f64>,
     /// uow only: statements sent per operation.
     pub statements: Option<f64>,
+    /// uow only: round trips (statements, `BEGIN`, `COMMIT`) per operation.
+    pub round_trips: Option<f64>,
 }
 
 impl Measurement {
@@ -260,6 +269,7 @@ impl Subject<'_> {
                 imp,
                 samples: Vec::new(),
                 statements: None,
+                round_trips: None,
             })
             .collect();
         for run in 0..plan.warmup + plan.runs {
@@ -267,12 +277,15 @@ impl Subject<'_> {
                 let i = (k + run) % imps.len();
                 let imp = imps[i];
                 let before = self.db.statements_executed();
+                let trips_before = self.db.round_trips();
                 let (per_second, ops) = self.run_once(bench, imp, plan).await?;
                 if run >= plan.warmup {
                     measurements[i].samples.push(per_second);
                     if matches!(imp, Imp::Uow | Imp::UowMarkers | Imp::UowNoMarkers) {
                         let sent = self.db.statements_executed() - before;
                         measurements[i].statements = Some(sent as f64 / ops as f64);
+                        let trips = self.db.round_trips() - trips_before;
+                        measurements[i].round_trips = Some(trips as f64 / ops as f64);
                     }
                 }
             }
@@ -387,6 +400,8 @@ impl Subject<'_> {
             (Imp::UowNoMarkers, true) => uow::deposit(&db.unmarked, id).await?,
             (Imp::Sqlx | Imp::SqlxRowByRow, false) => drop(db.hand.load(id).await?),
             (Imp::Sqlx | Imp::SqlxRowByRow, true) => db.hand.deposit(id).await?,
+            (Imp::SqlxPlain, false) => drop(db.hand.load_plain(id).await?),
+            (Imp::SqlxPlain, true) => db.hand.deposit_plain(id).await?,
             (Imp::SeaOrm, false) => drop(sea.load(id).await?),
             (Imp::SeaOrm, true) => sea.deposit(id).await?,
         }
@@ -427,7 +442,7 @@ impl Subject<'_> {
             Imp::UowMarkers => uow::insert(&self.db.marked, accounts).await?,
             Imp::UowNoMarkers => uow::insert(&self.db.unmarked, accounts).await?,
             Imp::InMemory => uow::insert(&self.memory, accounts).await?,
-            Imp::Sqlx => self.db.hand.insert(accounts, true).await?,
+            Imp::Sqlx | Imp::SqlxPlain => self.db.hand.insert(accounts, true).await?,
             Imp::SqlxRowByRow => self.db.hand.insert(accounts, false).await?,
             Imp::SeaOrm => self.sea.insert(accounts).await?,
         }
@@ -462,7 +477,7 @@ impl Subject<'_> {
                     start.elapsed()
                 }
             }
-            Imp::Sqlx | Imp::SqlxRowByRow => {
+            Imp::Sqlx | Imp::SqlxRowByRow | Imp::SqlxPlain => {
                 let (session, mut accounts) = self.db.hand.load_first(n as i64).await?;
                 for a in &mut accounts {
                     a.balance += 1;

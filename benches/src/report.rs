@@ -267,6 +267,14 @@ impl Report<'_> {
         }
     }
 
+    fn round_trips(g: &Group) -> String {
+        match g.get(Imp::Uow).and_then(|m| m.round_trips) {
+            Some(s) if s >= 10.0 => format!("{s:.0}"),
+            Some(s) => format!("{s:.1}"),
+            None => "–".to_owned(),
+        }
+    }
+
     fn latency_table(&self, out: &mut String, bench: Bench) {
         let groups = self.groups(|g| g.bench == bench);
         if groups.is_empty() {
@@ -275,25 +283,32 @@ impl Report<'_> {
         let _ = writeln!(out, "### {} ({})\n", bench.title(), bench.unit());
         let _ = writeln!(
             out,
-            "| database | uow | sqlx (hand-written) | SeaORM | uow ÷ sqlx | uow ÷ SeaORM | uow statements/op |\n\
-             |---|---|---|---|---|---|---|"
+            "| database | uow | sqlx, uow's boundaries | sqlx, plain transaction | SeaORM | uow ÷ sqlx | uow ÷ plain | uow ÷ SeaORM | uow statements/op | uow round trips/op |\n\
+             |---|---|---|---|---|---|---|---|---|---|"
         );
         for g in groups {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 g.backend.name(),
                 cell(g.get(Imp::Uow)),
                 cell(g.get(Imp::Sqlx)),
+                cell(g.get(Imp::SqlxPlain)),
                 cell(g.get(Imp::SeaOrm)),
                 ratio(g.ratio(Imp::Uow, Imp::Sqlx)),
+                ratio(g.ratio(Imp::Uow, Imp::SqlxPlain)),
                 ratio(g.ratio(Imp::Uow, Imp::SeaOrm)),
                 Self::statements(g),
+                Self::round_trips(g),
             );
         }
         let _ = writeln!(
             out,
-            "\nuow statements/op counts what `SqlxStore::statements_executed()` counts (not `BEGIN`/`COMMIT`).\n"
+            "\nsqlx, uow's boundaries: hand-written sqlx with the transaction boundaries uow has at READ COMMITTED \
+             (reads in autocommit, a commit of one `UPDATE` alone, no commit marker). sqlx, plain transaction: \
+             `pool.begin()`, `SELECT`, `UPDATE … WHERE version = ?`, `commit()`. \
+             uow statements/op counts what `SqlxStore::statements_executed()` counts (not `BEGIN`/`COMMIT`); \
+             round trips/op what `SqlxStore::round_trips()` counts (with `BEGIN`/`COMMIT`).\n"
         );
     }
 
@@ -467,6 +482,25 @@ impl Report<'_> {
             }
         }
         targets.push(t);
+        let mut plain = Target {
+            rule: "(1) uow ≥ 1.0 ×, (2) uow ≥ 1.5 × the plain hand-written transaction (PostgreSQL, MySQL/MariaDB)"
+                .to_owned(),
+            cases: Vec::new(),
+        };
+        for g in self.groups(|g| {
+            matches!(g.bench, Bench::Load | Bench::Deposit)
+                && matches!(g.backend, Backend::Postgres | Backend::MySql)
+        }) {
+            if let Some(r) = g.ratio(Imp::Uow, Imp::SqlxPlain) {
+                let bar = if g.bench == Bench::Load { 1.0 } else { 1.5 };
+                plain.cases.push((
+                    format!("{} {}", g.bench.key(), g.backend.name()),
+                    r,
+                    r >= bar,
+                ));
+            }
+        }
+        targets.push(plain);
         let mut page = Target {
             rule: "(7): keyset page, uow ≥ 0.9 × hand-written sqlx".to_owned(),
             cases: Vec::new(),

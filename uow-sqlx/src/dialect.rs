@@ -142,6 +142,17 @@ pub(crate) trait SqlDialect: Send + Sync + 'static {
         Self::key_column_type(ColumnKind::Text)
     }
 
+    /// `update` (an aggregate's version-checked `UPDATE`) and the insert of
+    /// a commit marker folded into one statement, whose affected-row count
+    /// is 1 when the update matched its row (and the marker was inserted)
+    /// and 0 when it did not (and no marker was inserted); the marker's
+    /// unit id is parameter `unit`. `None` where the database cannot fold
+    /// them: the commit then runs them in a transaction.
+    fn marked_update(update: &str, unit: usize) -> Option<String> {
+        let _ = (update, unit);
+        None
+    }
+
     /// What follows the column list of the commit marker table.
     const MARKER_TABLE_OPTIONS: &'static str = Self::TABLE_OPTIONS;
 

@@ -38,6 +38,75 @@ use crate::outbox_table::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
 
+/// The one update of a commit that is nothing else, if `changes` is such a
+/// commit: one changed aggregate, of which `alone` says it can be written
+/// alone, no deletes, inserts or outbox records. Anything else comes back to
+/// be flushed in a transaction.
+pub(crate) fn lone_update(
+    changes: ChangeSet,
+    alone: impl FnOnce(&'static AggregateMeta) -> bool,
+) -> Result<LoneUpdate, ChangeSet> {
+    // Anything beside the one root update (child rows, an outbox record,
+    // an inbox record) needs the transaction.
+    let lone = changes.outbox().is_empty() && changes.inbox().is_none() && {
+        let mut changed = changes.tables().iter().filter(|t| !t.is_empty());
+        matches!(
+            (changed.next(), changed.next()),
+            (Some(t), None) if t.updates.len() == 1
+                && t.deletes.is_empty()
+                && t.inserts.is_empty()
+                && t.children.iter().all(|c| c.is_empty())
+                && alone(t.meta)
+        )
+    };
+    if !lone {
+        return Err(changes);
+    }
+    let (tables, _) = changes.into_parts();
+    tables
+        .into_iter()
+        .find_map(|t| {
+            let meta = t.meta;
+            t.updates
+                .into_iter()
+                .next()
+                .map(|update| LoneUpdate { meta, update })
+        })
+        .ok_or_else(ChangeSet::new)
+}
+
+/// The one update of a commit that writes nothing else
+/// ([`Writer::lone_update`]).
+pub(crate) struct LoneUpdate {
+    meta: &'static AggregateMeta,
+    update: Update,
+}
+
+/// Why a commit of one statement ([`Writer::update_alone`]) did not store.
+pub(crate) enum AloneFailure {
+    /// Nothing was stored, and this error says why (a version conflict, a
+    /// value that cannot be bound).
+    Refused(Error),
+    /// The statement failed: the caller tells what that means (a lost
+    /// connection leaves its outcome to be found out).
+    Failed {
+        meta: &'static AggregateMeta,
+        id: String,
+        error: sqlx::Error,
+    },
+}
+
+impl AloneFailure {
+    /// The error of a failed statement that was not stored.
+    pub(crate) fn not_stored<D: Driver>(
+        meta: &'static AggregateMeta,
+        id: &str,
+        error: sqlx::Error,
+    ) -> Error {
+        write_error::<D>(meta, id, "update", error)
+    }
+}
+
 /// Up to this many rows of one kind are written one statement per row.
 const ROW_BY_ROW: usize = 2;
 /// The most rows one batch statement carries.
@@ -128,6 +197,59 @@ impl<D: Driver> Writer<'_, D> {
         // each aggregate, whose row lock the commit already holds.
         let rows = outbox.into_iter().map(outbox_row).collect();
         self.insert(&OUTBOX_META, rows).await
+    }
+
+    /// Runs the commit of one update as one statement in autocommit mode
+    /// (no `BEGIN`, no `COMMIT`: the statement is atomic on its own), with
+    /// the insert of the commit marker of `unit` folded in when given
+    /// (`TableSql::update_marked`, which the caller has checked).
+    pub(crate) async fn update_alone(
+        &mut self,
+        lone: LoneUpdate,
+        unit: Option<&uow_core::UnitId>,
+    ) -> Result<(), AloneFailure> {
+        let LoneUpdate { meta, update } = lone;
+        let sql = self.statements.get(meta);
+        let text = match (unit, &sql.update_marked) {
+            (None, _) => sql.update.clone(),
+            (Some(_), Some(marked)) => marked.clone(),
+            (Some(_), None) => {
+                return Err(AloneFailure::Refused(Error::Backend(
+                    uow_core::BackendError::new(
+                        "commit",
+                        "this database cannot fold a commit marker into an update",
+                    )
+                    .rolled_back(),
+                )));
+            }
+        };
+        let mut row = update.row;
+        let id_value = std::mem::replace(&mut row[meta.id], Value::Null);
+        let id = id_value.to_string();
+        let refused = AloneFailure::Refused;
+        let mut stmt = sqlx::query(text);
+        for (i, value) in row.into_iter().enumerate() {
+            if i != meta.id {
+                stmt = bind_value::<D>(stmt, meta, i, value).map_err(refused)?;
+            }
+        }
+        let stmt = bind_value::<D>(stmt, meta, meta.id, id_value).map_err(refused)?;
+        let mut stmt =
+            bind_value::<D>(stmt, meta, meta.version, version(update.expected)).map_err(refused)?;
+        if let Some(unit) = unit {
+            stmt = crate::driver::bind_other::<D>(
+                stmt,
+                Value::Text(unit.as_str().to_owned()),
+                ColumnKind::Text,
+                "the commit marker",
+            )
+            .map_err(refused)?;
+        }
+        match self.execute(stmt).await {
+            Ok(0) => Err(AloneFailure::Refused(conflict(meta, id, update.expected))),
+            Ok(_) => Ok(()),
+            Err(e) => Err(AloneFailure::Failed { meta, id, error: e }),
+        }
     }
 
     async fn delete_one(

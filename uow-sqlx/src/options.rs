@@ -19,12 +19,17 @@ const LEASE: Duration = Duration::from_secs(30);
 #[non_exhaustive]
 pub enum Isolation {
     /// Each read sees what was committed when it ran — the same view the
-    /// in-memory store gives. The default.
+    /// in-memory store gives. The default. Reads then need no transaction:
+    /// they run in autocommit mode on the unit's connection, and the
+    /// transaction spans the commit's writes only (a commit of one update:
+    /// one statement, without `BEGIN`/`COMMIT`).
     #[default]
     ReadCommitted,
-    /// All reads of a unit of work see one snapshot.
+    /// All reads of a unit of work see one snapshot: its transaction is
+    /// opened at `begin`.
     RepeatableRead,
-    /// Units of work behave as if run one after the other.
+    /// Units of work behave as if run one after the other: its transaction
+    /// is opened at `begin`.
     Serializable,
 }
 

@@ -27,6 +27,10 @@ pub struct TableSql {
     /// `UPDATE t SET <non-id columns> = ? WHERE id = ? AND version = ?`;
     /// binds the non-id columns in order, then the id, then the expected version.
     pub update: SqlStr,
+    /// [`update`](Self::update) with the insert of a commit marker folded
+    /// in (see [`SqlDialect::marked_update`]): binds as `update`, then the
+    /// unit id. `None` where the database cannot fold them.
+    pub update_marked: Option<SqlStr>,
     /// `DELETE FROM t WHERE id = ? AND version = ?`.
     pub delete: SqlStr,
     /// Where the database has arrays (PostgreSQL): batch statements that
@@ -94,17 +98,19 @@ pub fn table_sql<S: SqlDialect>(meta: &AggregateMeta) -> TableSql {
         .collect::<Vec<_>>()
         .join(", ");
 
+    let update = format!(
+        "UPDATE {table} SET {assignments} WHERE {id} = {} AND {version} = {}",
+        p(n + 1),
+        p(n + 2)
+    );
     TableSql {
         select_by_id: sql(format!("{select} WHERE {id} = {}", p(1))),
         select_all: sql(format!("{select}{order} LIMIT {}", p(1))),
         select_by_column,
         select_by_null,
         insert: sql(format!("INSERT INTO {table} ({columns}) VALUES ({values})")),
-        update: sql(format!(
-            "UPDATE {table} SET {assignments} WHERE {id} = {} AND {version} = {}",
-            p(n + 1),
-            p(n + 2)
-        )),
+        update: sql(update.clone()),
+        update_marked: S::marked_update(&update, n + 3).map(sql),
         delete: sql(format!(
             "DELETE FROM {table} WHERE {id} = {} AND {version} = {}",
             p(1),

@@ -33,7 +33,7 @@ use crate::driver::sqlite::SqliteDriver;
 use crate::driver::{
     self, Conn, Driver, Failure, StalePlans, connection_error, driver_source, failure,
 };
-use crate::flush::Writer;
+use crate::flush::{AloneFailure, Writer};
 use crate::options::StoreOptions;
 use crate::query;
 use crate::schema;
@@ -54,9 +54,19 @@ use crate::statements::Statements;
 ///   like the in-memory store) and the commit runs all writes in one
 ///   `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock up
 ///   front instead of failing to upgrade a read transaction.
-/// - **PostgreSQL, MySQL/MariaDB**: the unit of work runs in one transaction
-///   from `begin` to `commit`, at the configured [`Isolation`](crate::Isolation)
-///   (default READ COMMITTED).
+/// - **PostgreSQL, MySQL/MariaDB at READ COMMITTED** (the default): the
+///   same — reads in autocommit mode on the unit's one connection (a read
+///   outside a transaction sees what one inside a READ COMMITTED
+///   transaction would), the transaction spans the commit's writes only,
+///   and a commit of one update and nothing else is one statement without
+///   `BEGIN`/`COMMIT`, its commit marker folded in where the database
+///   allows (PostgreSQL: a data-modifying CTE; MariaDB: a compound
+///   statement), inserted only when the version check matched. Load,
+///   change and commit one aggregate: two round trips.
+/// - **At REPEATABLE READ or SERIALIZABLE** (see
+///   [`Isolation`](crate::Isolation)), and on PostgreSQL with a lock or
+///   statement timeout: the unit of work runs in one transaction from
+///   `begin` to `commit`.
 ///
 /// Cloning gives another handle to the same pool.
 ///
@@ -84,9 +94,18 @@ pub(crate) struct Inner {
     /// The statement that opens a unit of work's transaction
     /// ([`Driver::begin_statement`]); `None`: sqlx's `BEGIN`.
     begin: Option<SqlStr>,
+    /// Whether units of work hold their transaction from `begin`
+    /// ([`Driver::transaction_from_begin`]) or read in autocommit mode.
+    transaction_from_begin: bool,
+    /// Whether the server runs the dialect's marker-folding update
+    /// ([`Driver::folds_markers`]), once asked.
+    folds_markers: std::sync::OnceLock<bool>,
     /// The statement that opens a read-only unit of work's transaction.
     begin_read_only: Option<SqlStr>,
     pub(crate) executed: AtomicU64,
+    /// `BEGIN`s and `COMMIT`s units of work have sent (for the round-trip
+    /// tests, beside `executed`).
+    transaction_statements: AtomicU64,
     /// Whether commits write markers, and for how long they are kept.
     markers: bool,
     markers_kept: Duration,
@@ -162,19 +181,24 @@ impl SqlxStore {
         stale_plans: Arc<StalePlans>,
         sessions_set: bool,
     ) -> Self {
-        let (statements, begin, begin_read_only, in_process) = with_backend!(&pool, |_pool, D| (
-            Statements::new::<<D as Driver>::Sql>(),
-            D::begin_statement(&options, sessions_set, false),
-            D::begin_statement(&options, sessions_set, true),
-            D::IN_PROCESS
-        ));
+        let (statements, begin, begin_read_only, in_process, transaction_from_begin) =
+            with_backend!(&pool, |_pool, D| (
+                Statements::new::<<D as Driver>::Sql>(),
+                D::begin_statement(&options, sessions_set, false),
+                D::begin_statement(&options, sessions_set, true),
+                D::IN_PROCESS,
+                D::transaction_from_begin(&options, sessions_set)
+            ));
         SqlxStore {
             inner: Arc::new(Inner {
                 pool,
                 statements,
                 begin: begin.map(crate::dialect::sql),
+                transaction_from_begin,
+                folds_markers: std::sync::OnceLock::new(),
                 begin_read_only: begin_read_only.map(crate::dialect::sql),
                 executed: AtomicU64::new(0),
+                transaction_statements: AtomicU64::new(0),
                 markers: options.commit_markers.unwrap_or(!in_process),
                 markers_kept: options.commit_markers_kept,
                 marked: AtomicU64::new(0),
@@ -241,6 +265,16 @@ impl SqlxStore {
     #[doc(hidden)]
     pub fn statements_executed(&self) -> u64 {
         self.inner.executed.load(Ordering::Relaxed)
+    }
+
+    /// A test hook, not part of the supported API: how many round trips the
+    /// units of work of this store have made, all told: the statements of
+    /// [`statements_executed`](Self::statements_executed) and every `BEGIN`
+    /// and `COMMIT` (a rollback rides on the connection's next statement).
+    #[doc(hidden)]
+    pub fn round_trips(&self) -> u64 {
+        self.inner.executed.load(Ordering::Relaxed)
+            + self.inner.transaction_statements.load(Ordering::Relaxed)
     }
 
     /// How many times this store has checked a commit marker to find out
@@ -554,15 +588,18 @@ impl SqlxTransaction {
         let mut session = self.session.lock().await;
         let session = D::of_mut::<Sessions>(&mut session).ok_or_else(|| self.not_on::<D>())?;
         if let State::Reading(_) = session.state {
-            // The reads' connection goes back to the pool before the
-            // transaction takes one (a pool of one connection would wait
-            // for ever).
-            session.state = State::Finished;
-            let pool = D::of::<Pools>(&self.inner.pool).ok_or_else(|| self.not_on::<D>())?;
-            let begin = match &self.inner.begin {
-                None => pool.begin().await,
-                Some(begin) => pool.begin_with(begin.clone()).await,
+            // The transaction opens on the reads' connection: one
+            // connection per unit of work. (`Transaction::begin` is what
+            // sqlx's `Pool::begin_with` runs on the connection it acquires.)
+            let State::Reading(conn) = std::mem::replace(&mut session.state, State::Finished)
+            else {
+                return Err(finished());
             };
+            session.fresh = false;
+            self.inner
+                .transaction_statements
+                .fetch_add(1, Ordering::Relaxed);
+            let begin = sqlx::Transaction::begin(conn, self.inner.begin.clone()).await;
             let tx = begin.map_err(|e| {
                 driver::backend::<D>(
                     "open the unit of work's transaction for statements of your own",
@@ -693,11 +730,16 @@ pub(crate) struct Session<D: Driver> {
     /// or wait for its commit: the commit then writes (and is marked) even
     /// without changes of aggregates.
     own: bool,
+    /// Whether nothing has been sent on the connection yet: a pooled
+    /// connection the server has closed is found out by the first read of
+    /// a unit that reads in autocommit mode, which then moves to another
+    /// (as `begin` does when its `BEGIN` fails).
+    fresh: bool,
 }
 
 /// Where a unit of work's connection is.
 enum State<D: Driver> {
-    /// Reads in autocommit mode ([`Driver::TRANSACTION_FROM_BEGIN`] unset):
+    /// Reads in autocommit mode ([`Driver::transaction_from_begin`] unset):
     /// the write transaction is opened at commit (or when statements of the
     /// caller's own ask for it).
     Reading(PoolConnection<D::Db>),
@@ -710,6 +752,7 @@ enum State<D: Driver> {
 impl<D: Driver> Session<D> {
     fn new(state: State<D>) -> Self {
         Session {
+            fresh: matches!(state, State::Reading(_)),
             state,
             at_commit: Vec::new(),
             own: false,
@@ -759,14 +802,32 @@ async fn begin_session<D: Driver>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = if D::TRANSACTION_FROM_BEGIN {
+        // A read-only unit on a server keeps its READ ONLY transaction from
+        // `begin`: it is what refuses writes of statements of your own.
+        let outcome = if inner.transaction_from_begin || read_only && !D::IN_PROCESS {
+            inner.transaction_statements.fetch_add(1, Ordering::Relaxed);
             match begin {
                 None => pool.begin().await,
                 Some(begin) => pool.begin_with(begin.clone()).await,
             }
             .map(State::Open)
         } else {
-            pool.acquire().await.map(State::Reading)
+            match pool.acquire().await {
+                Ok(mut conn) => {
+                    if inner.markers && inner.folds_markers.get().is_none() {
+                        // Once per store; a failure leaves it to the next
+                        // unit of work (and this one commits as the others).
+                        match D::folds_markers(&mut conn).await {
+                            Ok(folds) => drop(inner.folds_markers.set(folds)),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "could not ask the server whether it folds commit markers")
+                            }
+                        }
+                    }
+                    Ok(State::Reading(conn))
+                }
+                Err(e) => Err(e),
+            }
         };
         match outcome.map_err(begin_failure::<D>) {
             Ok(state) => return Ok(Session::new(state)),
@@ -995,12 +1056,15 @@ impl Transaction for SqlxTransaction {
 /// connection whose prepared statements are found stale is reported (the
 /// pool replaces the connections opened before) and its statements dropped
 /// (for a pool made elsewhere).
-async fn fetch_in<D: Driver, A: Aggregate>(
+async fn fetch_in<D: Dispatch, A: Aggregate>(
     inner: &Inner,
     session: &mut Session<D>,
     sql: &TableSql,
     query: Query,
 ) -> Result<Vec<A>, Error> {
+    if std::mem::replace(&mut session.fresh, false) && D::RETRY_DEAD_CONNECTIONS {
+        return first_read::<D, A>(inner, session, sql, query).await;
+    }
     let conn = session.conn()?;
     let outcome = match driver::fetch::<D, A>(conn, sql, query).await {
         Ok(mut roots) => crate::children::load::<D, A>(conn, &mut roots, &inner.executed)
@@ -1019,6 +1083,54 @@ async fn fetch_in<D: Driver, A: Aggregate>(
     outcome
 }
 
+/// The first read of a unit of work that reads in autocommit mode, on a
+/// server: a pooled connection found dead by it is closed and the read runs
+/// on another, up to as many times as the
+/// pool has connections, as `begin` does for a unit that opens its
+/// transaction at once. Nothing was sent on the connection before, so
+/// nothing of the unit is lost.
+async fn first_read<D: Dispatch, A: Aggregate>(
+    inner: &Inner,
+    session: &mut Session<D>,
+    sql: &TableSql,
+    query: Query,
+) -> Result<Vec<A>, Error> {
+    let Some(pool) = D::of::<Pools>(&inner.pool) else {
+        return Err(finished());
+    };
+    let attempts = pool.options().get_max_connections() + 1;
+    let mut attempt = 1;
+    loop {
+        let State::Reading(conn) = &mut session.state else {
+            return Err(finished());
+        };
+        let outcome = driver::fetch::<D, A>(conn, sql, query.clone()).await;
+        match outcome {
+            Err(error) if D::is_stale_plan(&error) => {
+                // As any read's (`fetch_in`): the unit fails, retryable.
+                inner.stale_plans.report();
+                if let Err(e) = conn.clear_cached_statements().await {
+                    tracing::debug!(error = %e, "could not clear the statement cache");
+                }
+                return Err(error);
+            }
+            Err(error) if attempt < attempts && error.is_retryable() => {
+                tracing::debug!(%error, attempt, "the first read of a unit of work failed; reading on another connection");
+                conn.close_on_drop();
+                session.state = State::Finished;
+                let conn = pool.acquire().await.map_err(|e| begin_failure::<D>(e).1)?;
+                session.state = State::Reading(conn);
+                attempt += 1;
+            }
+            Ok(mut roots) => {
+                crate::children::load::<D, A>(conn, &mut roots, &inner.executed).await?;
+                return Ok(roots);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// The writes and the commit of a unit of work's changes, to be awaited
 /// ([`RunToEnd`]); `None` when there is nothing to do (no changes, and no
 /// transaction open).
@@ -1033,6 +1145,7 @@ fn commit_task<D: Driver>(
         state,
         at_commit,
         own,
+        fresh: _,
     } = std::mem::replace(session, Session::new(State::Finished));
     let own = Own { at_commit, own };
     match state {
@@ -1042,6 +1155,24 @@ fn commit_task<D: Driver>(
             Ok(None)
         }
         State::Reading(mut conn) => Ok(Some(RunToEnd::new(inner, unit, async move {
+            // A server's commit of one update and nothing else runs as one
+            // statement (SQLite's commit takes its write lock up front).
+            let changes = if D::IN_PROCESS || own.own {
+                changes
+            } else {
+                let alone = |meta| {
+                    !store.markers
+                        || store.folds_markers.get() == Some(&true)
+                            && store.statements.get(meta).update_marked.is_some()
+                };
+                match crate::flush::lone_update(changes, alone) {
+                    Ok(lone) => {
+                        return commit_alone::<D>(&store, &mut conn, &this_unit, lone).await;
+                    }
+                    Err(changes) => changes,
+                }
+            };
+            store.transaction_statements.fetch_add(1, Ordering::Relaxed);
             let begin = match &store.begin {
                 None => conn.begin().await,
                 Some(begin) => conn.begin_with(begin.clone()).await,
@@ -1096,6 +1227,7 @@ async fn write_and_commit<D: Driver>(
             ))
         })?;
     }
+    inner.transaction_statements.fetch_add(1, Ordering::Relaxed);
     match tx.commit().await {
         Ok(()) => {
             if marked {
@@ -1117,6 +1249,67 @@ async fn write_and_commit<D: Driver>(
             }
         }
         Err(e) => Err(rolled_back(driver::backend::<D>("commit", e))),
+    }
+}
+
+/// A commit of one update and nothing else, in autocommit mode: one
+/// statement, one round trip, no `BEGIN`/`COMMIT`. With commit markers on,
+/// the marker's insert is folded into the update where the database allows
+/// it ([`SqlDialect::marked_update`](crate::dialect::SqlDialect::marked_update),
+/// PostgreSQL), so it is stored exactly when the update is; where it does
+/// not (MySQL/MariaDB), the commit runs in a transaction as any other.
+/// Without markers (and on SQLite, whose commit never reaches this), the
+/// update alone.
+async fn commit_alone<D: Driver>(
+    inner: &Inner,
+    conn: &mut Conn<D>,
+    unit: &UnitId,
+    lone: crate::flush::LoneUpdate,
+) -> Result<(), Error> {
+    let marked = inner.markers;
+    let outcome = writer::<D>(inner, conn)
+        .update_alone(lone, marked.then_some(unit))
+        .await;
+    match outcome {
+        Ok(()) => {
+            if marked {
+                inner.count_marked_commit();
+            }
+            Ok(())
+        }
+        Err(AloneFailure::Refused(error)) => Err(rolled_back(error)),
+        Err(AloneFailure::Failed { meta, id, error }) => match failure::<D>(&error) {
+            Failure::Connection if marked => resolve(inner, unit, error).await,
+            Failure::Connection => Err(Error::CommitOutcomeUnknown {
+                unit_id: unit.to_string(),
+                source: BackendError::new("commit (commit markers are off)", driver_source(error)),
+            }),
+            // The update never writes the aggregate's id: a duplicate key
+            // that is not one of its `unique` columns is the marker's.
+            Failure::Unique
+                if marked
+                    && (is_marker_table(&error)
+                        || D::unique_column(&error, meta)
+                            .is_none_or(|c| c == meta.id_column().name)) =>
+            {
+                Err(marker_error::<D>(unit, error))
+            }
+            _ => Err(rolled_back(AloneFailure::not_stored::<D>(meta, &id, error))),
+        },
+    }
+}
+
+/// Whether a database error is about the commit marker table (its key).
+fn is_marker_table(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.table() == Some(commit_marker::COMMITS_TABLE)
+                || db
+                    .constraint()
+                    .is_some_and(|c| c.contains(commit_marker::COMMITS_TABLE))
+                || db.message().contains(commit_marker::COMMITS_TABLE)
+        }
+        _ => false,
     }
 }
 

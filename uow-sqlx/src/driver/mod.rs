@@ -152,12 +152,21 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// Whether a failed statement aborts the whole transaction (PostgreSQL),
     /// so a batch that may be re-run row by row needs a savepoint first.
     const FAILURE_ABORTS_TRANSACTION: bool = false;
-    /// Whether a unit of work holds its transaction from `begin` to
-    /// `commit` (a server: reads at the store's isolation level) or reads in
-    /// autocommit mode and opens its write transaction at commit (SQLite:
-    /// each read sees the latest commit, and the one write lock is held for
-    /// the commit only).
-    const TRANSACTION_FROM_BEGIN: bool = true;
+    /// Whether a unit of work of a store with `options` holds its
+    /// transaction from `begin` to `commit`, or reads in autocommit mode and
+    /// opens its write transaction at commit (each read then sees the latest
+    /// commit, as on the in-memory store, and the transaction spans the
+    /// commit's writes only). The servers hold it where the isolation level
+    /// needs it for its guarantee (REPEATABLE READ, SERIALIZABLE) or where
+    /// the transaction carries a setting the reads must run under; at READ
+    /// COMMITTED a read outside a transaction sees what a read inside one
+    /// would, and the version check, not the transaction, protects a
+    /// read-modify-write. `set_up`: as for
+    /// [`begin_statement`](Driver::begin_statement).
+    fn transaction_from_begin(options: &StoreOptions, set_up: bool) -> bool {
+        let _ = set_up;
+        options.isolation != crate::Isolation::ReadCommitted
+    }
     /// Whether the database runs in the process (SQLite): no connection to
     /// lose between `COMMIT` and its answer, so commit markers are off by
     /// default and a commit's outcome is known from what the store saw;
@@ -188,6 +197,17 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// The statement that opens a write transaction outside a unit of work
     /// (the relay's marks on a leased connection).
     const WRITE_BEGIN: &'static str = "BEGIN";
+
+    /// Whether the server `conn` is on runs the dialect's
+    /// [`marked_update`](crate::dialect::SqlDialect::marked_update) (asked
+    /// once per store, on the first unit of work's connection): MySQL and
+    /// MariaDB share a dialect, and only MariaDB has compound statements.
+    fn folds_markers(
+        conn: &mut Conn<Self>,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
+        let _ = conn;
+        async { Ok(true) }
+    }
 
     /// Takes or renews the outbox relay lease for `relay`; `false` when
     /// another relay holds it. Only called where

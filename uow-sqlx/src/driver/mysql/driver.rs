@@ -45,6 +45,23 @@ impl Driver for MySqlDriver {
         connect(url, options)
     }
 
+    /// From `begin` at REPEATABLE READ and SERIALIZABLE, and on a pool made
+    /// elsewhere with a lock timeout, which only the `BEGIN` sets (a commit
+    /// of one statement sends none).
+    fn transaction_from_begin(options: &StoreOptions, set_up: bool) -> bool {
+        options.isolation != crate::Isolation::ReadCommitted
+            || (!set_up && options.lock_timeout.is_some())
+    }
+
+    /// MariaDB (its `VERSION()` says so) folds the commit marker into an
+    /// update with a compound statement; MySQL does not.
+    async fn folds_markers(conn: &mut sqlx::MySqlConnection) -> Result<bool, sqlx::Error> {
+        let version: String = sqlx::query_scalar("SELECT VERSION()")
+            .fetch_one(conn)
+            .await?;
+        Ok(version.contains("MariaDB"))
+    }
+
     /// On connections `connect` opened, their sessions are set up already:
     /// sqlx's `BEGIN`. On a pool made elsewhere: the isolation level of the
     /// next transaction and the session's lock timeout, then `BEGIN`, in one

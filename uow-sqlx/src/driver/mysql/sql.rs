@@ -33,6 +33,30 @@ impl SqlDialect for MySqlSql {
     const DIALECT: Dialect = Dialect::MySql;
     const NAME: &'static str = "mysql";
 
+    /// A MariaDB compound statement (`BEGIN NOT ATOMIC … END`, which MariaDB
+    /// prepares with its parameters; MySQL has none, and the store uses it
+    /// only on a server that says it is MariaDB, see
+    /// `Driver::folds_markers`): the update and, when it matched its row
+    /// (`ROW_COUNT() = 1`), the marker's insert, in one transaction that
+    /// any error rolls back before it is passed on. Its affected-row count is
+    /// the last change's: the marker's 1, or the update's 0.
+    fn marked_update(update: &str, unit: usize) -> Option<String> {
+        let q = Self::quote;
+        let _ = unit;
+        Some(format!(
+            "BEGIN NOT ATOMIC \
+             DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END; \
+             START TRANSACTION; \
+             {update}; \
+             IF ROW_COUNT() = 1 THEN INSERT INTO {} ({}, {}) VALUES (?, 0); END IF; \
+             COMMIT; \
+             END",
+            q(crate::commit_marker::COMMITS_TABLE),
+            q("unit_id"),
+            q("fenced"),
+        ))
+    }
+
     fn quote(ident: &str) -> String {
         format!("`{}`", ident.replace('`', "``"))
     }

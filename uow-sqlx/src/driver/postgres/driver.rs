@@ -81,6 +81,16 @@ impl Driver for PostgresDriver {
         connect(url, options, stale_plans)
     }
 
+    /// From `begin` at REPEATABLE READ and SERIALIZABLE, and wherever a lock
+    /// or statement timeout is set: they are `SET LOCAL` in the transaction
+    /// (so queries of your own on the pool are not limited), which the reads
+    /// must run in to be limited too.
+    fn transaction_from_begin(options: &StoreOptions, _set_up: bool) -> bool {
+        options.isolation != crate::Isolation::ReadCommitted
+            || options.lock_timeout.is_some()
+            || options.statement_timeout.is_some()
+    }
+
     /// `BEGIN ISOLATION LEVEL …`, and the `SET LOCAL` of the lock and
     /// statement timeouts in the same message (no extra round trip; queries
     /// of your own on the pool are not limited).

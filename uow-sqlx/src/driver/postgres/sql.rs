@@ -218,6 +218,21 @@ impl SqlDialect for PostgresSql {
         "TEXT COLLATE \"C\"".into()
     }
 
+    /// A data-modifying CTE: the marker is inserted once per row the
+    /// update returns, so only when the version check matched. A fenced
+    /// unit (its marker's id taken by an outcome check) fails the whole
+    /// statement with a duplicate key, and the update is undone with it.
+    fn marked_update(update: &str, unit: usize) -> Option<String> {
+        let q = Self::quote;
+        Some(format!(
+            "WITH changed AS ({update} RETURNING 1) INSERT INTO {} ({}, {}) SELECT {}, 0 FROM changed",
+            q(crate::commit_marker::COMMITS_TABLE),
+            q("unit_id"),
+            q("fenced"),
+            Self::placeholder(unit),
+        ))
+    }
+
     const OUTBOX_TYPES: OutboxTypes = OutboxTypes {
         seq: "BIGSERIAL PRIMARY KEY",
         key: "VARCHAR(255)",

@@ -37,7 +37,6 @@ impl Driver for SqliteDriver {
     const RETRY_DEAD_CONNECTIONS: bool = false;
     const SINGLE_WRITER: bool = true;
     const PAD_BATCHES: bool = true;
-    const TRANSACTION_FROM_BEGIN: bool = false;
     const IN_PROCESS: bool = true;
     const RELAY_LEASE: bool = true;
     /// Takes the write lock up front instead of failing to upgrade a read
@@ -50,6 +49,13 @@ impl Driver for SqliteDriver {
         _stale_plans: Arc<StalePlans>,
     ) -> impl Future<Output = Result<sqlx::SqlitePool, sqlx::Error>> + Send {
         connect(url, options)
+    }
+
+    /// Reads in autocommit mode whatever the options: SQLite's transactions
+    /// are serializable, and a read transaction held from `begin` would fail
+    /// to upgrade to the write lock at commit.
+    fn transaction_from_begin(_options: &StoreOptions, _set_up: bool) -> bool {
+        false
     }
 
     /// The write transaction, opened at commit (or when a unit of work asks
