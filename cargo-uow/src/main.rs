@@ -31,7 +31,7 @@ enum Command {
     /// and SQLite (PostgreSQL/MySQL when their test URLs are set).
     New {
         /// The service's name: lowercase letters, digits and `-`. Its crates
-        /// are NAME-domain, NAME-service and NAME (the adapters and binary).
+        /// are NAME-domain, NAME-service and NAME-adapters (its binary: NAME).
         name: String,
         /// The database the service uses by default.
         #[arg(long, value_enum, default_value = "sqlite")]
@@ -126,7 +126,9 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             if !format(&dest) {
                 eprintln!("note: `cargo fmt` could not run; the files are not formatted");
             }
-            println!("\nNext:\n  cd {name}\n  cargo test --workspace\n  cargo run -p {name}");
+            println!(
+                "\nNext:\n  cd {name}\n  cargo test --workspace\n  cargo run -p {name}-adapters"
+            );
         }
         Command::Add(Add::Aggregate { name, fields, path }) => {
             let fields = fields

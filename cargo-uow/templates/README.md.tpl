@@ -6,7 +6,7 @@ commands, handlers on the message bus, one unit of work), and adapters
 (`adapters/`: HTTP on axum, the SQL store, the entry point).
 
 ```sh
-cargo run -p {{name}}        # serves on 127.0.0.1:8080 ({{database_url}}); --bind ADDR or BIND to change
+cargo run -p {{name}}-adapters # serves on 127.0.0.1:8080 ({{database_url}}); --bind ADDR or BIND to change
 cargo test --workspace       # in memory and SQLite; PostgreSQL/MySQL with UOW_TEST_POSTGRES_URL / UOW_TEST_MYSQL_URL
 ```
 

@@ -20,7 +20,8 @@ fn checkout() -> PathBuf {
 
 /// Every source module of the templates is a module of the flagship crate
 /// of the same role (domain, service, adapters), and the crates are named
-/// alike (`NAME-domain`, `NAME-service`, `NAME`), so the two do not drift.
+/// alike (`NAME-domain`, `NAME-service`, `NAME-adapters` building the
+/// binary `NAME`), so the two do not drift.
 #[test]
 fn the_templates_have_the_flagships_structure() {
     let flagship = checkout().join("examples/allocation");
@@ -36,7 +37,7 @@ fn the_templates_have_the_flagships_structure() {
             let expected = match role {
                 "domain" => "name = \"{{name}}-domain\"",
                 "service" => "name = \"{{name}}-service\"",
-                _ => "name = \"{{name}}\"",
+                _ => "name = \"{{name}}-adapters\"",
             };
             assert!(template.contains(expected), "{path}: {expected}");
             let flagship_name = expected.replace("{{name}}", "allocation");
@@ -46,6 +47,15 @@ fn the_templates_have_the_flagships_structure() {
                 flagship_toml.contains(&flagship_name),
                 "flagship {role}: {flagship_name}"
             );
+            if role == "adapters" {
+                let bin = "[[bin]]\nname = \"{{name}}\"";
+                assert!(template.contains(bin), "{path}: {bin}");
+                let flagship_bin = bin.replace("{{name}}", "allocation");
+                assert!(
+                    flagship_toml.contains(&flagship_bin),
+                    "flagship adapters: {flagship_bin}"
+                );
+            }
         } else if rest.starts_with("src/") {
             assert!(
                 flagship.join(role).join(rest).exists(),

@@ -1,9 +1,15 @@
 [package]
-name = "{{name}}"
+name = "{{name}}-adapters"
 description = "The {{name}} service's adapters and entry point: an HTTP API on axum over the service layer, wired to SQLite, PostgreSQL or MySQL through uow-sqlx."
 version.workspace = true
 edition.workspace = true
 publish.workspace = true
+
+# The entry point keeps the service's name: `cargo run -p {{name}}-adapters`
+# builds and runs the `{{name}}` binary.
+[[bin]]
+name = "{{name}}"
+path = "src/main.rs"
 
 [dependencies]
 {{name}}-domain = { workspace = true }

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use allocation::broker::BrokerConfig;
+use allocation_adapters::broker::BrokerConfig;
 use reporting::Subjects;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -91,7 +91,7 @@ async fn broker_nats_an_allocation_reaches_the_read_model_and_a_command_from_the
             uow_testing::Sqlite::fresh_with_messaging(allocation_service::AGGREGATES)
                 .await
                 .expect("SQLite");
-        let tasks = allocation::broker::start_nats(
+        let tasks = allocation_adapters::broker::start_nats(
             client.clone(),
             allocation_store.clone(),
             config.clone(),
@@ -100,7 +100,7 @@ async fn broker_nats_an_allocation_reaches_the_read_model_and_a_command_from_the
         .expect("allocation on NATS");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let http = listener.local_addr().expect("address");
-        let server = tokio::spawn(allocation::serve(listener, allocation_store));
+        let server = tokio::spawn(allocation_adapters::serve(listener, allocation_store));
 
         // The reporting service: its own database, consuming the events.
         let reporting_store = uow_testing::Sqlite::fresh_with_messaging(reporting::AGGREGATES)

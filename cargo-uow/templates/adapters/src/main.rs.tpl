@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use {{crate}}::store::{DEFAULT_DATABASE_URL, open};
+use {{crate}}_adapters::store::{DEFAULT_DATABASE_URL, open};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -96,7 +96,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     tracing::info!("{{name}} service listening on http://{}", listener.local_addr()?);
-    {{crate}}::serve(listener, store, async {
+    {{crate}}_adapters::serve(listener, store, async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
     })

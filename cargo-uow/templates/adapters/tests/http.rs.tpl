@@ -29,7 +29,7 @@ async fn call<S: Store + Clone + 'static>(
         None => request.body(Body::empty()),
     }
     .expect("request");
-    let response = {{crate}}::router(bus, store.clone())
+    let response = {{crate}}_adapters::router(bus, store.clone())
         .oneshot(request)
         .await
         .expect("response");
@@ -89,13 +89,13 @@ async fn the_service_answers_over_a_socket_on_sqlite() {
     let dir = std::env::temp_dir().join(format!("{{name}}-smoke-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}", dir.join("smoke.db").display());
-    let store = {{crate}}::store::open(&url, false)
+    let store = {{crate}}_adapters::store::open(&url, false)
         .await
         .expect("open");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn({{crate}}::serve(listener, store, async {
+    let server = tokio::spawn({{crate}}_adapters::serve(listener, store, async {
         let _ = stopped.await;
     }));
     let mut socket = tokio::net::TcpStream::connect(address).await.expect("connect");

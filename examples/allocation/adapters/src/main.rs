@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use allocation::store::{DEFAULT_DATABASE_URL, open};
+use allocation_adapters::store::{DEFAULT_DATABASE_URL, open};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -104,23 +104,24 @@ async fn run(args: &[String]) -> Result<(), Failure> {
         let client = async_nats::connect(&nats)
             .await
             .map_err(|e| format!("cannot connect to NATS at {nats}: {e}"))?;
-        allocation::broker::start_nats(client, store.clone(), Default::default()).await?;
+        allocation_adapters::broker::start_nats(client, store.clone(), Default::default()).await?;
         tracing::info!(%nats, "publishing events to and taking commands from NATS");
     }
     #[cfg(feature = "rabbitmq")]
     if let Ok(amqp) = std::env::var("AMQP_URL") {
-        allocation::broker::start_rabbitmq(&amqp, store.clone(), Default::default()).await?;
+        allocation_adapters::broker::start_rabbitmq(&amqp, store.clone(), Default::default())
+            .await?;
         tracing::info!("publishing events to and taking commands from RabbitMQ");
     }
     #[cfg(feature = "redis")]
     if let Ok(redis) = std::env::var("REDIS_URL") {
-        allocation::broker::start_redis(&redis, store.clone(), Default::default()).await?;
+        allocation_adapters::broker::start_redis(&redis, store.clone(), Default::default()).await?;
         tracing::info!("publishing events to and taking commands from Redis");
     }
     tracing::info!(database = %redact(&url), "allocation service listening on http://{address}");
     // Ctrl-C (SIGINT) stops accepting connections and ends once the
     // requests under way are answered.
-    allocation::serve_until(listener, store, async {
+    allocation_adapters::serve_until(listener, store, async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
     })

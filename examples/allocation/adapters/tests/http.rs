@@ -1,12 +1,16 @@
-//! End to end: the service started on a free port, driven over real HTTP, on
-//! every backend (SQLite always; PostgreSQL and MySQL when their URLs are set,
-//! and required when `CI=true`).
+//! End to end through the HTTP layer: the router driven in-process
+//! (`tower::ServiceExt::oneshot`, no socket) on every backend (the in-memory
+//! store and SQLite always; PostgreSQL and MySQL when their URLs are set, and
+//! required when `CI=true`), plus one smoke test of the served application
+//! over a real socket on SQLite.
 
 use std::sync::Arc;
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
 use uow_core::Store;
 use uow_testing::Backend;
 
@@ -31,20 +35,23 @@ impl Response {
     }
 }
 
-/// The service under test, listening on a free port.
+/// The service under test: its router over the store, as `serve` builds it.
 struct Service {
-    address: std::net::SocketAddr,
+    router: Router,
 }
 
 impl Service {
-    async fn start<S: Store + Clone + 'static>(store: S) -> Service {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(allocation::serve(listener, store));
-        Service { address }
+    fn start<S: Store + Clone + 'static>(store: S) -> Service {
+        let bus = Arc::new(allocation_service::bootstrap(
+            store.clone(),
+            allocation_adapters::notifications::LoggedNotifications,
+        ));
+        Service {
+            router: allocation_adapters::router(bus, store),
+        }
     }
 
-    /// One HTTP/1.1 request on a fresh connection.
+    /// One request through the router, in-process.
     async fn request(
         &self,
         method: &str,
@@ -52,47 +59,41 @@ impl Service {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Response {
-        let mut stream = TcpStream::connect(self.address).await.expect("connect");
-        let mut request =
-            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
+            request = request.header(*name, *value);
         }
-        if let Some(body) = body {
-            request.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+        let request = match body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(Body::from(body.to_owned())),
+            None => request.body(Body::empty()),
         }
-        request.push_str("\r\n");
-        request.push_str(body.unwrap_or_default());
-        stream.write_all(request.as_bytes()).await.expect("send");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("receive");
-        let text = String::from_utf8(raw).expect("UTF-8 response");
-        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .expect("a status line");
-        let headers = lines
-            .filter_map(|l| l.split_once(": "))
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .expect("a request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().expect("ASCII header").to_owned(),
+                )
+            })
             .collect();
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            unchunk(body)
-        } else {
-            body.to_owned()
-        };
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body");
         Response {
             status,
             headers,
-            body,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
         }
     }
 
@@ -106,17 +107,57 @@ impl Service {
     }
 }
 
-fn unchunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-    out
+/// The served application (`serve_until`) on a SQLite file answers over a
+/// real socket and stops gracefully when asked.
+#[tokio::test]
+async fn the_service_answers_over_a_socket_on_sqlite() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::env::temp_dir().join(format!("allocation-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let url = format!("sqlite://{}", dir.join("smoke.db").display());
+    let store = allocation_adapters::store::open(&url, true)
+        .await
+        .expect("open the SQLite store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(allocation_adapters::serve_until(listener, store, async {
+        let _ = stopped.await;
+    }));
+    let exchange = |request: String| async move {
+        let mut socket = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
+        socket.write_all(request.as_bytes()).await.expect("send");
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.expect("receive");
+        answer
+    };
+    let body = r#"{"ref": "b1", "sku": "SOCKET-LAMP", "qty": 7}"#;
+    let created = exchange(format!(
+        "POST /batches HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let product = exchange(
+        "GET /products/SOCKET-LAMP HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await;
+    assert!(product.starts_with("HTTP/1.1 200"), "{product}");
+    assert!(
+        product.to_ascii_lowercase().contains("etag: \"1\""),
+        "{product}"
+    );
+    assert!(product.contains(r#""available":7"#), "{product}");
+    stop.send(()).expect("the server is running");
+    server
+        .await
+        .expect("no panic")
+        .expect("served and shut down");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 mod scenarios {
@@ -125,7 +166,7 @@ mod scenarios {
     macro_rules! service {
         ($b:ty) => {
             match <$b>::fresh_with_messaging(allocation_service::AGGREGATES).await {
-                Some(store) => (Service::start(store.clone()).await, store),
+                Some(store) => (Service::start(store.clone()), store),
                 None => return,
             }
         };
@@ -437,7 +478,7 @@ mod scenarios {
     }
 }
 
-uow_testing::on_backends!([sqlite, postgres, mysql] scenarios: [
+uow_testing::on_backends!([in_memory, sqlite, postgres, mysql] scenarios: [
     the_happy_path,
     unhappy_paths_are_client_errors_naming_the_problem,
     a_stale_if_match_is_refused,
