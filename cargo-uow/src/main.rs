@@ -56,7 +56,7 @@ enum Migration {
     /// columns and indexes (never a drop or a change of type). The service
     /// applies it at start-up. Nothing missing: says so, writes nothing.
     #[command(after_help = "The statements come from the project's own binary \
-(`cargo run -p NAME -- migration-sql --database-url URL`), so the project must build.
+(`cargo run -p NAME-adapters -- migration-sql --database-url URL`), so the project must build.
 A NOT NULL column added to a table that has rows needs a value for them: edit the
 file (a DEFAULT, or an UPDATE) before it is applied.")]
     New {

@@ -40,7 +40,7 @@ pub fn valid_migration_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Runs the project's binary (`cargo run -q -p <project> -- migration-sql
+/// Runs the project's binary (`cargo run -q -p <project>-adapters -- migration-sql
 /// --database-url URL`) and writes what it prints into
 /// `migrations/<UTC timestamp>_<name>.sql` (never over an existing file),
 /// prints it with `dry_run`, or writes nothing when the database lacks
@@ -49,16 +49,17 @@ pub fn new_migration(request: &MigrationRequest<'_>) -> Result<MigrationOutcome,
     if !valid_migration_name(request.name) {
         return Err(ScaffoldError::InvalidName(request.name.to_owned()));
     }
-    let project = project_name(request.project)?;
+    // The binary is in the adapters crate, `<project>-adapters`.
+    let adapters = format!("{}-adapters", project_name(request.project)?);
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["run", "-q", "-p", &project, "--", "migration-sql"])
+        .args(["run", "-q", "-p", &adapters, "--", "migration-sql"])
         .args(["--database-url", request.database_url])
         .current_dir(request.project)
         .output()
         .map_err(|e| ScaffoldError::Io(request.project.to_owned(), e))?;
     if !output.status.success() {
         return Err(ScaffoldError::Migration(format!(
-            "`{project} migration-sql` failed:\n{}",
+            "`{adapters} migration-sql` failed:\n{}",
             String::from_utf8_lossy(&output.stderr).trim_end()
         )));
     }
