@@ -144,6 +144,28 @@ impl ChangeSet {
             && self.inbox.is_none()
     }
 
+    /// The aggregate whose one update is all this change set writes, if
+    /// that is so: one changed row of one table, and no delete, insert,
+    /// child row, outbox or inbox record beside it. A store may write such
+    /// a commit as a single statement; anything else needs a transaction.
+    pub fn lone_update(&self) -> Option<&'static AggregateMeta> {
+        if !self.outbox.is_empty() || self.inbox.is_some() {
+            return None;
+        }
+        let mut changed = self.tables.iter().filter(|t| !t.is_empty());
+        match (changed.next(), changed.next()) {
+            (Some(t), None)
+                if t.updates.len() == 1
+                    && t.deletes.is_empty()
+                    && t.inserts.is_empty()
+                    && t.children.iter().all(ChildChanges::is_empty) =>
+            {
+                Some(t.meta)
+            }
+            _ => None,
+        }
+    }
+
     /// The message this commit handled, to record in the inbox (set by
     /// [`Inbox::handle`](crate::inbox::Inbox::handle)).
     pub(crate) fn set_inbox(&mut self, record: InboxRecord) {

@@ -38,28 +38,14 @@ use crate::outbox_table::{OUTBOX_META, outbox_row};
 use crate::sql::{Batch, TableSql};
 use crate::statements::Statements;
 
-/// The one update of a commit that is nothing else, if `changes` is such a
-/// commit: one changed aggregate, of which `alone` says it can be written
-/// alone, no deletes, inserts or outbox records. Anything else comes back to
-/// be flushed in a transaction.
+/// The one update of a commit that is nothing else
+/// ([`ChangeSet::lone_update`]), if `alone` says its aggregate can be
+/// written alone. Anything else comes back to be flushed in a transaction.
 pub(crate) fn lone_update(
     changes: ChangeSet,
     alone: impl FnOnce(&'static AggregateMeta) -> bool,
 ) -> Result<LoneUpdate, ChangeSet> {
-    // Anything beside the one root update (child rows, an outbox record,
-    // an inbox record) needs the transaction.
-    let lone = changes.outbox().is_empty() && changes.inbox().is_none() && {
-        let mut changed = changes.tables().iter().filter(|t| !t.is_empty());
-        matches!(
-            (changed.next(), changed.next()),
-            (Some(t), None) if t.updates.len() == 1
-                && t.deletes.is_empty()
-                && t.inserts.is_empty()
-                && t.children.iter().all(|c| c.is_empty())
-                && alone(t.meta)
-        )
-    };
-    if !lone {
+    if !changes.lone_update().is_some_and(alone) {
         return Err(changes);
     }
     let (tables, _) = changes.into_parts();
