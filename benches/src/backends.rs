@@ -244,6 +244,7 @@ impl Database {
         db.marked.create_tables(&[Account::META]).await?;
         db.seed().await?;
         crate::children::setup(&db).await?;
+        crate::features::setup(&db).await?;
         Ok(db)
     }
 

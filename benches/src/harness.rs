@@ -29,6 +29,13 @@ pub enum Bench {
     ChildLoad,
     /// (9) Load that product, change one allocation, commit.
     ChildChange,
+    /// (10) (2) with uow's commit markers on, against a hand-written marker
+    /// row ([`crate::features`]).
+    Outcome,
+    /// (11) A new message handled once through the inbox.
+    Inbox,
+    /// (12) A message the inbox already handled.
+    InboxRepeat,
 }
 
 impl Bench {
@@ -50,6 +57,9 @@ impl Bench {
             Bench::ChildChange => {
                 "(9) change one allocation of that product: begin, load, change, commit".to_owned()
             }
+            Bench::Outcome => "(10) commit-outcome check: (2) with a commit marker".to_owned(),
+            Bench::Inbox => "(11) inbox: a new message handled once, (2) its effect".to_owned(),
+            Bench::InboxRepeat => "(12) inbox: a message already handled".to_owned(),
         }
     }
 
@@ -62,6 +72,9 @@ impl Bench {
             Bench::Page => "page",
             Bench::ChildLoad => "child-load",
             Bench::ChildChange => "child-change",
+            Bench::Outcome => "outcome",
+            Bench::Inbox => "inbox",
+            Bench::InboxRepeat => "inbox-repeat",
         }
     }
 
@@ -166,6 +179,9 @@ pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
         Bench::Page => vec![Imp::Uow, Imp::Sqlx],
         // (8), (9): uow against the same statements written by hand.
         Bench::ChildLoad | Bench::ChildChange => return vec![Imp::Uow, Imp::Sqlx],
+        Bench::Outcome | Bench::Inbox | Bench::InboxRepeat => {
+            return crate::features::implementations(bench, backend);
+        }
     };
     // (5): the in-memory store, interleaved with the same work on SQLite in
     // memory.
@@ -311,6 +327,9 @@ impl Subject<'_> {
             Bench::Page => self.pages(imp, plan.run_time).await,
             Bench::ChildLoad => self.child_latency(imp, plan.run_time, false).await,
             Bench::ChildChange => self.child_latency(imp, plan.run_time, true).await,
+            Bench::Outcome | Bench::Inbox | Bench::InboxRepeat => {
+                crate::features::run(self.db, bench, imp, plan.run_time).await
+            }
         }
     }
 

@@ -9,9 +9,12 @@
 mod backends;
 mod children;
 mod compile_time;
+mod curves;
+mod features;
 mod handwritten;
 mod harness;
 mod model;
+mod plot;
 mod report;
 mod seaorm;
 mod uow;
@@ -29,8 +32,8 @@ use seaorm::SeaOrm;
 const USAGE: &str = "\
 usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--backends sqlite,sqlite-memory,postgres,mysql]
-                   [--benches load,deposit,insert,update,page,children] [--skip-compile | --compile-only]
-                   [--output PATH]
+                   [--benches load,deposit,insert,update,page,children,features,curves]
+                   [--skip-compile | --compile-only] [--output PATH] [--plots DIR]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
          (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
 
@@ -40,6 +43,10 @@ struct Options {
     benches: Vec<String>,
     compile: bool,
     output: PathBuf,
+    /// Where the scale curves' charts go (`--plots`); by default
+    /// `benches/plots` for the default output, else `<output>-plots` next
+    /// to the output.
+    plots: Option<PathBuf>,
     profile: Option<(Backend, Bench, Imp, Duration)>,
 }
 
@@ -63,6 +70,9 @@ fn parse_bench(key: &str) -> Result<Bench, BoxError> {
         "page" => Bench::Page,
         "child-load" => Bench::ChildLoad,
         "child-change" => Bench::ChildChange,
+        "outcome" => Bench::Outcome,
+        "inbox" => Bench::Inbox,
+        "inbox-repeat" => Bench::InboxRepeat,
         _ => match key.split_once('-') {
             Some(("insert", n)) => Bench::Insert(n.parse()?),
             Some(("update", n)) => Bench::Update(n.parse()?),
@@ -79,11 +89,14 @@ fn parse_options() -> Result<Options, BoxError> {
             run_time: Duration::from_millis(150),
         },
         backends: Backend::ALL.to_vec(),
-        benches: ["load", "deposit", "insert", "update", "page", "children"]
-            .map(String::from)
-            .to_vec(),
+        benches: [
+            "load", "deposit", "insert", "update", "page", "children", "features", "curves",
+        ]
+        .map(String::from)
+        .to_vec(),
         compile: true,
         output: benches_dir().join("../BENCHMARKS.md"),
+        plots: None,
         profile: None,
     };
     let mut args = std::env::args().skip(1);
@@ -116,6 +129,7 @@ fn parse_options() -> Result<Options, BoxError> {
             "--skip-compile" => options.compile = false,
             "--compile-only" => options.backends.clear(),
             "--output" => options.output = PathBuf::from(args.next().ok_or(USAGE)?),
+            "--plots" => options.plots = Some(PathBuf::from(args.next().ok_or(USAGE)?)),
             "--profile" => {
                 let backend = parse_backend(&args.next().ok_or(USAGE)?)?;
                 let bench = parse_bench(&args.next().ok_or(USAGE)?)?;
@@ -243,6 +257,9 @@ fn selected(keys: &[String]) -> Vec<Bench> {
             "update" => benches.push(Bench::Update(1_000)),
             "page" => benches.push(Bench::Page),
             "children" => benches.extend([Bench::ChildLoad, Bench::ChildChange]),
+            "features" => benches.extend([Bench::Outcome, Bench::Inbox, Bench::InboxRepeat]),
+            // Not a table of implementations: `curves::measure`.
+            "curves" => {}
             other => {
                 if let Ok(b) = parse_bench(other) {
                     benches.push(b);
@@ -258,6 +275,7 @@ async fn run_backend(
     benches: &[Bench],
     plan: Plan,
     groups: &mut Vec<Group>,
+    curves: Option<&mut Vec<curves::BackendCurves>>,
 ) -> Result<String, BoxError> {
     let db = Database::open(backend).await?;
     let version = db.server_version.clone();
@@ -285,6 +303,9 @@ async fn run_backend(
                 .join("  ")
         );
         groups.push(group);
+    }
+    if let Some(curves) = curves {
+        curves.push(curves::measure(&db, plan).await?);
     }
     db.close().await;
     Ok(version)
@@ -346,8 +367,11 @@ async fn run(options: Options) -> Result<(), BoxError> {
     let benches = selected(&options.benches);
     let mut groups = Vec::new();
     let mut skipped = Vec::new();
+    let with_curves = options.benches.iter().any(|b| b == "curves");
+    let mut curves = Vec::new();
     for &backend in &options.backends {
-        match run_backend(backend, &benches, options.plan, &mut groups).await {
+        let curves = with_curves.then_some(&mut curves);
+        match run_backend(backend, &benches, options.plan, &mut groups, curves).await {
             Ok(version) => env.servers.push((backend, version)),
             Err(e) if !backend.is_sqlite() => {
                 eprintln!("{}: skipped ({e})", backend.name());
@@ -375,6 +399,11 @@ async fn run(options: Options) -> Result<(), BoxError> {
         )),
         Err(_) => analysis,
     };
+    let plots_dir = plots_dir(&options);
+    curves::write_plots(&curves, &plots_dir)?;
+    let plots = curves::Plots {
+        link: relative_link(&options.output, &plots_dir),
+    };
     let report = Report {
         env: &env,
         plan: options.plan,
@@ -382,6 +411,8 @@ async fn run(options: Options) -> Result<(), BoxError> {
         compile: compile.as_ref(),
         skipped: &skipped,
         analysis,
+        curves: &curves,
+        plots: &plots,
     };
     let text = report.render();
     std::fs::write(&options.output, &text)?;
@@ -391,6 +422,42 @@ async fn run(options: Options) -> Result<(), BoxError> {
         env.duration.as_secs_f64()
     );
     Ok(())
+}
+
+/// The directory of the scale curves' charts: `--plots`, else
+/// `benches/plots` for the default output, else `<output>-plots` beside it.
+fn plots_dir(options: &Options) -> PathBuf {
+    if let Some(dir) = &options.plots {
+        return dir.clone();
+    }
+    if options.output == benches_dir().join("../BENCHMARKS.md") {
+        return benches_dir().join("plots");
+    }
+    let stem = options
+        .output
+        .file_stem()
+        .map_or("benchmarks".into(), |s| s.to_string_lossy());
+    options.output.with_file_name(format!("{stem}-plots"))
+}
+
+/// `dir` as the Markdown file `output` links to it: relative to the file's
+/// directory where it is below it, else absolute.
+fn relative_link(output: &Path, dir: &Path) -> String {
+    let base = output
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| p.canonicalize().ok());
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    match base.as_ref().and_then(|b| dir.strip_prefix(b).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => dir.display().to_string(),
+    }
 }
 
 fn display(path: &Path) -> String {

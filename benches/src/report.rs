@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::backends::Backend;
 use crate::compile_time::{self, CompileTimes};
+use crate::curves::{BackendCurves, Plots};
 use crate::harness::{Bench, Group, Imp, Measurement, Plan, thousands};
 
 /// What the run found out about where it ran.
@@ -32,6 +33,9 @@ pub struct Report<'a> {
     pub compile: Option<&'a CompileTimes>,
     pub skipped: &'a [(Backend, String)],
     pub analysis: Option<String>,
+    /// The scale curves (`--benches curves`), and where their charts are.
+    pub curves: &'a [BackendCurves],
+    pub plots: &'a Plots,
 }
 
 fn fmt_rate(x: f64) -> String {
@@ -192,6 +196,8 @@ impl Report<'_> {
         }
         self.latency_table(&mut out, Bench::ChildLoad);
         self.latency_table(&mut out, Bench::ChildChange);
+        crate::features::render(&mut out, self.groups);
+        crate::curves::render(&mut out, self.curves, self.plots);
 
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
@@ -206,11 +212,21 @@ impl Report<'_> {
                 );
             }
         }
+        // Targets whose value is not a ratio.
+        let others = crate::curves::targets(self.curves);
+        for (rule, case, value, met) in &others {
+            let _ = writeln!(
+                out,
+                "| {rule} | {case} | {value} | {} |",
+                if *met { "yes" } else { "**no**" }
+            );
+        }
         let missed: usize = targets
             .iter()
             .map(|t| t.cases.iter().filter(|c| !c.2).count())
-            .sum();
-        let total: usize = targets.iter().map(|t| t.cases.len()).sum();
+            .sum::<usize>()
+            + others.iter().filter(|t| !t.3).count();
+        let total: usize = targets.iter().map(|t| t.cases.len()).sum::<usize>() + others.len();
         let _ = writeln!(
             out,
             "\n{} of {total} target cases met in this run{}.\n",
@@ -317,7 +333,12 @@ impl Report<'_> {
         if groups.is_empty() {
             return;
         }
-        let _ = writeln!(out, "### {} ({})\n", Bench::Page.title(), Bench::Page.unit());
+        let _ = writeln!(
+            out,
+            "### {} ({})\n",
+            Bench::Page.title(),
+            Bench::Page.unit()
+        );
         let _ = writeln!(
             out,
             "Each operation: a unit of work reads one page of the 500 active accounts, richest first\n\
