@@ -102,7 +102,8 @@ impl Report<'_> {
              listed as skipped), measures the compile time of the derives, and writes this file. Options\n\
              (after `--`): `--runs N` (default 15), `--warmup N` (1), `--run-ms N` (length of one run of\n\
              (1) and (2), default 150), `--backends sqlite,sqlite-memory,postgres,mysql`,\n\
-             `--benches load,deposit,insert,update`, `--skip-compile`, `--compile-only`, `--output PATH`, and\n\
+             `--benches load,deposit,insert,update,page,children,features,curves`, `--skip-compile`,\n\
+             `--compile-only`, `--output PATH`, `--plots DIR` (where the scale curves' charts go), and\n\
              `--profile BACKEND BENCH IMPL SECONDS` to loop one case under a profiler\n\
              (`perf record -g target/release/uow-benches --profile sqlite-memory deposit uow 10`).\n\n\
              The benchmark lives in its own workspace (`benches/`, not a member of the main workspace), so\n\
