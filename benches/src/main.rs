@@ -11,6 +11,7 @@ mod children;
 mod compile_time;
 mod handwritten;
 mod harness;
+mod http;
 mod model;
 mod report;
 mod seaorm;
@@ -29,7 +30,7 @@ use seaorm::SeaOrm;
 const USAGE: &str = "\
 usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--backends sqlite,sqlite-memory,postgres,mysql]
-                   [--benches load,deposit,insert,update,page,children] [--skip-compile | --compile-only]
+                   [--benches load,deposit,insert,update,page,children,http] [--skip-compile | --compile-only]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
          (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
@@ -79,9 +80,11 @@ fn parse_options() -> Result<Options, BoxError> {
             run_time: Duration::from_millis(150),
         },
         backends: Backend::ALL.to_vec(),
-        benches: ["load", "deposit", "insert", "update", "page", "children"]
-            .map(String::from)
-            .to_vec(),
+        benches: [
+            "load", "deposit", "insert", "update", "page", "children", "http",
+        ]
+        .map(String::from)
+        .to_vec(),
         compile: true,
         output: benches_dir().join("../BENCHMARKS.md"),
         profile: None,
@@ -356,6 +359,24 @@ async fn run(options: Options) -> Result<(), BoxError> {
             Err(e) => return Err(e),
         }
     }
+    // The HTTP comparison (PostgreSQL only): after the others, on databases
+    // of its own.
+    let mut http = Vec::new();
+    if options.benches.iter().any(|b| b == "http") && options.backends.contains(&Backend::Postgres)
+    {
+        let started = Instant::now();
+        match http::run(options.plan.runs).await {
+            Ok(outcome) => {
+                eprintln!(
+                    "PostgreSQL         HTTP POST /allocate {:>42.1} s  uow ÷ hand-written {:.2}",
+                    started.elapsed().as_secs_f64(),
+                    outcome.rate_ratio()
+                );
+                http.push(outcome);
+            }
+            Err(e) => eprintln!("http: skipped ({e})"),
+        }
+    }
     let compile = if options.compile {
         let dir = benches_dir();
         let runs = options.plan.runs;
@@ -381,6 +402,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
         groups: &groups,
         compile: compile.as_ref(),
         skipped: &skipped,
+        http: &http,
         analysis,
     };
     let text = report.render();

@@ -31,6 +31,7 @@ pub struct Report<'a> {
     pub groups: &'a [Group],
     pub compile: Option<&'a CompileTimes>,
     pub skipped: &'a [(Backend, String)],
+    pub http: &'a [crate::http::Outcome],
     pub analysis: Option<String>,
 }
 
@@ -193,6 +194,8 @@ impl Report<'_> {
         self.latency_table(&mut out, Bench::ChildLoad);
         self.latency_table(&mut out, Bench::ChildChange);
 
+        crate::http::render(self.http, &mut out);
+
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
         let _ = writeln!(out, "| target | case | value | met |\n|---|---|---|---|");
@@ -317,7 +320,12 @@ impl Report<'_> {
         if groups.is_empty() {
             return;
         }
-        let _ = writeln!(out, "### {} ({})\n", Bench::Page.title(), Bench::Page.unit());
+        let _ = writeln!(
+            out,
+            "### {} ({})\n",
+            Bench::Page.title(),
+            Bench::Page.unit()
+        );
         let _ = writeln!(
             out,
             "Each operation: a unit of work reads one page of the 500 active accounts, richest first\n\
@@ -599,6 +607,9 @@ impl Report<'_> {
                 rule: "compile time of 20 derived aggregates ≤ 1.5 × serde-only".to_owned(),
                 cases: vec![("cargo build, touched source".to_owned(), r, r <= 1.5)],
             });
+        }
+        for (rule, cases) in crate::http::targets(self.http) {
+            targets.push(Target { rule, cases });
         }
         targets.retain(|t| !t.cases.is_empty());
         targets

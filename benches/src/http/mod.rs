@@ -1,0 +1,652 @@
+//! End to end over HTTP (`--benches http`): the flagship allocation service
+//! (`allocation_adapters`, in-process, on uow-sqlx) against a hand-written
+//! axum + sqlx service ([`hand`]) under the same concurrent `POST /allocate`
+//! load ([`load`]), interleaved round by round, on PostgreSQL. After every
+//! round the database is checked: one allocation row per 201 answer, on the
+//! batch the answer named, no order twice, no batch overbooked.
+//!
+//! Each service has a database of its own (`uow_bench_http`,
+//! `uow_bench_http_hand`), both with the tables uow creates
+//! (`allocation_adapters::store::open(url, true)`) and the same stock, reset
+//! to it before every round.
+
+mod hand;
+pub mod load;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, Row as _};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::backends::{Backend, MAX_CONNECTIONS, server_url};
+use crate::handwritten::BoxError;
+use load::{Demand, Round};
+
+/// The flagship's database and the hand-written service's.
+const UOW_DATABASE: &str = "uow_bench_http";
+const HAND_DATABASE: &str = "uow_bench_http_hand";
+
+/// The stock: `SKUS` products of three batches each (warehouse stock of
+/// 1,000, a shipment of 100,000 in June 2030 and one of 100,000 in January
+/// 2030, in that position order, so that the earliest shipment is not the
+/// first in position), enough that a round never runs out.
+const SKUS: usize = 1_000;
+const HOT: usize = 4;
+const HOT_SHARE: f64 = 0.25;
+const CONNECTIONS: usize = 16;
+const ROUND_TIME: Duration = Duration::from_secs(3);
+const WARMUP_TIME: Duration = Duration::from_secs(1);
+const MAX_ROUNDS: usize = 6;
+
+/// What the database held after a service's rounds, summed over the rounds.
+#[derive(Debug, Default)]
+pub struct Check {
+    /// 201 answers.
+    pub created: u64,
+    /// Rows of `allocations`.
+    pub rows: u64,
+    /// 201 answers with no row for their order on the batch they named.
+    pub lost: u64,
+    /// Rows no 201 answer accounts for.
+    pub phantom: u64,
+    /// Orders with more than one row.
+    pub double: u64,
+    /// Batches holding more than their purchased quantity.
+    pub overbooked: u64,
+    /// Rows of the read model (`order_allocations`).
+    pub read_model: u64,
+    /// `Allocated` events in the outbox.
+    pub events: u64,
+}
+
+impl Check {
+    pub fn exact(&self) -> bool {
+        self.rows == self.created
+            && self.lost == 0
+            && self.phantom == 0
+            && self.double == 0
+            && self.overbooked == 0
+            && self.read_model == self.created
+            && self.events == self.created
+    }
+
+    fn add(&mut self, other: Check) {
+        self.created += other.created;
+        self.rows += other.rows;
+        self.lost += other.lost;
+        self.phantom += other.phantom;
+        self.double += other.double;
+        self.overbooked += other.overbooked;
+        self.read_model += other.read_model;
+        self.events += other.events;
+    }
+}
+
+/// One service's measured rounds.
+#[derive(Debug, Default)]
+pub struct Service {
+    /// Requests per second of each round.
+    pub per_second: Vec<f64>,
+    /// Every latency of every measured round, µs, sorted.
+    pub latencies: Vec<u32>,
+    pub created: u64,
+    pub out_of_stock: u64,
+    pub conflicts: u64,
+    pub other: u64,
+    pub check: Check,
+    /// Transactions the server rolled back in the service's database over
+    /// the whole run (warm-up included): conflicts, mostly.
+    pub rollbacks: Option<i64>,
+}
+
+impl Service {
+    fn record(&mut self, round: &Round) {
+        self.per_second.push(round.per_second());
+        self.latencies.extend(&round.latencies);
+        self.created += round.created;
+        self.out_of_stock += round.out_of_stock;
+        self.conflicts += round.conflicts;
+        self.other += round.other;
+    }
+
+    /// The latency at quantile `q` (0–1), ms.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * q).round() as usize;
+        f64::from(self.latencies[i]) / 1_000.0
+    }
+
+    pub fn median_per_second(&self) -> f64 {
+        crate::harness::median(&self.per_second)
+    }
+}
+
+/// The HTTP comparison on one database.
+#[derive(Debug)]
+pub struct Outcome {
+    pub backend: Backend,
+    pub rounds: usize,
+    pub uow: Service,
+    pub hand: Service,
+    /// Conflicts the hand-written service retried (measured rounds and
+    /// warm-up).
+    pub hand_retries: u64,
+}
+
+impl Outcome {
+    /// uow ÷ hand-written requests per second: the median of the per-round
+    /// ratios.
+    pub fn rate_ratio(&self) -> f64 {
+        let ratios: Vec<f64> = self
+            .uow
+            .per_second
+            .iter()
+            .zip(&self.hand.per_second)
+            .map(|(u, h)| u / h)
+            .collect();
+        crate::harness::median(&ratios)
+    }
+
+    pub fn latency_ratio(&self, q: f64) -> f64 {
+        self.uow.quantile(q) / self.hand.quantile(q)
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    format!("{}/{name}{query}", &base[..path])
+}
+
+async fn recreate_database(admin: &PgPool, name: &str) -> Result<(), sqlx::Error> {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await?;
+    Ok(())
+}
+
+/// The pool of the hand-written service: the settings of
+/// `SqlxStore::connect`, as the flagship's pool has.
+async fn hand_pool(url: &str) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .connect_with(PgConnectOptions::from_str(url)?)
+        .await
+}
+
+/// Stores the stock (the same in both databases).
+async fn seed(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO products (sku, version) \
+         SELECT 'SKU-' || lpad(i::TEXT, 5, '0'), 1 FROM generate_series(0, $1 - 1) AS i",
+    )
+    .bind(SKUS as i64)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO batches (root_id, position, reference, sku, eta, purchased_quantity) \
+         SELECT s, k, s || '-B' || k, s, \
+                CASE k WHEN 0 THEN NULL WHEN 1 THEN DATE '2030-06-01' ELSE DATE '2030-01-01' END, \
+                CASE k WHEN 0 THEN 1000 ELSE 100000 END \
+         FROM (SELECT 'SKU-' || lpad(i::TEXT, 5, '0') AS s FROM generate_series(0, $1 - 1) AS i) AS p, \
+              generate_series(0, 2) AS k",
+    )
+    .bind(SKUS as i64)
+    .execute(pool)
+    .await?;
+    pool.execute("VACUUM ANALYZE").await?;
+    Ok(())
+}
+
+/// Back to the seeded stock: no allocation, no event, no read model.
+async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
+    pool.execute("TRUNCATE allocations, uow_outbox, order_allocations, uow_commits")
+        .await?;
+    pool.execute("VACUUM ANALYZE products, batches").await?;
+    Ok(())
+}
+
+/// What the database holds after `round`.
+async fn check(pool: &PgPool, round: &Round) -> Result<Check, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT orderid, parent_id FROM allocations")
+        .fetch_all(pool)
+        .await?;
+    let mut stored = std::collections::HashMap::with_capacity(rows.len());
+    let mut double = 0;
+    for (orderid, batch) in rows.iter() {
+        if stored.insert(orderid.as_str(), batch.as_str()).is_some() {
+            double += 1;
+        }
+    }
+    let mut lost = 0;
+    for (orderid, batchref) in &round.allocated {
+        if stored.remove(orderid.as_str()) != Some(batchref.as_str()) {
+            lost += 1;
+        }
+    }
+    let overbooked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM batches b WHERE b.purchased_quantity < \
+         (SELECT COALESCE(SUM(a.qty), 0) FROM allocations a \
+          WHERE a.root_id = b.root_id AND a.parent_id = b.reference)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let read_model: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_allocations")
+        .fetch_one(pool)
+        .await?;
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uow_outbox WHERE event_type = 'Allocated'")
+            .fetch_one(pool)
+            .await?;
+    Ok(Check {
+        created: round.created,
+        rows: rows.len() as u64,
+        lost,
+        phantom: stored.len() as u64,
+        double,
+        overbooked: overbooked as u64,
+        read_model: read_model as u64,
+        events: events as u64,
+    })
+}
+
+/// A service listening on a port of its own until `stop` is sent.
+struct Running {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn stop(self) -> Result<(), BoxError> {
+        let _ = self.stop.send(());
+        self.task.await??;
+        Ok(())
+    }
+}
+
+async fn listener() -> Result<(TcpListener, SocketAddr), std::io::Error> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    Ok((listener, address))
+}
+
+async fn start_uow(url: &str) -> Result<Running, BoxError> {
+    let store = allocation_adapters::store::open(url, false).await?;
+    let (listener, address) = listener().await?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(allocation_adapters::serve_until(listener, store, async {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        address,
+        stop,
+        task,
+    })
+}
+
+async fn start_hand(pool: PgPool, retries: Arc<AtomicU64>) -> Result<Running, BoxError> {
+    let (listener, address) = listener().await?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, hand::router(pool, retries))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        address,
+        stop,
+        task,
+    })
+}
+
+fn demand(duration: Duration) -> Demand {
+    Demand {
+        connections: CONNECTIONS,
+        duration,
+        skus: SKUS,
+        hot: HOT,
+        hot_share: HOT_SHARE,
+        max_qty: 10,
+    }
+}
+
+/// Rolled-back transactions in database `name` (read once the services'
+/// connections are closed, so that their counts have reached the server's
+/// statistics).
+async fn rollbacks(admin: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT xact_rollback FROM pg_stat_database WHERE datname = $1")
+        .bind(name)
+        .fetch_one(admin)
+        .await?
+        .try_get(0)
+}
+
+/// Runs the comparison on PostgreSQL: `rounds` measured rounds per
+/// service (at most six), interleaved.
+pub async fn run(rounds: usize) -> Result<Outcome, BoxError> {
+    let rounds = rounds.clamp(1, MAX_ROUNDS);
+    let admin_url = server_url(Backend::Postgres).unwrap_or_default();
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(PgConnectOptions::from_str(&admin_url)?)
+        .await?;
+    let uow_url = with_database(&admin_url, UOW_DATABASE);
+    let hand_url = with_database(&admin_url, HAND_DATABASE);
+    // Each database with the tables uow creates and the same stock; a pool
+    // of the benchmark's own for seeding and checking.
+    let mut checkers = Vec::new();
+    for (name, url) in [(UOW_DATABASE, &uow_url), (HAND_DATABASE, &hand_url)] {
+        recreate_database(&admin, name).await?;
+        drop(allocation_adapters::store::open(url, true).await?);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(PgConnectOptions::from_str(url)?)
+            .await?;
+        seed(&pool).await?;
+        checkers.push(pool);
+    }
+    let (uow_db, hand_db) = (&checkers[0], &checkers[1]);
+    let retries = Arc::new(AtomicU64::new(0));
+    let uow_server = start_uow(&uow_url).await?;
+    let hand_server = start_hand(hand_pool(&hand_url).await?, Arc::clone(&retries)).await?;
+
+    // A warm-up round each (statements prepared on every connection), then
+    // the measured rounds in the order uow, hand-written, hand-written,
+    // uow, ... so that a drift of the machine falls on both alike.
+    let mut uow = Service::default();
+    let mut hand = Service::default();
+    for round in 0..=rounds {
+        let measured = round > 0;
+        let duration = if measured { ROUND_TIME } else { WARMUP_TIME };
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_uow in order {
+            let (server, db, service, name) = if is_uow {
+                (&uow_server, uow_db, &mut uow, "uow")
+            } else {
+                (&hand_server, hand_db, &mut hand, "hand")
+            };
+            reset(db).await?;
+            let seen =
+                load::round(server.address, demand(duration), format!("{name}-r{round}")).await?;
+            let checked = check(db, &seen).await?;
+            if measured {
+                service.record(&seen);
+                service.check.add(checked);
+            } else if !checked.exact() {
+                return Err(format!(
+                    "{name}: the warm-up round's allocations do not add up: {checked:?}"
+                )
+                .into());
+            }
+            eprintln!(
+                "http {name:<4} round {round}: {:>6.0} requests/s, {} × 201, {} × 400, {} × 409, {} other{}",
+                seen.per_second(),
+                seen.created,
+                seen.out_of_stock,
+                seen.conflicts,
+                seen.other,
+                if measured { "" } else { " (warm-up)" }
+            );
+        }
+    }
+    uow_server.stop().await?;
+    hand_server.stop().await?;
+    uow.latencies.sort_unstable();
+    hand.latencies.sort_unstable();
+    // The services' pools are gone with their servers; their connections'
+    // statistics reach the server as the connections end.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    uow.rollbacks = rollbacks(&admin, UOW_DATABASE).await.ok();
+    hand.rollbacks = rollbacks(&admin, HAND_DATABASE).await.ok();
+    for pool in checkers {
+        pool.close().await;
+    }
+    admin.close().await;
+    Ok(Outcome {
+        backend: Backend::Postgres,
+        rounds,
+        uow,
+        hand,
+        hand_retries: retries.load(Ordering::Relaxed),
+    })
+}
+
+fn cell_rate(s: &Service) -> String {
+    let min = s.per_second.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = s
+        .per_second
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "**{:.0}** <sub>{min:.0}–{max:.0}</sub>",
+        s.median_per_second()
+    )
+}
+
+fn count(n: Option<i64>) -> String {
+    n.map_or_else(|| "–".to_owned(), |n| n.to_string())
+}
+
+/// The section of BENCHMARKS.md.
+pub fn render(outcomes: &[Outcome], out: &mut String) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### HTTP end to end: `POST /allocate` under concurrent load\n\n\
+         The flagship (`examples/allocation`: axum over the service layer's message bus, uow-sqlx, pool\n\
+         of {MAX_CONNECTIONS} connections from `SqlxStore::connect`) and a hand-written axum + sqlx service\n\
+         (`benches/src/http/hand.rs`: a pool of the same settings, the same middleware, validation and\n\
+         answers), both in the benchmark's process on the same tokio runtime, each on a port and a database\n\
+         of its own with the tables uow creates. A load generator on a thread of its own (hyper's HTTP/1.1\n\
+         client) keeps {CONNECTIONS} keep-alive connections busy for {} s per round, a request at a time\n\
+         each; the rounds alternate (uow, hand-written, hand-written, uow, …) after a {} s warm-up round\n\
+         each. Stock: {SKUS} products of 3 batches (warehouse 1,000, shipments of 100,000 in June and in\n\
+         January 2030), reset before every round; {:.0} % of the requests go to {HOT} hot products, so that\n\
+         allocations race on their version, the rest spread evenly; quantities 1–10, every order id new.\n\n\
+         Per allocation the flagship reads the product in autocommit (`SELECT` of the product, of its\n\
+         batches, of their allocations), then commits in one transaction its commit marker, the\n\
+         version-checked `UPDATE` of the product, the `INSERT` of the allocation and of the `Allocated`\n\
+         event into the outbox; the read-model handler then runs a unit of work of its own (`SELECT`,\n\
+         marker, `INSERT`). The hand-written service sends `BEGIN`, one `SELECT` of the product with its\n\
+         batches' allocated quantities (a `GROUP BY` over the allocations), the same version-checked\n\
+         `UPDATE`, the two `INSERT`s, `COMMIT`, then one upsert of the read model. Both retry a conflict\n\
+         as the flagship does (10 attempts, 0–2 ms jitter doubling up to 200 ms) and answer 409 when\n\
+         conflicts persist.\n",
+        ROUND_TIME.as_secs(),
+        WARMUP_TIME.as_secs(),
+        HOT_SHARE * 100.0,
+    );
+    for o in outcomes {
+        let _ = writeln!(
+            out,
+            "{} ({} measured rounds per service):\n\n\
+             | service | requests/s | p50 (ms) | p99 (ms) | 201 | 400 | 409 | other | rolled-back transactions |\n\
+             |---|---|---|---|---|---|---|---|---|",
+            o.backend.name(),
+            o.rounds
+        );
+        for (name, s) in [
+            ("uow (flagship)", &o.uow),
+            ("hand-written axum + sqlx", &o.hand),
+        ] {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} |",
+                cell_rate(s),
+                s.quantile(0.5),
+                s.quantile(0.99),
+                s.created,
+                s.out_of_stock,
+                s.conflicts,
+                s.other,
+                count(s.rollbacks),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "| **uow ÷ hand-written** | **{:.2}×** | {:.2}× | {:.2}× | | | | | |\n",
+            o.rate_ratio(),
+            o.latency_ratio(0.5),
+            o.latency_ratio(0.99),
+        );
+        let _ = writeln!(
+            out,
+            "Requests/s: **median** <sub>min–max</sub> over the rounds; its ratio is the median of the\n\
+             per-round ratios. Latencies over every request of the measured rounds. Rolled-back\n\
+             transactions: `pg_stat_database.xact_rollback` of the service's database over the whole run\n\
+             (warm-up included); the hand-written service retried {} conflicts.\n\n\
+             Checked in the database after every round (sums over the measured rounds):\n\n\
+             | service | 201 answers | allocation rows | lost | double | overbooked batches | read-model rows | `Allocated` events |\n\
+             |---|---|---|---|---|---|---|---|",
+            o.hand_retries
+        );
+        for (name, s) in [
+            ("uow (flagship)", &o.uow),
+            ("hand-written axum + sqlx", &o.hand),
+        ] {
+            let c = &s.check;
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                c.created,
+                c.rows,
+                c.lost + c.phantom,
+                c.double,
+                c.overbooked,
+                c.read_model,
+                c.events
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nLost: a 201 whose order has no row on the batch it named, or a row no 201 accounts for.\n"
+        );
+    }
+}
+
+/// Rows of the targets table: a rule and its cases `(case, value, met)`.
+pub type TargetRows = Vec<(String, Vec<(String, f64, bool)>)>;
+
+/// The targets of the HTTP comparison.
+pub fn targets(outcomes: &[Outcome]) -> TargetRows {
+    let mut rate = Vec::new();
+    let mut p99 = Vec::new();
+    let mut exact = Vec::new();
+    for o in outcomes {
+        let case = o.backend.name().to_owned();
+        let r = o.rate_ratio();
+        rate.push((case.clone(), r, r >= 0.9));
+        let l = o.latency_ratio(0.99);
+        p99.push((case.clone(), l, l <= 1.2));
+        for (name, s) in [("uow", &o.uow), ("hand-written", &o.hand)] {
+            let c = &s.check;
+            let value = if c.created == 0 {
+                f64::NAN
+            } else {
+                c.rows as f64 / c.created as f64
+            };
+            exact.push((format!("{name} {case}"), value, c.exact() && c.created > 0));
+        }
+    }
+    vec![
+        (
+            "HTTP: uow ≥ 0.9 × the hand-written service's requests/s".to_owned(),
+            rate,
+        ),
+        (
+            "HTTP: uow's p99 latency ≤ 1.2 × the hand-written service's".to_owned(),
+            p99,
+        ),
+        (
+            "HTTP: allocation rows ÷ 201 answers = 1, none lost, double or overbooked".to_owned(),
+            exact,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "other"),
+            "postgres://postgres@127.0.0.1:5432/other"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@host/test?sslmode=disable", "other"),
+            "postgres://u:p@host/other?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://host:5432", "other"),
+            "postgres://host:5432/other"
+        );
+    }
+
+    #[test]
+    fn a_check_is_exact_only_when_every_count_agrees() {
+        let good = Check {
+            created: 3,
+            rows: 3,
+            read_model: 3,
+            events: 3,
+            ..Check::default()
+        };
+        assert!(good.exact());
+        let lost = Check {
+            lost: 1,
+            ..Check {
+                created: 3,
+                rows: 3,
+                read_model: 3,
+                events: 3,
+                ..Check::default()
+            }
+        };
+        assert!(!lost.exact());
+        let short = Check {
+            rows: 2,
+            ..Check {
+                created: 3,
+                read_model: 3,
+                events: 3,
+                ..Check::default()
+            }
+        };
+        assert!(!short.exact());
+    }
+}
