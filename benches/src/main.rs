@@ -33,7 +33,9 @@ usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--benches load,deposit,insert,update,page,children,http] [--skip-compile | --compile-only]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
-         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
+         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)
+       uow-benches --profile-http uow|hand SECONDS
+         (loads one HTTP service alone on PostgreSQL, for a profiler)";
 
 struct Options {
     plan: Plan,
@@ -42,6 +44,7 @@ struct Options {
     compile: bool,
     output: PathBuf,
     profile: Option<(Backend, Bench, Imp, Duration)>,
+    profile_http: Option<(String, Duration)>,
 }
 
 fn benches_dir() -> PathBuf {
@@ -88,6 +91,7 @@ fn parse_options() -> Result<Options, BoxError> {
         compile: true,
         output: benches_dir().join("../BENCHMARKS.md"),
         profile: None,
+        profile_http: None,
     };
     let mut args = std::env::args().skip(1);
     let number = |v: Option<String>| -> Result<u64, BoxError> {
@@ -127,6 +131,11 @@ fn parse_options() -> Result<Options, BoxError> {
                     .ok_or_else(|| format!("unknown implementation `{imp_key}`\n{USAGE}"))?;
                 let seconds = number(args.next())?;
                 options.profile = Some((backend, bench, imp, Duration::from_secs(seconds)));
+            }
+            "--profile-http" => {
+                let service = args.next().ok_or(USAGE)?;
+                let seconds = number(args.next())?;
+                options.profile_http = Some((service, Duration::from_secs(seconds)));
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
@@ -335,6 +344,9 @@ async fn run(options: Options) -> Result<(), BoxError> {
     if let Some((backend, bench, imp, duration)) = options.profile {
         return profile(backend, bench, imp, duration).await;
     }
+    if let Some((service, duration)) = options.profile_http {
+        return http::profile(&service, duration).await;
+    }
     let command =
         std::iter::once("cargo run --release --manifest-path benches/Cargo.toml".to_owned())
             .chain(std::env::args().skip(1).map(|a| a.to_string()))
@@ -366,13 +378,16 @@ async fn run(options: Options) -> Result<(), BoxError> {
     {
         let started = Instant::now();
         match http::run(options.plan.runs).await {
-            Ok(outcome) => {
-                eprintln!(
-                    "PostgreSQL         HTTP POST /allocate {:>42.1} s  uow ÷ hand-written {:.2}",
-                    started.elapsed().as_secs_f64(),
-                    outcome.rate_ratio()
-                );
-                http.push(outcome);
+            Ok(outcomes) => {
+                for o in &outcomes {
+                    eprintln!(
+                        "PostgreSQL         HTTP POST /allocate, {:<9} load {:>26.1} s  uow ÷ hand-written {:.2}",
+                        o.load,
+                        started.elapsed().as_secs_f64(),
+                        o.rate_ratio()
+                    );
+                }
+                http = outcomes;
             }
             Err(e) => eprintln!("http: skipped ({e})"),
         }

@@ -40,6 +40,10 @@ const HAND_DATABASE: &str = "uow_bench_http_hand";
 const SKUS: usize = 1_000;
 const HOT: usize = 4;
 const HOT_SHARE: f64 = 0.25;
+/// The two loads: contended (a quarter of the requests on the hot
+/// products, whose aggregates grow by an allocation with each) and spread
+/// (every product alike).
+const LOADS: [(&str, f64); 2] = [("contended", HOT_SHARE), ("spread", 0.0)];
 const CONNECTIONS: usize = 16;
 const ROUND_TIME: Duration = Duration::from_secs(3);
 const WARMUP_TIME: Duration = Duration::from_secs(1);
@@ -104,6 +108,10 @@ pub struct Service {
     /// Transactions the server rolled back in the service's database over
     /// the whole run (warm-up included): conflicts, mostly.
     pub rollbacks: Option<i64>,
+    /// Round trips to the database over the measured rounds (statements,
+    /// `BEGIN`, `COMMIT`), counted by the flagship's store; zero for the
+    /// hand-written service, which makes 7 per allocation.
+    pub round_trips: u64,
 }
 
 impl Service {
@@ -134,6 +142,9 @@ impl Service {
 #[derive(Debug)]
 pub struct Outcome {
     pub backend: Backend,
+    /// The load's name, and the share of its requests on the hot products.
+    pub load: &'static str,
+    pub hot_share: f64,
     pub rounds: usize,
     pub uow: Service,
     pub hand: Service,
@@ -294,18 +305,25 @@ async fn listener() -> Result<(TcpListener, SocketAddr), std::io::Error> {
     Ok((listener, address))
 }
 
-async fn start_uow(url: &str) -> Result<Running, BoxError> {
+async fn start_uow(url: &str) -> Result<(Running, uow_sqlx::SqlxStore), BoxError> {
     let store = allocation_adapters::store::open(url, false).await?;
     let (listener, address) = listener().await?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(allocation_adapters::serve_until(listener, store, async {
-        let _ = stopped.await;
-    }));
-    Ok(Running {
-        address,
-        stop,
-        task,
-    })
+    let task = tokio::spawn(allocation_adapters::serve_until(
+        listener,
+        store.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Ok((
+        Running {
+            address,
+            stop,
+            task,
+        },
+        store,
+    ))
 }
 
 async fn start_hand(pool: PgPool, retries: Arc<AtomicU64>) -> Result<Running, BoxError> {
@@ -325,13 +343,13 @@ async fn start_hand(pool: PgPool, retries: Arc<AtomicU64>) -> Result<Running, Bo
     })
 }
 
-fn demand(duration: Duration) -> Demand {
+fn demand(duration: Duration, hot_share: f64) -> Demand {
     Demand {
         connections: CONNECTIONS,
         duration,
         skus: SKUS,
         hot: HOT,
-        hot_share: HOT_SHARE,
+        hot_share,
         max_qty: 10,
     }
 }
@@ -347,35 +365,110 @@ async fn rollbacks(admin: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
         .try_get(0)
 }
 
-/// Runs the comparison on PostgreSQL: `rounds` measured rounds per
-/// service (at most six), interleaved.
-pub async fn run(rounds: usize) -> Result<Outcome, BoxError> {
-    let rounds = rounds.clamp(1, MAX_ROUNDS);
-    let admin_url = server_url(Backend::Postgres).unwrap_or_default();
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(PgConnectOptions::from_str(&admin_url)?)
-        .await?;
-    let uow_url = with_database(&admin_url, UOW_DATABASE);
-    let hand_url = with_database(&admin_url, HAND_DATABASE);
-    // Each database with the tables uow creates and the same stock; a pool
-    // of the benchmark's own for seeding and checking.
-    let mut checkers = Vec::new();
-    for (name, url) in [(UOW_DATABASE, &uow_url), (HAND_DATABASE, &hand_url)] {
-        recreate_database(&admin, name).await?;
-        drop(allocation_adapters::store::open(url, true).await?);
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(PgConnectOptions::from_str(url)?)
-            .await?;
-        seed(&pool).await?;
-        checkers.push(pool);
-    }
-    let (uow_db, hand_db) = (&checkers[0], &checkers[1]);
-    let retries = Arc::new(AtomicU64::new(0));
-    let uow_server = start_uow(&uow_url).await?;
-    let hand_server = start_hand(hand_pool(&hand_url).await?, Arc::clone(&retries)).await?;
+/// Both databases, set up, and both services listening.
+struct Setup {
+    admin: PgPool,
+    /// The benchmark's own connections to the two databases (seeding,
+    /// resetting, checking).
+    uow_db: PgPool,
+    hand_db: PgPool,
+    uow_server: Running,
+    hand_server: Running,
+    /// The flagship's store (a clone of the one it serves), for its
+    /// round-trip counter.
+    uow_store: uow_sqlx::SqlxStore,
+    retries: Arc<AtomicU64>,
+}
 
+impl Setup {
+    async fn new() -> Result<Setup, BoxError> {
+        let admin_url = server_url(Backend::Postgres).unwrap_or_default();
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(PgConnectOptions::from_str(&admin_url)?)
+            .await?;
+        let uow_url = with_database(&admin_url, UOW_DATABASE);
+        let hand_url = with_database(&admin_url, HAND_DATABASE);
+        // Each database with the tables uow creates and the same stock.
+        let mut checkers = Vec::new();
+        for (name, url) in [(UOW_DATABASE, &uow_url), (HAND_DATABASE, &hand_url)] {
+            recreate_database(&admin, name).await?;
+            drop(allocation_adapters::store::open(url, true).await?);
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(PgConnectOptions::from_str(url)?)
+                .await?;
+            seed(&pool).await?;
+            checkers.push(pool);
+        }
+        let hand_db = checkers.pop().ok_or("no database")?;
+        let uow_db = checkers.pop().ok_or("no database")?;
+        let retries = Arc::new(AtomicU64::new(0));
+        let (uow_server, uow_store) = start_uow(&uow_url).await?;
+        let hand_server = start_hand(hand_pool(&hand_url).await?, Arc::clone(&retries)).await?;
+        Ok(Setup {
+            admin,
+            uow_db,
+            hand_db,
+            uow_server,
+            hand_server,
+            uow_store,
+            retries,
+        })
+    }
+
+    /// One round against the flagship (`uow`) or the hand-written service,
+    /// from the seeded stock, checked.
+    async fn round(
+        &self,
+        uow: bool,
+        duration: Duration,
+        hot_share: f64,
+        tag: String,
+    ) -> Result<(Round, Check), BoxError> {
+        let (server, db) = if uow {
+            (&self.uow_server, &self.uow_db)
+        } else {
+            (&self.hand_server, &self.hand_db)
+        };
+        reset(db).await?;
+        let seen = load::round(server.address, demand(duration, hot_share), tag).await?;
+        let checked = check(db, &seen).await?;
+        Ok((seen, checked))
+    }
+
+    /// Stops the services and closes every connection; the rolled-back
+    /// transactions of each database, once the services' connections have
+    /// ended (their statistics reach the server as they end).
+    async fn close(self) -> Result<(Option<i64>, Option<i64>), BoxError> {
+        self.uow_server.stop().await?;
+        self.hand_server.stop().await?;
+        drop(self.uow_store);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let uow = rollbacks(&self.admin, UOW_DATABASE).await.ok();
+        let hand = rollbacks(&self.admin, HAND_DATABASE).await.ok();
+        self.uow_db.close().await;
+        self.hand_db.close().await;
+        self.admin.close().await;
+        Ok((uow, hand))
+    }
+}
+
+/// Runs the comparison on PostgreSQL under each load: `rounds` measured
+/// rounds per service (at most six), interleaved.
+pub async fn run(rounds: usize) -> Result<Vec<Outcome>, BoxError> {
+    let mut outcomes = Vec::new();
+    for (load, hot_share) in LOADS {
+        outcomes.push(run_load(load, hot_share, rounds).await?);
+    }
+    Ok(outcomes)
+}
+
+/// One load, on databases and services set up afresh (so that the
+/// servers' statistics count this load alone).
+async fn run_load(load: &'static str, hot_share: f64, rounds: usize) -> Result<Outcome, BoxError> {
+    let rounds = rounds.clamp(1, MAX_ROUNDS);
+    let setup = Setup::new().await?;
     // A warm-up round each (statements prepared on every connection), then
     // the measured rounds in the order uow, hand-written, hand-written,
     // uow, ... so that a drift of the machine falls on both alike.
@@ -390,18 +483,21 @@ pub async fn run(rounds: usize) -> Result<Outcome, BoxError> {
             [false, true]
         };
         for is_uow in order {
-            let (server, db, service, name) = if is_uow {
-                (&uow_server, uow_db, &mut uow, "uow")
+            let (service, name) = if is_uow {
+                (&mut uow, "uow")
             } else {
-                (&hand_server, hand_db, &mut hand, "hand")
+                (&mut hand, "hand")
             };
-            reset(db).await?;
-            let seen =
-                load::round(server.address, demand(duration), format!("{name}-r{round}")).await?;
-            let checked = check(db, &seen).await?;
+            let trips = setup.uow_store.round_trips();
+            let (seen, checked) = setup
+                .round(is_uow, duration, hot_share, format!("{name}-r{round}"))
+                .await?;
             if measured {
                 service.record(&seen);
                 service.check.add(checked);
+                if is_uow {
+                    service.round_trips += setup.uow_store.round_trips() - trips;
+                }
             } else if !checked.exact() {
                 return Err(format!(
                     "{name}: the warm-up round's allocations do not add up: {checked:?}"
@@ -409,7 +505,7 @@ pub async fn run(rounds: usize) -> Result<Outcome, BoxError> {
                 .into());
             }
             eprintln!(
-                "http {name:<4} round {round}: {:>6.0} requests/s, {} × 201, {} × 400, {} × 409, {} other{}",
+                "http {load:<9} {name:<4} round {round}: {:>6.0} requests/s, {} × 201, {} × 400, {} × 409, {} other{}",
                 seen.per_second(),
                 seen.created,
                 seen.out_of_stock,
@@ -419,26 +515,65 @@ pub async fn run(rounds: usize) -> Result<Outcome, BoxError> {
             );
         }
     }
-    uow_server.stop().await?;
-    hand_server.stop().await?;
+    let hand_retries = setup.retries.load(Ordering::Relaxed);
+    let (uow_rollbacks, hand_rollbacks) = setup.close().await?;
+    uow.rollbacks = uow_rollbacks;
+    hand.rollbacks = hand_rollbacks;
     uow.latencies.sort_unstable();
     hand.latencies.sort_unstable();
-    // The services' pools are gone with their servers; their connections'
-    // statistics reach the server as the connections end.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    uow.rollbacks = rollbacks(&admin, UOW_DATABASE).await.ok();
-    hand.rollbacks = rollbacks(&admin, HAND_DATABASE).await.ok();
-    for pool in checkers {
-        pool.close().await;
-    }
-    admin.close().await;
     Ok(Outcome {
         backend: Backend::Postgres,
+        load,
+        hot_share,
         rounds,
         uow,
         hand,
-        hand_retries: retries.load(Ordering::Relaxed),
+        hand_retries,
     })
+}
+
+/// Loads one service (`uow` or `hand`) alone for `duration`, for a
+/// profiler (`perf record -g target/release/uow-benches --profile-http uow
+/// 20`); prints what the round saw.
+pub async fn profile(service: &str, duration: Duration) -> Result<(), BoxError> {
+    let uow = match service {
+        "uow" => true,
+        "hand" => false,
+        other => return Err(format!("unknown service `{other}` (uow or hand)").into()),
+    };
+    let setup = Setup::new().await?;
+    setup
+        .round(uow, WARMUP_TIME, HOT_SHARE, "warm-up".to_owned())
+        .await?;
+    let trips = setup.uow_store.round_trips();
+    let (seen, checked) = setup
+        .round(uow, duration, HOT_SHARE, "profile".to_owned())
+        .await?;
+    let mut s = Service::default();
+    s.record(&seen);
+    s.latencies.sort_unstable();
+    eprintln!(
+        "http {service}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} × 201, {} × 409, {}, allocations {}",
+        seen.per_second(),
+        s.quantile(0.5),
+        s.quantile(0.99),
+        seen.created,
+        seen.conflicts,
+        if uow {
+            format!(
+                "{:.1} round trips per request",
+                (setup.uow_store.round_trips() - trips) as f64 / seen.requests() as f64
+            )
+        } else {
+            format!(
+                "{} conflicts retried",
+                setup.retries.load(Ordering::Relaxed)
+            )
+        },
+        if checked.exact() { "exact" } else { "WRONG" }
+    );
+    setup.close().await?;
+    Ok(())
 }
 
 fn cell_rate(s: &Service) -> String {
@@ -474,8 +609,11 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
          client) keeps {CONNECTIONS} keep-alive connections busy for {} s per round, a request at a time\n\
          each; the rounds alternate (uow, hand-written, hand-written, uow, …) after a {} s warm-up round\n\
          each. Stock: {SKUS} products of 3 batches (warehouse 1,000, shipments of 100,000 in June and in\n\
-         January 2030), reset before every round; {:.0} % of the requests go to {HOT} hot products, so that\n\
-         allocations race on their version, the rest spread evenly; quantities 1–10, every order id new.\n\n\
+         January 2030), reset before every round; quantities 1–10, every order id new. Two loads, each on\n\
+         databases and services set up afresh: *contended*, {:.0} % of the requests on {HOT} hot products, so\n\
+         that allocations race on their version (and the hot products' aggregates grow by one allocation\n\
+         with each request, some hundreds per round), the rest spread evenly; and *spread*, every product\n\
+         alike (few conflicts, small aggregates).\n\n\
          Per allocation the flagship reads the product in autocommit (`SELECT` of the product, of its\n\
          batches, of their allocations), then commits in one transaction its commit marker, the\n\
          version-checked `UPDATE` of the product, the `INSERT` of the allocation and of the `Allocated`\n\
@@ -492,19 +630,33 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
     for o in outcomes {
         let _ = writeln!(
             out,
-            "{} ({} measured rounds per service):\n\n\
-             | service | requests/s | p50 (ms) | p99 (ms) | 201 | 400 | 409 | other | rolled-back transactions |\n\
-             |---|---|---|---|---|---|---|---|---|",
+            "{}, {} load ({}; {} measured rounds per service):\n\n\
+             | service | requests/s | p50 (ms) | p99 (ms) | 201 | 400 | 409 | other | rolled-back transactions | round trips/request |\n\
+             |---|---|---|---|---|---|---|---|---|---|",
             o.backend.name(),
+            o.load,
+            if o.hot_share > 0.0 {
+                format!(
+                    "{:.0} % of the requests on {HOT} hot products",
+                    o.hot_share * 100.0
+                )
+            } else {
+                "every product alike".to_owned()
+            },
             o.rounds
         );
         for (name, s) in [
             ("uow (flagship)", &o.uow),
             ("hand-written axum + sqlx", &o.hand),
         ] {
+            let trips = if s.round_trips > 0 {
+                format!("{:.1}", s.round_trips as f64 / s.latencies.len() as f64)
+            } else {
+                "7 per attempt".to_owned()
+            };
             let _ = writeln!(
                 out,
-                "| {name} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {trips} |",
                 cell_rate(s),
                 s.quantile(0.5),
                 s.quantile(0.99),
@@ -517,7 +669,7 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
         }
         let _ = writeln!(
             out,
-            "| **uow ÷ hand-written** | **{:.2}×** | {:.2}× | {:.2}× | | | | | |\n",
+            "| **uow ÷ hand-written** | **{:.2}×** | {:.2}× | {:.2}× | | | | | | |\n",
             o.rate_ratio(),
             o.latency_ratio(0.5),
             o.latency_ratio(0.99),
@@ -527,7 +679,8 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
             "Requests/s: **median** <sub>min–max</sub> over the rounds; its ratio is the median of the\n\
              per-round ratios. Latencies over every request of the measured rounds. Rolled-back\n\
              transactions: `pg_stat_database.xact_rollback` of the service's database over the whole run\n\
-             (warm-up included); the hand-written service retried {} conflicts.\n\n\
+             (warm-up included); the hand-written service retried {} conflicts. Round trips: statements,\n\
+             `BEGIN` and `COMMIT` counted by the flagship's store (`SqlxStore::round_trips()`).\n\n\
              Checked in the database after every round (sums over the measured rounds):\n\n\
              | service | 201 answers | allocation rows | lost | double | overbooked batches | read-model rows | `Allocated` events |\n\
              |---|---|---|---|---|---|---|---|",
@@ -566,7 +719,7 @@ pub fn targets(outcomes: &[Outcome]) -> TargetRows {
     let mut p99 = Vec::new();
     let mut exact = Vec::new();
     for o in outcomes {
-        let case = o.backend.name().to_owned();
+        let case = format!("{}, {} load", o.backend.name(), o.load);
         let r = o.rate_ratio();
         rate.push((case.clone(), r, r >= 0.9));
         let l = o.latency_ratio(0.99);
