@@ -34,7 +34,7 @@ usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
          (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)
-       uow-benches --profile-http uow|hand SECONDS
+       uow-benches --profile-http uow|hand|hand-as-flagship SECONDS
          (loads one HTTP service alone on PostgreSQL, for a profiler)";
 
 struct Options {

@@ -79,21 +79,42 @@ ON CONFLICT (orderid) DO UPDATE SET \
              WHERE o->>'sku' <> $2 \
              UNION ALL SELECT EXCLUDED.lines->0) AS kept)";
 
-/// The service's state: its pool, and how many conflicts it retried.
+/// Which statements the hand-written service sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statements {
+    /// The fewest round trips the work allows: 7 (see the module's
+    /// documentation).
+    Fewest,
+    /// The flagship's statements, one for one: three `SELECT`s in
+    /// autocommit (product, batches, allocations), then `BEGIN`, a commit
+    /// marker, the version-checked `UPDATE`, the two `INSERT`s, `COMMIT`;
+    /// the read model in a transaction of its own (`SELECT`, `BEGIN`,
+    /// marker, `INSERT`, `COMMIT`): 14 round trips. What the flagship costs
+    /// beyond its statements is the difference to this one.
+    Flagship,
+}
+
+/// The service's state: its pool, its statements, and how many conflicts
+/// it retried.
 #[derive(Clone)]
 struct App {
     pool: PgPool,
+    statements: Statements,
     retries: Arc<AtomicU64>,
 }
 
-/// The hand-written service's routes over `pool`; every conflict retried
-/// is counted in `retries`.
-pub fn router(pool: PgPool, retries: Arc<AtomicU64>) -> Router {
+/// The hand-written service's routes over `pool`, sending `statements`;
+/// every conflict retried is counted in `retries`.
+pub fn router(pool: PgPool, statements: Statements, retries: Arc<AtomicU64>) -> Router {
     Router::new()
         .route("/allocate", post(allocate))
         .layer(middleware::from_fn(log_request))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(App { pool, retries })
+        .with_state(App {
+            pool,
+            statements,
+            retries,
+        })
 }
 
 #[derive(Deserialize)]
@@ -177,7 +198,11 @@ async fn allocate(
 async fn allocate_with_retries(app: &App, line: &OrderLine) -> Result<Outcome, Failure> {
     let mut failed = 0;
     loop {
-        match attempt(&app.pool, line).await {
+        let outcome = match app.statements {
+            Statements::Fewest => attempt(&app.pool, line).await,
+            Statements::Flagship => attempt_as_flagship(&app.pool, line).await,
+        };
+        match outcome {
             Err(Failure::Conflict) if failed + 1 < ATTEMPTS => {
                 failed += 1;
                 app.retries.fetch_add(1, Ordering::Relaxed);
@@ -292,6 +317,148 @@ async fn attempt(pool: &PgPool, line: &OrderLine) -> Result<Outcome, Failure> {
         );
     }
     Ok(outcome)
+}
+
+/// One attempt with the flagship's statements (see [`Statements::Flagship`]).
+async fn attempt_as_flagship(pool: &PgPool, line: &OrderLine) -> Result<Outcome, Failure> {
+    let mut conn = pool.acquire().await?;
+    let version: Option<i64> = sqlx::query_scalar("SELECT version FROM products WHERE sku = $1")
+        .bind(&line.sku)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(version) = version else {
+        return Err(Failure::UnknownSku);
+    };
+    let stored: Vec<(String, Option<NaiveDate>, i64)> = sqlx::query_as(
+        "SELECT reference, eta, purchased_quantity FROM batches WHERE root_id = $1 \
+         ORDER BY position",
+    )
+    .bind(&line.sku)
+    .fetch_all(&mut *conn)
+    .await?;
+    let lines: Vec<(String, i64, String, i64)> = sqlx::query_as(
+        "SELECT parent_id, position, orderid, qty FROM allocations WHERE root_id = $1",
+    )
+    .bind(&line.sku)
+    .fetch_all(&mut *conn)
+    .await?;
+    let batches: Vec<BatchRow> = stored
+        .into_iter()
+        .map(|(reference, eta, purchased)| {
+            let on_it = lines.iter().filter(|l| l.0 == reference);
+            BatchRow {
+                available: purchased - on_it.clone().map(|l| l.3).sum::<i64>(),
+                next_position: on_it.clone().map(|l| l.1 + 1).max().unwrap_or(0),
+                holds: on_it.clone().any(|l| l.2 == line.orderid),
+                reference,
+                eta,
+            }
+        })
+        .collect();
+    if let Some(batch) = batches.iter().find(|b| b.holds) {
+        return Ok(Outcome::Allocated(batch.reference.clone()));
+    }
+    let chosen = batches
+        .iter()
+        .filter(|b| b.available >= i64::from(line.qty))
+        .min_by_key(|b| (b.eta.is_some(), b.eta));
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    mark(&mut tx).await?;
+    let bumped = sqlx::query("UPDATE products SET version = $1 WHERE sku = $2 AND version = $3")
+        .bind(version + 1)
+        .bind(&line.sku)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+    if bumped.rows_affected() == 0 {
+        return Err(Failure::Conflict);
+    }
+    let outcome = match chosen {
+        Some(batch) => {
+            sqlx::query(ALLOCATE)
+                .bind(&line.sku)
+                .bind(&batch.reference)
+                .bind(batch.next_position)
+                .bind(&line.orderid)
+                .bind(&line.sku)
+                .bind(i64::from(line.qty))
+                .execute(&mut *tx)
+                .await?;
+            let event = json!({ "Allocated": {
+                "orderid": line.orderid,
+                "sku": line.sku,
+                "qty": line.qty,
+                "batchref": batch.reference,
+            }});
+            store_event(&mut tx, &line.sku, "Allocated", &event).await?;
+            Outcome::Allocated(batch.reference.clone())
+        }
+        None => {
+            let event = json!({ "OutOfStock": { "sku": line.sku } });
+            store_event(&mut tx, &line.sku, "OutOfStock", &event).await?;
+            Outcome::OutOfStock
+        }
+    };
+    tx.commit().await?;
+    drop(conn);
+    if let Outcome::Allocated(batchref) = &outcome {
+        read_model_as_flagship(pool, line, batchref).await?;
+    }
+    Ok(outcome)
+}
+
+/// The read model as the flagship's handler updates it: read the order's
+/// view, then write it in a transaction with a commit marker.
+async fn read_model_as_flagship(
+    pool: &PgPool,
+    line: &OrderLine,
+    batchref: &str,
+) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let view: Option<(i64, sqlx::types::Json<Vec<serde_json::Value>>)> =
+        sqlx::query_as("SELECT version, lines FROM order_allocations WHERE orderid = $1")
+            .bind(&line.orderid)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let new_line = json!({ "sku": line.sku, "batchref": batchref });
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    mark(&mut tx).await?;
+    match view {
+        None => {
+            sqlx::query(
+                "INSERT INTO order_allocations (orderid, version, lines) VALUES ($1, 1, $2)",
+            )
+            .bind(&line.orderid)
+            .bind(sqlx::types::Json(vec![new_line]))
+            .execute(&mut *tx)
+            .await?;
+        }
+        Some((version, sqlx::types::Json(mut lines))) => {
+            lines.retain(|l| l["sku"] != line.sku.as_str());
+            lines.push(new_line);
+            lines.sort_by(|a, b| a["sku"].as_str().cmp(&b["sku"].as_str()));
+            sqlx::query(
+                "UPDATE order_allocations SET version = $1, lines = $2 \
+                 WHERE orderid = $3 AND version = $4",
+            )
+            .bind(version + 1)
+            .bind(sqlx::types::Json(lines))
+            .bind(&line.orderid)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await
+}
+
+/// The commit marker the flagship's store writes in each commit.
+async fn mark(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO uow_commits (unit_id, fenced) VALUES ($1, 0)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn store_event(
