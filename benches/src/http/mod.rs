@@ -682,11 +682,11 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
          The flagship (`examples/allocation`: axum over the service layer's message bus, uow-sqlx, pool\n\
          of {MAX_CONNECTIONS} connections from `SqlxStore::connect`) and a hand-written axum + sqlx service\n\
          (`benches/src/http/hand.rs`: a pool of the same settings, the same middleware, validation and\n\
-         answers), both in the benchmark's process on the same tokio runtime, each on a port and a database\n\
+         answers), all in the benchmark's process on the same tokio runtime, each on a port and a database\n\
          of its own with the tables uow creates. A load generator on a thread of its own (hyper's HTTP/1.1\n\
          client) keeps {CONNECTIONS} keep-alive connections busy for {} s per round, a request at a time\n\
-         each; the rounds alternate (uow, hand-written, hand-written, uow, …) after a {} s warm-up round\n\
-         each. Stock: {SKUS} products of 3 batches (warehouse 1,000, shipments of 100,000 in June and in\n\
+         each; the rounds rotate over the services (below) after a {} s warm-up round each. Stock:\n\
+         {} products of 3 batches (warehouse 1,000, shipments of 100,000 in June and in\n\
          January 2030), reset before every round; quantities 1–10, every order id new. Two loads, each on\n\
          databases and services set up afresh: *contended*, {:.0} % of the requests on {HOT} hot products, so\n\
          that allocations race on their version (and the hot products' aggregates grow by one allocation\n\
@@ -706,6 +706,7 @@ pub fn render(outcomes: &[Outcome], out: &mut String) {
          over the three services (uow, hand-written, hand-written as the flagship, then backwards).\n",
         ROUND_TIME.as_secs(),
         WARMUP_TIME.as_secs(),
+        crate::harness::thousands(SKUS),
         HOT_SHARE * 100.0,
     );
     for o in outcomes {
