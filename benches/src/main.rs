@@ -13,6 +13,7 @@ mod curves;
 mod features;
 mod handwritten;
 mod harness;
+mod http;
 mod model;
 mod plot;
 mod report;
@@ -32,10 +33,12 @@ use seaorm::SeaOrm;
 const USAGE: &str = "\
 usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--backends sqlite,sqlite-memory,postgres,mysql]
-                   [--benches load,deposit,insert,update,page,children,features,curves]
+                   [--benches load,deposit,insert,update,page,children,features,curves,http]
                    [--skip-compile | --compile-only] [--output PATH] [--plots DIR]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
-         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
+         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)
+       uow-benches --profile-http uow|hand|hand-as-flagship SECONDS
+         (loads one HTTP service alone on PostgreSQL, for a profiler)";
 
 struct Options {
     plan: Plan,
@@ -48,6 +51,7 @@ struct Options {
     /// to the output.
     plots: Option<PathBuf>,
     profile: Option<(Backend, Bench, Imp, Duration)>,
+    profile_http: Option<(String, Duration)>,
 }
 
 fn benches_dir() -> PathBuf {
@@ -91,6 +95,7 @@ fn parse_options() -> Result<Options, BoxError> {
         backends: Backend::ALL.to_vec(),
         benches: [
             "load", "deposit", "insert", "update", "page", "children", "features", "curves",
+            "http",
         ]
         .map(String::from)
         .to_vec(),
@@ -98,6 +103,7 @@ fn parse_options() -> Result<Options, BoxError> {
         output: benches_dir().join("../BENCHMARKS.md"),
         plots: None,
         profile: None,
+        profile_http: None,
     };
     let mut args = std::env::args().skip(1);
     let number = |v: Option<String>| -> Result<u64, BoxError> {
@@ -138,6 +144,11 @@ fn parse_options() -> Result<Options, BoxError> {
                     .ok_or_else(|| format!("unknown implementation `{imp_key}`\n{USAGE}"))?;
                 let seconds = number(args.next())?;
                 options.profile = Some((backend, bench, imp, Duration::from_secs(seconds)));
+            }
+            "--profile-http" => {
+                let service = args.next().ok_or(USAGE)?;
+                let seconds = number(args.next())?;
+                options.profile_http = Some((service, Duration::from_secs(seconds)));
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
@@ -353,6 +364,9 @@ async fn run(options: Options) -> Result<(), BoxError> {
     if let Some((backend, bench, imp, duration)) = options.profile {
         return profile(backend, bench, imp, duration).await;
     }
+    if let Some((service, duration)) = options.profile_http {
+        return http::profile(&service, duration).await;
+    }
     let command =
         std::iter::once("cargo run --release --manifest-path benches/Cargo.toml".to_owned())
             .chain(std::env::args().skip(1).map(|a| a.to_string()))
@@ -378,6 +392,27 @@ async fn run(options: Options) -> Result<(), BoxError> {
                 skipped.push((backend, e.to_string()));
             }
             Err(e) => return Err(e),
+        }
+    }
+    // The HTTP comparison (PostgreSQL only): after the others, on databases
+    // of its own.
+    let mut http = Vec::new();
+    if options.benches.iter().any(|b| b == "http") && options.backends.contains(&Backend::Postgres)
+    {
+        let started = Instant::now();
+        match http::run(options.plan.runs).await {
+            Ok(outcomes) => {
+                for o in &outcomes {
+                    eprintln!(
+                        "PostgreSQL         HTTP POST /allocate, {:<9} load {:>26.1} s  uow ÷ hand-written {:.2}",
+                        o.load,
+                        started.elapsed().as_secs_f64(),
+                        o.rate_ratio()
+                    );
+                }
+                http = outcomes;
+            }
+            Err(e) => eprintln!("http: skipped ({e})"),
         }
     }
     let compile = if options.compile {
@@ -410,6 +445,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
         groups: &groups,
         compile: compile.as_ref(),
         skipped: &skipped,
+        http: &http,
         analysis,
         curves: &curves,
         plots: &plots,

@@ -32,6 +32,7 @@ pub struct Report<'a> {
     pub groups: &'a [Group],
     pub compile: Option<&'a CompileTimes>,
     pub skipped: &'a [(Backend, String)],
+    pub http: &'a [crate::http::Outcome],
     pub analysis: Option<String>,
     /// The scale curves (`--benches curves`), and where their charts are.
     pub curves: &'a [BackendCurves],
@@ -199,6 +200,8 @@ impl Report<'_> {
         self.latency_table(&mut out, Bench::ChildChange);
         crate::features::render(&mut out, self.groups);
         crate::curves::render(&mut out, self.curves, self.plots);
+
+        crate::http::render(self.http, &mut out);
 
         let _ = writeln!(out, "## Targets\n");
         let targets = self.targets();
@@ -621,6 +624,9 @@ impl Report<'_> {
                 rule: "compile time of 20 derived aggregates ≤ 1.5 × serde-only".to_owned(),
                 cases: vec![("cargo build, touched source".to_owned(), r, r <= 1.5)],
             });
+        }
+        for (rule, cases) in crate::http::targets(self.http) {
+            targets.push(Target { rule, cases });
         }
         targets.retain(|t| !t.cases.is_empty());
         targets
