@@ -120,6 +120,56 @@ pub fn server_url(backend: Backend) -> Option<String> {
     )
 }
 
+/// The database the benchmark's own tables live in on a server: created on
+/// first use, so that the tables it drops and recreates (its own, and uow's
+/// `uow_commits`/`uow_inbox`) never touch the database the URL names.
+pub const BENCH_DATABASE: &str = "uow_bench";
+
+/// `url` with its database replaced by `name` (the rest kept).
+pub fn with_database(url: &str, name: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    format!("{}/{name}{query}", &base[..path])
+}
+
+/// Connects to the server of `url` and creates [`BENCH_DATABASE`] there if
+/// it is missing; returns the URL of that database.
+async fn bench_database(backend: Backend, url: &str) -> Result<String, sqlx::Error> {
+    match backend {
+        Backend::Postgres => {
+            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(BENCH_DATABASE)
+                    .fetch_one(&mut admin)
+                    .await?;
+            if !exists {
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "CREATE DATABASE {BENCH_DATABASE}"
+                    )))
+                    .await?;
+            }
+        }
+        Backend::MySql => {
+            let mut admin = <sqlx::MySqlConnection as sqlx::Connection>::connect(url).await?;
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE IF NOT EXISTS {BENCH_DATABASE}"
+                )))
+                .await?;
+        }
+        Backend::SqliteFile | Backend::SqliteMemory => return Ok(url.to_owned()),
+    }
+    Ok(with_database(url, BENCH_DATABASE))
+}
+
 fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -149,7 +199,7 @@ async fn connect(backend: Backend) -> Result<(Pool, Option<std::path::PathBuf>),
             (Pool::Sqlite(pool), file)
         }
         Backend::Postgres => {
-            let url = server_url(backend).unwrap_or_default();
+            let url = bench_database(backend, &server_url(backend).unwrap_or_default()).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -159,7 +209,7 @@ async fn connect(backend: Backend) -> Result<(Pool, Option<std::path::PathBuf>),
             (Pool::Postgres(pool), None)
         }
         Backend::MySql => {
-            let url = server_url(backend).unwrap_or_default();
+            let url = bench_database(backend, &server_url(backend).unwrap_or_default()).await?;
             let pool = MySqlPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)

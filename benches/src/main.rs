@@ -94,8 +94,7 @@ fn parse_options() -> Result<Options, BoxError> {
         },
         backends: Backend::ALL.to_vec(),
         benches: [
-            "load", "deposit", "insert", "update", "page", "children", "features", "curves",
-            "http",
+            "load", "deposit", "insert", "update", "page", "children", "features", "curves", "http",
         ]
         .map(String::from)
         .to_vec(),

@@ -97,6 +97,8 @@ impl Report<'_> {
              # PostgreSQL and MySQL/MariaDB URLs: BENCH_POSTGRES_URL / BENCH_MYSQL_URL,\n\
              # else UOW_TEST_POSTGRES_URL / UOW_TEST_MYSQL_URL, else the local defaults\n\
              # postgres://postgres@127.0.0.1:5432/test and mysql://root@127.0.0.1:3306/test.\n\
+             # The tables live in a database `uow_bench` on that server, created if missing\n\
+             # (the HTTP comparison: `uow_bench_http*`); the URL's own database is not touched.\n\
              cargo run --release --manifest-path benches/Cargo.toml\n\
              ```\n\n\
              It runs every benchmark on every database it can reach (a server that cannot be reached is\n\

@@ -25,7 +25,7 @@ use sqlx::{Executor, Row as _};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::backends::{Backend, MAX_CONNECTIONS, server_url};
+use crate::backends::{Backend, MAX_CONNECTIONS, server_url, with_database};
 use crate::handwritten::BoxError;
 use load::{Demand, Round};
 
@@ -229,18 +229,6 @@ impl Outcome {
 }
 
 /// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let authority = url.find("://").map_or(0, |i| i + 3);
-    let (base, query) = match url.find('?') {
-        Some(q) => (&url[..q], &url[q..]),
-        None => (url, ""),
-    };
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    format!("{}/{name}{query}", &base[..path])
-}
-
 async fn recreate_database(admin: &PgPool, name: &str) -> Result<(), sqlx::Error> {
     admin
         .execute(sqlx::AssertSqlSafe(format!(
