@@ -322,13 +322,23 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             order.push(aggregate.id().clone());
             self.track_encoded(aggregate, Some(row))?;
         }
-        let mut by_id: BTreeMap<&A::Id, &mut A> = self
+        // The tracked instances in id order (the map's), each taken once by
+        // a binary search: no second map is built.
+        let mut by_id: Vec<(&A::Id, Option<&mut A>)> = self
             .entries
             .iter_mut()
             .filter(|(_, e)| !matches!(e.state, State::Removed { .. }))
-            .map(|(id, e)| (id, &mut e.aggregate))
+            .map(|(id, e)| (id, Some(&mut e.aggregate)))
             .collect();
-        Ok(order.iter().filter_map(|id| by_id.remove(id)).collect())
+        Ok(order
+            .iter()
+            .filter_map(|id| {
+                let at = by_id
+                    .binary_search_by(|(tracked, _)| (*tracked).cmp(id))
+                    .ok()?;
+                by_id[at].1.take()
+            })
+            .collect())
     }
 
     /// The aggregates holding a child `C` whose own column `column` (index
