@@ -374,7 +374,9 @@ impl ChildWriter<'_> {
             Some((node, _)) => self.layout.tables[*node].fields[field],
         };
         let table = &self.layout.tables[table_index];
-        for (position, child) in children.children().enumerate() {
+        let children = children.children();
+        self.rows[table_index].reserve(children.size_hint().0);
+        for (position, child) in children.enumerate() {
             let mut row = Vec::with_capacity(table.prefix() + C::META.columns.len());
             row.push(self.root.clone());
             if let Some((_, parent)) = &self.node {
@@ -390,11 +392,15 @@ impl ChildWriter<'_> {
             };
             child.encode(&mut row).map_err(failed)?;
             finish_row(C::META.columns, &mut row[prefix..]).map_err(failed)?;
-            let id = row[prefix + C::META.id].clone();
-            let outer = self.node.replace((table_index, id));
-            let written = child.write_children(self);
-            self.node = outer;
-            written?;
+            // A child without children of its own needs no node (its id
+            // would be cloned for nothing).
+            if !C::META.children.is_empty() {
+                let id = row[prefix + C::META.id].clone();
+                let outer = self.node.replace((table_index, id));
+                let written = child.write_children(self);
+                self.node = outer;
+                written?;
+            }
             self.rows[table_index].push(row);
         }
         Ok(())
@@ -499,7 +505,8 @@ impl ChildReader<'_> {
         let mut children = Vec::with_capacity(end - start);
         for i in start..end {
             let row = &mut self.rows[table_index][i];
-            let id = row[prefix + C::META.id].clone();
+            // A child without children of its own needs no node.
+            let id = (!C::META.children.is_empty()).then(|| row[prefix + C::META.id].clone());
             let decoded = C::decode(&Taking(std::cell::RefCell::new(&mut row[prefix..])));
             let mut child = decoded.map_err(|e| Error::Decode {
                 aggregate: self.aggregate.name,
@@ -508,10 +515,12 @@ impl ChildReader<'_> {
                 id: self.root.to_string(),
                 reason: e.error,
             })?;
-            let outer = self.node.replace((table_index, id));
-            let read = child.read_children(self);
-            self.node = outer;
-            read?;
+            if let Some(id) = id {
+                let outer = self.node.replace((table_index, id));
+                let read = child.read_children(self);
+                self.node = outer;
+                read?;
+            }
             children.push(child);
         }
         F::from_children(children).ok_or_else(|| Error::Decode {

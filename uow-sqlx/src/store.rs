@@ -1072,7 +1072,7 @@ async fn fetch_in<D: Dispatch, A: Aggregate>(
     }
     let conn = session.conn()?;
     let outcome = match driver::fetch::<D, A>(conn, sql, query).await {
-        Ok(mut roots) => crate::children::load::<D, A>(conn, &mut roots, &inner.executed)
+        Ok(mut roots) => crate::children::load::<D, A>(conn, sql, &mut roots, &inner.executed)
             .await
             .map(|()| roots),
         Err(e) => Err(e),
@@ -1128,7 +1128,7 @@ async fn first_read<D: Dispatch, A: Aggregate>(
                 attempt += 1;
             }
             Ok(mut roots) => {
-                crate::children::load::<D, A>(conn, &mut roots, &inner.executed).await?;
+                crate::children::load::<D, A>(conn, sql, &mut roots, &inner.executed).await?;
                 return Ok(roots);
             }
             Err(error) => return Err(error),

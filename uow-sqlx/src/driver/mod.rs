@@ -364,13 +364,6 @@ pub(crate) struct DriverRow<'a, D: Driver> {
     pub(crate) meta: &'static AggregateMeta,
 }
 
-impl<'a, D: Driver> DriverRow<'a, D> {
-    /// Row `row`, holding the columns of `meta`.
-    pub(crate) fn new(row: &'a DbRow<D>, meta: &'static AggregateMeta) -> Self {
-        DriverRow { row, meta }
-    }
-}
-
 impl<D: Driver> RowSource for DriverRow<'_, D> {
     fn get(&self, index: usize) -> Result<Value, ValueError> {
         let column = self
@@ -380,6 +373,34 @@ impl<D: Driver> RowSource for DriverRow<'_, D> {
             .ok_or_else(|| ValueError::new(format!("no column {index}")))?;
         D::get(self.row, index, column.kind)
     }
+}
+
+/// Decodes column `index`'s raw value as a `T`, with the type check of
+/// sqlx's `Row::try_get` (and its errors). A driver's [`Driver::get`] takes
+/// the raw value once, to tell `NULL` apart, and decodes that same value:
+/// `try_get` would look the column up a second time.
+pub(crate) fn decode_raw<'r, DB, T>(
+    raw: <DB as Database>::ValueRef<'r>,
+    index: usize,
+) -> Result<T, sqlx::Error>
+where
+    DB: Database,
+    T: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::{TypeInfo, ValueRef};
+    {
+        let ty = raw.type_info();
+        if !ty.is_null() && !T::compatible(&ty) {
+            return Err(sqlx::Error::ColumnDecode {
+                index: format!("{index:?}"),
+                source: sqlx::error::mismatched_types::<DB, T>(&ty),
+            });
+        }
+    }
+    T::decode(raw).map_err(|source| sqlx::Error::ColumnDecode {
+        index: format!("{index:?}"),
+        source,
+    })
 }
 
 /// Binds a whole row, each value with its column's kind.
@@ -479,7 +500,7 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
             "the row limit",
         )?,
-        Query::Select(select) => return crate::query::fetch::<D, A>(conn, &select).await,
+        Query::Select(select) => return crate::query::fetch::<D, A>(conn, sql, &select).await,
     };
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {
@@ -490,9 +511,18 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             .collect();
     }
     let rows = D::fetch_all(conn, stmt).await.map_err(failed)?;
-    rows.iter()
-        .map(|row| decode_row::<A, _>(&DriverRow::<D> { row, meta }))
-        .collect()
+    decode_rows::<D, A>(&rows)
+}
+
+/// Decodes `rows` of `A`'s table into aggregates, in order (into a vector
+/// of their number: collecting fallible results would grow it step by step).
+pub(crate) fn decode_rows<D: Driver, A: Aggregate>(rows: &[DbRow<D>]) -> Result<Vec<A>, Error> {
+    let meta = A::META;
+    let mut aggregates = Vec::with_capacity(rows.len());
+    for row in rows {
+        aggregates.push(decode_row::<A, _>(&DriverRow::<D> { row, meta })?);
+    }
+    Ok(aggregates)
 }
 
 /// Wraps a driver error in [`Error::Backend`] (or [`Error::Timeout`]),
