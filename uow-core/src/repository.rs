@@ -14,7 +14,7 @@ use crate::children::{
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::query::{Filter, QueryBuilder, Queryable, Select};
-use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
+use crate::store::{Delete, Loaded, Query, Store, TableChanges, Transaction, Update};
 use crate::unit_of_work::UnitId;
 use crate::value::{ColumnValue, Key, Value};
 
@@ -149,13 +149,13 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
         if !self.entries.contains_key(id) {
             let value = key_value::<A, A::Id>(id, A::META.id)?;
-            for aggregate in self
+            for loaded in self
                 .tx
-                .fetch::<A>(Query::Id(value))
+                .fetch_loaded::<A>(Query::Id(value))
                 .instrument(self.span.clone())
                 .await?
             {
-                self.track(aggregate)?;
+                self.track(loaded)?;
             }
         }
         Ok(self
@@ -233,7 +233,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn list(&mut self, limit: u64) -> Result<Vec<&mut A>, Error> {
         let loaded = self
             .tx
-            .fetch::<A>(Query::All { limit })
+            .fetch_loaded::<A>(Query::All { limit })
             .instrument(self.span.clone())
             .await?;
         let ids = self.track_loaded(loaded)?;
@@ -251,7 +251,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         let value = key_value::<A, K>(key, column)?;
         let loaded = self
             .tx
-            .fetch::<A>(Query::Column { column, value })
+            .fetch_loaded::<A>(Query::Column { column, value })
             .instrument(self.span.clone())
             .await?;
         let ids = self.track_loaded(loaded)?;
@@ -288,19 +288,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub(crate) async fn run_select(
         &mut self,
         select: Select,
-    ) -> Result<Vec<(A, Vec<Value>)>, Error> {
+    ) -> Result<Vec<(Loaded<A>, Vec<Value>)>, Error> {
         let loaded = self
             .tx
-            .fetch::<A>(Query::Select(select))
+            .fetch_loaded::<A>(Query::Select(select))
             .instrument(self.span.clone())
             .await?;
-        loaded
-            .into_iter()
-            .map(|aggregate| {
-                let row = encode_row(&aggregate)?;
-                Ok((aggregate, row))
-            })
-            .collect()
+        let mut rows = Vec::with_capacity(loaded.len());
+        for loaded in loaded {
+            let row = encode_row(&loaded.aggregate)?;
+            rows.push((loaded, row));
+        }
+        Ok(rows)
     }
 
     /// How many stored rows match `filter`.
@@ -315,12 +314,12 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// query's order, leaving out those this unit of work removed.
     pub(crate) fn tracked_in_order(
         &mut self,
-        loaded: Vec<(A, Vec<Value>)>,
+        loaded: Vec<(Loaded<A>, Vec<Value>)>,
     ) -> Result<Vec<&mut A>, Error> {
         let mut order = Vec::with_capacity(loaded.len());
-        for (aggregate, row) in loaded {
-            order.push(aggregate.id().clone());
-            self.track_encoded(aggregate, Some(row))?;
+        for (loaded, row) in loaded {
+            order.push(loaded.aggregate.id().clone());
+            self.track_encoded(loaded, Some(row))?;
         }
         // The tracked instances in id order (the map's), each taken once by
         // a binary search: no second map is built.
@@ -373,7 +372,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             })?;
         let loaded = self
             .tx
-            .fetch::<A>(Query::Child {
+            .fetch_loaded::<A>(Query::Child {
                 table: table.index,
                 column: stored,
                 value,
@@ -389,11 +388,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         self.entries.len()
     }
 
-    fn track_loaded(&mut self, loaded: Vec<A>) -> Result<BTreeSet<A::Id>, Error> {
+    fn track_loaded(&mut self, loaded: Vec<Loaded<A>>) -> Result<BTreeSet<A::Id>, Error> {
         let mut ids = BTreeSet::new();
-        for aggregate in loaded {
-            let id = aggregate.id().clone();
-            self.track(aggregate)?;
+        for loaded in loaded {
+            let id = loaded.aggregate.id().clone();
+            self.track(loaded)?;
             ids.insert(id);
         }
         Ok(ids)
@@ -402,19 +401,28 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// Tracks an aggregate just loaded, with the snapshot its changes are
     /// checked against, unless this unit of work holds its id already: the
     /// object it holds wins.
-    fn track(&mut self, aggregate: A) -> Result<(), Error> {
-        self.track_encoded(aggregate, None)
+    fn track(&mut self, loaded: Loaded<A>) -> Result<(), Error> {
+        self.track_encoded(loaded, None)
     }
 
     /// [`track`](Self::track), with the root's row when the caller encoded
-    /// it already (queries keep it for their cursor).
-    fn track_encoded(&mut self, aggregate: A, row: Option<Vec<Value>>) -> Result<(), Error> {
+    /// it already (queries keep it for their cursor). The children's
+    /// snapshot is the rows the store read them from when it kept them,
+    /// otherwise they are encoded.
+    fn track_encoded(&mut self, loaded: Loaded<A>, row: Option<Vec<Value>>) -> Result<(), Error> {
+        let Loaded {
+            aggregate,
+            children,
+        } = loaded;
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
             let snapshot = match row {
                 Some(row) => row,
                 None => encode_row(&aggregate)?,
             };
-            let children = encode_children(&aggregate)?;
+            let children = match children {
+                Some(children) => children,
+                None => encode_children(&aggregate)?,
+            };
             let version = aggregate.version();
             free.insert(Entry::new(
                 aggregate,

@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use uow_core::{
     Aggregate, Error,
-    backend::{AggregateMeta, ChildChanges, ChildTable, Value, attach_children},
+    backend::{
+        AggregateMeta, ChildChanges, ChildTable, ColumnKind, Loaded, Value, attach_children,
+        attach_children_kept,
+    },
 };
 
 use crate::dialect::{SqlDialect, sql, values_list};
@@ -24,16 +27,20 @@ const ROOTS_PER_QUERY: usize = 1000;
 
 /// Gives `roots` their children: one query per child table (per
 /// [`ROOTS_PER_QUERY`] roots), each statement counted in `counter`; the
-/// statement texts are the root table's `sql`, built once per size.
+/// statement texts are the root table's `sql`, built once per size. The
+/// rows read are each root's snapshot (see [`Loaded`]) unless a child
+/// table has a JSON column: a database may hand back a JSON document in
+/// another form than the one written (PostgreSQL's `jsonb` orders keys),
+/// so those children are encoded again by the unit of work.
 pub(crate) async fn load<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
     sql: &TableSql,
-    roots: &mut [A],
+    mut roots: Vec<A>,
     counter: &AtomicU64,
-) -> Result<(), Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let layout = A::META.child_layout();
     if layout.is_empty() || roots.is_empty() {
-        return Ok(());
+        return Ok(roots.into_iter().map(Loaded::without_snapshot).collect());
     }
     let ids = roots
         .iter()
@@ -74,7 +81,26 @@ pub(crate) async fn load<D: Driver, A: Aggregate>(
         }
         rows.push(table_rows);
     }
-    attach_children(roots, rows)
+    let as_written = layout.tables.iter().all(|table| {
+        table
+            .stored
+            .columns
+            .iter()
+            .all(|column| column.kind != ColumnKind::Json)
+    });
+    if !as_written {
+        attach_children(&mut roots, rows)?;
+        return Ok(roots.into_iter().map(Loaded::without_snapshot).collect());
+    }
+    let snapshots = attach_children_kept(&mut roots, rows)?;
+    Ok(roots
+        .into_iter()
+        .zip(snapshots)
+        .map(|(aggregate, children)| Loaded {
+            aggregate,
+            children: Some(children),
+        })
+        .collect())
 }
 
 /// A stored child row as values, in the table's column order. `root`: the
