@@ -295,8 +295,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             .instrument(self.span.clone())
             .await?;
         let mut rows = Vec::with_capacity(loaded.len());
-        for loaded in loaded {
-            let row = encode_row(&loaded.aggregate)?;
+        for mut loaded in loaded {
+            let row = match loaded.row.take() {
+                Some(row) => row,
+                None => encode_row(&loaded.aggregate)?,
+            };
             rows.push((loaded, row));
         }
         Ok(rows)
@@ -405,17 +408,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         self.track_encoded(loaded, None)
     }
 
-    /// [`track`](Self::track), with the root's row when the caller encoded
-    /// it already (queries keep it for their cursor). The children's
-    /// snapshot is the rows the store read them from when it kept them,
-    /// otherwise they are encoded.
+    /// [`track`](Self::track), with the root's row when the caller has it
+    /// already (queries keep it for their cursor). The snapshot is the rows
+    /// the store read the aggregate from when it kept them, otherwise the
+    /// aggregate encoded.
     fn track_encoded(&mut self, loaded: Loaded<A>, row: Option<Vec<Value>>) -> Result<(), Error> {
         let Loaded {
             aggregate,
+            row: read,
             children,
         } = loaded;
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
-            let snapshot = match row {
+            let snapshot = match row.or(read) {
                 Some(row) => row,
                 None => encode_row(&aggregate)?,
             };

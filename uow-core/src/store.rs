@@ -72,9 +72,9 @@ pub trait Transaction: Send + Sync + 'static {
         query: Query,
     ) -> impl Future<Output = Result<Vec<A>, Error>> + Send;
 
-    /// [`fetch`](Transaction::fetch), each aggregate with the snapshot of
-    /// its children when the store kept the rows it read them from (see
-    /// [`Loaded`]). By default none is kept.
+    /// [`fetch`](Transaction::fetch), each aggregate with its snapshot
+    /// when the store kept the rows it read it from (see [`Loaded`]). By
+    /// default none is kept.
     fn fetch_loaded<A: Aggregate>(
         &self,
         query: Query,
@@ -103,14 +103,25 @@ pub trait Transaction: Send + Sync + 'static {
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// An aggregate as [`Transaction::fetch_loaded`] returns it: with the rows
-/// of its children as they were read, when the store kept them, so that the
-/// unit of work takes them as the snapshot its changes are checked against
-/// instead of encoding the children again.
+/// An aggregate as [`Transaction::fetch_loaded`] returns it: with its row
+/// and the rows of its children as they were read, when the store kept
+/// them, so that the unit of work takes them as the snapshot its changes
+/// are checked against instead of encoding the aggregate again.
+///
+/// A store keeps only rows whose values are what
+/// [`encode_row`](crate::backend::encode_row) and
+/// [`encode_children`](crate::backend::encode_children) give for the
+/// aggregate it decoded from them (no JSON column a database may hand back
+/// in another form). A column type whose `ColumnValue` changes the value it
+/// reads (one that normalises text, say) makes the stored form differ from
+/// the encoded one: the next commit writes the encoded form, as a change.
 #[derive(Debug)]
 pub struct Loaded<A> {
     /// The aggregate.
     pub aggregate: A,
+    /// Its row, the values of [`AggregateMeta::columns`] as stored; `None`
+    /// when the store did not keep it.
+    pub row: Option<Vec<Value>>,
     /// Its child rows, one list per child table, in the order
     /// [`encode_children`](crate::backend::encode_children) writes them
     /// (each parent's children in position order, parents in their own
@@ -124,6 +135,7 @@ impl<A> Loaded<A> {
     pub fn without_snapshot(aggregate: A) -> Self {
         Loaded {
             aggregate,
+            row: None,
             children: None,
         }
     }

@@ -35,13 +35,15 @@ const ROOTS_PER_QUERY: usize = 1000;
 pub(crate) async fn load<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
     sql: &TableSql,
-    mut roots: Vec<A>,
+    loaded: Vec<Loaded<A>>,
     counter: &AtomicU64,
 ) -> Result<Vec<Loaded<A>>, Error> {
     let layout = A::META.child_layout();
-    if layout.is_empty() || roots.is_empty() {
-        return Ok(roots.into_iter().map(Loaded::without_snapshot).collect());
+    if layout.is_empty() || loaded.is_empty() {
+        return Ok(loaded);
     }
+    let (mut roots, read): (Vec<A>, Vec<Option<Vec<Value>>>) =
+        loaded.into_iter().map(|l| (l.aggregate, l.row)).unzip();
     let ids = roots
         .iter()
         .map(|root| {
@@ -88,17 +90,23 @@ pub(crate) async fn load<D: Driver, A: Aggregate>(
             .iter()
             .all(|column| column.kind != ColumnKind::Json)
     });
-    if !as_written {
+    let snapshots = if as_written {
+        attach_children_kept(&mut roots, rows)?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
         attach_children(&mut roots, rows)?;
-        return Ok(roots.into_iter().map(Loaded::without_snapshot).collect());
-    }
-    let snapshots = attach_children_kept(&mut roots, rows)?;
+        vec![None; roots.len()]
+    };
     Ok(roots
         .into_iter()
+        .zip(read)
         .zip(snapshots)
-        .map(|(aggregate, children)| Loaded {
+        .map(|((aggregate, row), children)| Loaded {
             aggregate,
-            children: Some(children),
+            row,
+            children,
         })
         .collect())
 }

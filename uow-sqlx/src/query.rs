@@ -12,7 +12,7 @@
 
 use std::fmt::Write;
 
-use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Select, Value};
+use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Loaded, Select, Value};
 use uow_core::{Aggregate, Error};
 
 use crate::dialect::SqlDialect;
@@ -226,13 +226,14 @@ fn bind_filter<D: Driver>(
     Ok(stmt)
 }
 
-/// Loads the aggregates a typed query matches, in its order; the statement
-/// text is `table`'s, built once per shape.
+/// Loads the aggregates a typed query matches, in its order, each with its
+/// row when it can be the snapshot (see `driver::decode_rows`); the
+/// statement text is `table`'s, built once per shape.
 pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
     table: &TableSql,
     select: &Select,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let meta = A::META;
     let text = table.query(shape(select), || select_sql::<D>(meta, select).text);
     let stmt = bind_filter::<D>(sqlx::query(text), meta, &select.filter)?;

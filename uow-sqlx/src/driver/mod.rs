@@ -23,7 +23,7 @@ use sqlx::database::HasStatementCache;
 use sqlx::{Database, Executor, IntoArguments};
 use uow_core::{
     Aggregate, BackendError, Error, TimeoutKind, ValueError,
-    backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
+    backend::{AggregateMeta, ColumnKind, Loaded, Query, RowSource, Value, decode_row},
 };
 
 use crate::dialect::SqlDialect;
@@ -460,12 +460,13 @@ pub(crate) fn bind_other<D: Driver>(
         .map_err(|e| Error::Backend(BackendError::new(format!("bind {what}"), e)))
 }
 
-/// Loads the aggregates matching `query`.
+/// Loads the aggregates matching `query`, each with its row when it can
+/// be the aggregate's snapshot (see [`decode_rows`]).
 pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
     sql: &TableSql,
     query: Query,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let meta = A::META;
     let by_id = matches!(query, Query::Id(_));
     let stmt: Stmt<D> = match query {
@@ -505,22 +506,50 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {
         let row = D::fetch_optional(conn, stmt).await.map_err(failed)?;
-        return row
-            .map(|row| decode_row::<A, _>(&DriverRow::<D> { row: &row, meta }))
-            .into_iter()
-            .collect();
+        return decode_rows::<D, A>(row.as_slice());
     }
     let rows = D::fetch_all(conn, stmt).await.map_err(failed)?;
     decode_rows::<D, A>(&rows)
 }
 
 /// Decodes `rows` of `A`'s table into aggregates, in order (into a vector
-/// of their number: collecting fallible results would grow it step by step).
-pub(crate) fn decode_rows<D: Driver, A: Aggregate>(rows: &[DbRow<D>]) -> Result<Vec<A>, Error> {
+/// of their number: collecting fallible results would grow it step by
+/// step). Where `A` has no JSON column, each row is read into values that
+/// the aggregate is decoded from and that are kept as its snapshot (the
+/// unit of work then encodes nothing); a JSON document may come back in
+/// another form than the one written (PostgreSQL's `jsonb` orders keys),
+/// so an aggregate with one is decoded straight from the row and encoded
+/// by the unit of work.
+pub(crate) fn decode_rows<D: Driver, A: Aggregate>(
+    rows: &[DbRow<D>],
+) -> Result<Vec<Loaded<A>>, Error> {
     let meta = A::META;
+    let as_written = meta.columns.iter().all(|c| c.kind != ColumnKind::Json);
     let mut aggregates = Vec::with_capacity(rows.len());
     for row in rows {
-        aggregates.push(decode_row::<A, _>(&DriverRow::<D> { row, meta })?);
+        let source = DriverRow::<D> { row, meta };
+        let columns = meta.columns.len();
+        let mut values = Vec::with_capacity(if as_written { columns } else { 0 });
+        if as_written {
+            for index in 0..columns {
+                match source.get(index) {
+                    Ok(value) => values.push(value),
+                    Err(_) => break,
+                }
+            }
+        }
+        // Not kept (a JSON column, or a value the driver cannot read, which
+        // decoding from the row reports naming its column and the row's id).
+        if values.len() < columns {
+            aggregates.push(Loaded::without_snapshot(decode_row::<A, _>(&source)?));
+            continue;
+        }
+        let aggregate = decode_row::<A, [Value]>(&values)?;
+        aggregates.push(Loaded {
+            aggregate,
+            row: Some(values),
+            children: None,
+        });
     }
     Ok(aggregates)
 }
