@@ -149,12 +149,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
         if !self.entries.contains_key(id) {
             let value = key_value::<A, A::Id>(id, A::META.id)?;
-            for loaded in self
-                .tx
-                .fetch_loaded::<A>(Query::Id(value))
-                .instrument(self.span.clone())
-                .await?
-            {
+            for loaded in in_store(self.tx.fetch_loaded::<A>(Query::Id(value)), &self.span).await? {
                 self.track(loaded)?;
             }
         }
@@ -231,11 +226,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// At most `limit` aggregates, the lowest ids first.
     pub async fn list(&mut self, limit: u64) -> Result<Vec<&mut A>, Error> {
-        let loaded = self
-            .tx
-            .fetch_loaded::<A>(Query::All { limit })
-            .instrument(self.span.clone())
-            .await?;
+        let loaded = in_store(self.tx.fetch_loaded::<A>(Query::All { limit }), &self.span).await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -249,11 +240,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         key: &K,
     ) -> Result<Vec<&mut A>, Error> {
         let value = key_value::<A, K>(key, column)?;
-        let loaded = self
-            .tx
-            .fetch_loaded::<A>(Query::Column { column, value })
-            .instrument(self.span.clone())
-            .await?;
+        let loaded = in_store(
+            self.tx.fetch_loaded::<A>(Query::Column { column, value }),
+            &self.span,
+        )
+        .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -289,11 +280,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         &mut self,
         select: Select,
     ) -> Result<Vec<(Loaded<A>, Vec<Value>)>, Error> {
-        let loaded = self
-            .tx
-            .fetch_loaded::<A>(Query::Select(select))
-            .instrument(self.span.clone())
-            .await?;
+        let loaded = in_store(self.tx.fetch_loaded::<A>(Query::Select(select)), &self.span).await?;
         let mut rows = Vec::with_capacity(loaded.len());
         for mut loaded in loaded {
             let row = match loaded.row.take() {
@@ -307,10 +294,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// How many stored rows match `filter`.
     pub(crate) async fn run_count(&mut self, filter: Filter) -> Result<u64, Error> {
-        self.tx
-            .count::<A>(filter)
-            .instrument(self.span.clone())
-            .await
+        in_store(self.tx.count::<A>(filter), &self.span).await
     }
 
     /// Tracks what a query loaded and returns the tracked instances in the
@@ -373,15 +357,15 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 id: "?".to_owned(),
                 reason: e,
             })?;
-        let loaded = self
-            .tx
-            .fetch_loaded::<A>(Query::Child {
+        let loaded = in_store(
+            self.tx.fetch_loaded::<A>(Query::Child {
                 table: table.index,
                 column: stored,
                 value,
-            })
-            .instrument(self.span.clone())
-            .await?;
+            }),
+            &self.span,
+        )
+        .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -545,6 +529,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             out.extend(events.into_iter().map(|e| (source.clone(), convert(e))));
         }
     }
+}
+
+/// A store's read, run in the unit of work's `span`. The store's future is
+/// boxed: a database store's future is large (a state for each database
+/// it can run on), and each move of it — into the span's wrapper, into the
+/// future of the caller awaiting it — copied all of it, tens of
+/// kilobytes per read; a box moves as a pointer.
+fn in_store<F: std::future::Future>(
+    read: F,
+    span: &tracing::Span,
+) -> tracing::instrument::Instrumented<std::pin::Pin<Box<F>>> {
+    Box::pin(read).instrument(span.clone())
 }
 
 /// The stored form of a lookup key for column `column` of `A`.
