@@ -871,8 +871,10 @@ impl Store for SqlxStore {
 impl SqlxStore {
     async fn begin_unit(&self, read_only: bool) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
+        // Each database's future boxed: this one then holds a pointer, not
+        // the largest of the three, and moving it copies little.
         let session = with_backend!(&inner.pool, |pool, D| {
-            D::wrap::<Sessions>(begin_session::<D>(&inner, pool, read_only).await?)
+            D::wrap::<Sessions>(Box::pin(begin_session::<D>(&inner, pool, read_only)).await?)
         });
         Ok(SqlxTransaction {
             inner,
@@ -1038,8 +1040,9 @@ impl Transaction for SqlxTransaction {
         let sql = self.inner.statements.get(A::META);
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
+        // As in `begin_unit`: each database's future boxed.
         with_backend!(&mut *session, |session, D| {
-            fetch_in::<D, A>(&self.inner, session, &sql, query).await
+            Box::pin(fetch_in::<D, A>(&self.inner, session, &sql, query)).await
         })
     }
 
