@@ -342,12 +342,17 @@ async fn profile(
     };
     let start = Instant::now();
     let mut samples = Vec::new();
+    let mut operations = 0;
     while start.elapsed() < duration {
-        samples.push(subject.run_once(bench, imp, plan).await?.0);
+        let (rate, done) = subject.run_once(bench, imp, plan).await?;
+        samples.push(rate);
+        operations += done;
     }
     samples.sort_by(f64::total_cmp);
+    // The number of operations lets a profiler's totals of two runs of
+    // different lengths be turned into a cost per operation.
     eprintln!(
-        "{} {} {}: median {:.0} {} over {} runs",
+        "{} {} {}: median {:.0} {} over {} runs ({operations} operations)",
         backend.name(),
         bench.title(),
         imp.name(),

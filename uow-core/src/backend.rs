@@ -20,11 +20,11 @@ pub use crate::aggregate::{
 pub use crate::children::{
     ChildChanges, ChildCollection, ChildEntity, ChildField, ChildLayout, ChildMeta, ChildReader,
     ChildRows, ChildTable, ChildWriter, PARENT_COLUMN, POSITION_COLUMN, ROOT_COLUMN,
-    attach_children, encode_children,
+    attach_children, attach_children_kept, encode_children,
 };
 pub use crate::memory::InMemoryTransaction;
 pub use crate::query::{CompareOp, Filter, OrderTerm, Select};
-pub use crate::store::{ChangeSet, Delete, Query, TableChanges, Transaction, Update};
+pub use crate::store::{ChangeSet, Delete, Loaded, Query, TableChanges, Transaction, Update};
 pub use crate::value::{
     ColumnKind, FIRST_DAY, FIRST_MICRO, LAST_DAY, LAST_MICRO, MAX_JSON_DEPTH, MAX_KEY_LEN, Value,
     check_storable, decimal_from_sort_key, decimal_sort_key, fixed_scale,

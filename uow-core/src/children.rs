@@ -374,7 +374,9 @@ impl ChildWriter<'_> {
             Some((node, _)) => self.layout.tables[*node].fields[field],
         };
         let table = &self.layout.tables[table_index];
-        for (position, child) in children.children().enumerate() {
+        let children = children.children();
+        self.rows[table_index].reserve(children.size_hint().0);
+        for (position, child) in children.enumerate() {
             let mut row = Vec::with_capacity(table.prefix() + C::META.columns.len());
             row.push(self.root.clone());
             if let Some((_, parent)) = &self.node {
@@ -390,11 +392,15 @@ impl ChildWriter<'_> {
             };
             child.encode(&mut row).map_err(failed)?;
             finish_row(C::META.columns, &mut row[prefix..]).map_err(failed)?;
-            let id = row[prefix + C::META.id].clone();
-            let outer = self.node.replace((table_index, id));
-            let written = child.write_children(self);
-            self.node = outer;
-            written?;
+            // A child without children of its own needs no node (its id
+            // would be cloned for nothing).
+            if !C::META.children.is_empty() {
+                let id = row[prefix + C::META.id].clone();
+                let outer = self.node.replace((table_index, id));
+                let written = child.write_children(self);
+                self.node = outer;
+                written?;
+            }
             self.rows[table_index].push(row);
         }
         Ok(())
@@ -441,6 +447,11 @@ pub struct ChildReader<'a> {
     /// The table and id of the child whose fields are read; `None` at the
     /// root.
     node: Option<(usize, Value)>,
+    /// When the rows are kept as the roots' snapshots: per table, the
+    /// indices of the rows the current root took, in the order read (the
+    /// order [`encode_children`] writes them). The rows are then read by
+    /// copying their values, not by moving them out.
+    taken: Option<Vec<Vec<usize>>>,
 }
 
 impl std::fmt::Debug for ChildReader<'_> {
@@ -499,8 +510,15 @@ impl ChildReader<'_> {
         let mut children = Vec::with_capacity(end - start);
         for i in start..end {
             let row = &mut self.rows[table_index][i];
-            let id = row[prefix + C::META.id].clone();
-            let decoded = C::decode(&Taking(std::cell::RefCell::new(&mut row[prefix..])));
+            // A child without children of its own needs no node.
+            let id = (!C::META.children.is_empty()).then(|| row[prefix + C::META.id].clone());
+            let decoded = match &mut self.taken {
+                Some(taken) => {
+                    taken[table_index].push(i);
+                    C::decode(&row[prefix..])
+                }
+                None => C::decode(&Taking(std::cell::RefCell::new(&mut row[prefix..]))),
+            };
             let mut child = decoded.map_err(|e| Error::Decode {
                 aggregate: self.aggregate.name,
                 table: table.table_name(),
@@ -508,10 +526,12 @@ impl ChildReader<'_> {
                 id: self.root.to_string(),
                 reason: e.error,
             })?;
-            let outer = self.node.replace((table_index, id));
-            let read = child.read_children(self);
-            self.node = outer;
-            read?;
+            if let Some(id) = id {
+                let outer = self.node.replace((table_index, id));
+                let read = child.read_children(self);
+                self.node = outer;
+                read?;
+            }
             children.push(child);
         }
         F::from_children(children).ok_or_else(|| Error::Decode {
@@ -531,10 +551,37 @@ impl ChildReader<'_> {
 /// Gives each of `roots` its children from `rows` (one list per child
 /// table of `A`, as a store loaded them for these roots: any order). What
 /// every store calls after loading roots.
-pub fn attach_children<A: Aggregate>(roots: &mut [A], mut rows: ChildRows) -> Result<(), Error> {
+pub fn attach_children<A: Aggregate>(roots: &mut [A], rows: ChildRows) -> Result<(), Error> {
+    read_children(roots, rows, false).map(drop)
+}
+
+/// [`attach_children`], keeping the rows each root took as its snapshot
+/// (one [`ChildRows`] per root, in the order [`encode_children`] writes
+/// them): what a store calls when the rows it read are the children's
+/// stored form, so that the unit of work need not encode them again (see
+/// [`Loaded`](crate::backend::Loaded)). Every value is copied out of the
+/// rows instead of moved.
+pub fn attach_children_kept<A: Aggregate>(
+    roots: &mut [A],
+    rows: ChildRows,
+) -> Result<Vec<ChildRows>, Error> {
+    read_children(roots, rows, true)
+}
+
+/// Gives each root its children; with `keep`, returns the rows each took.
+fn read_children<A: Aggregate>(
+    roots: &mut [A],
+    mut rows: ChildRows,
+    keep: bool,
+) -> Result<Vec<ChildRows>, Error> {
     let layout = A::META.child_layout();
     if layout.is_empty() || roots.is_empty() {
-        return Ok(());
+        let none = || vec![Vec::new(); layout.tables.len()];
+        return Ok(if keep {
+            roots.iter().map(|_| none()).collect()
+        } else {
+            Vec::new()
+        });
     }
     for (table, table_rows) in layout.tables.iter().zip(rows.iter_mut()) {
         let position = table.position_index();
@@ -563,12 +610,36 @@ pub fn attach_children<A: Aggregate>(roots: &mut [A], mut rows: ChildRows) -> Re
         rows,
         root: &NO_PARENT,
         node: None,
+        taken: None,
     };
+    let mut taken = Vec::with_capacity(if keep { roots.len() } else { 0 });
     for (root, id) in roots.iter_mut().zip(&ids) {
         reader.root = id;
+        if keep {
+            reader.taken = Some(vec![Vec::new(); layout.tables.len()]);
+        }
         root.read_children(&mut reader)?;
+        if let Some(rows) = reader.taken.take() {
+            taken.push(rows);
+        }
     }
-    Ok(())
+    // Every root has read its children: its rows move into its snapshot.
+    let mut rows = reader.rows;
+    Ok(taken
+        .into_iter()
+        .map(|tables| {
+            tables
+                .into_iter()
+                .zip(rows.iter_mut())
+                .map(|(indices, table_rows)| {
+                    indices
+                        .into_iter()
+                        .map(|i| std::mem::take(&mut table_rows[i]))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// The writes to one child table in a commit, each list ordered by key.

@@ -14,7 +14,7 @@ use crate::children::{
 use crate::error::Error;
 use crate::outbox::EventSource;
 use crate::query::{Filter, QueryBuilder, Queryable, Select};
-use crate::store::{Delete, Query, Store, TableChanges, Transaction, Update};
+use crate::store::{Delete, Loaded, Query, Store, TableChanges, Transaction, Update};
 use crate::unit_of_work::UnitId;
 use crate::value::{ColumnValue, Key, Value};
 
@@ -149,13 +149,8 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub async fn get(&mut self, id: &A::Id) -> Result<Option<&mut A>, Error> {
         if !self.entries.contains_key(id) {
             let value = key_value::<A, A::Id>(id, A::META.id)?;
-            for aggregate in self
-                .tx
-                .fetch::<A>(Query::Id(value))
-                .instrument(self.span.clone())
-                .await?
-            {
-                self.track(aggregate)?;
+            for loaded in in_store(self.tx.fetch_loaded::<A>(Query::Id(value)), &self.span).await? {
+                self.track(loaded)?;
             }
         }
         Ok(self
@@ -231,11 +226,7 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
 
     /// At most `limit` aggregates, the lowest ids first.
     pub async fn list(&mut self, limit: u64) -> Result<Vec<&mut A>, Error> {
-        let loaded = self
-            .tx
-            .fetch::<A>(Query::All { limit })
-            .instrument(self.span.clone())
-            .await?;
+        let loaded = in_store(self.tx.fetch_loaded::<A>(Query::All { limit }), &self.span).await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -249,11 +240,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         key: &K,
     ) -> Result<Vec<&mut A>, Error> {
         let value = key_value::<A, K>(key, column)?;
-        let loaded = self
-            .tx
-            .fetch::<A>(Query::Column { column, value })
-            .instrument(self.span.clone())
-            .await?;
+        let loaded = in_store(
+            self.tx.fetch_loaded::<A>(Query::Column { column, value }),
+            &self.span,
+        )
+        .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -288,47 +279,52 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub(crate) async fn run_select(
         &mut self,
         select: Select,
-    ) -> Result<Vec<(A, Vec<Value>)>, Error> {
-        let loaded = self
-            .tx
-            .fetch::<A>(Query::Select(select))
-            .instrument(self.span.clone())
-            .await?;
-        loaded
-            .into_iter()
-            .map(|aggregate| {
-                let row = encode_row(&aggregate)?;
-                Ok((aggregate, row))
-            })
-            .collect()
+    ) -> Result<Vec<(Loaded<A>, Vec<Value>)>, Error> {
+        let loaded = in_store(self.tx.fetch_loaded::<A>(Query::Select(select)), &self.span).await?;
+        let mut rows = Vec::with_capacity(loaded.len());
+        for mut loaded in loaded {
+            let row = match loaded.row.take() {
+                Some(row) => row,
+                None => encode_row(&loaded.aggregate)?,
+            };
+            rows.push((loaded, row));
+        }
+        Ok(rows)
     }
 
     /// How many stored rows match `filter`.
     pub(crate) async fn run_count(&mut self, filter: Filter) -> Result<u64, Error> {
-        self.tx
-            .count::<A>(filter)
-            .instrument(self.span.clone())
-            .await
+        in_store(self.tx.count::<A>(filter), &self.span).await
     }
 
     /// Tracks what a query loaded and returns the tracked instances in the
     /// query's order, leaving out those this unit of work removed.
     pub(crate) fn tracked_in_order(
         &mut self,
-        loaded: Vec<(A, Vec<Value>)>,
+        loaded: Vec<(Loaded<A>, Vec<Value>)>,
     ) -> Result<Vec<&mut A>, Error> {
         let mut order = Vec::with_capacity(loaded.len());
-        for (aggregate, row) in loaded {
-            order.push(aggregate.id().clone());
-            self.track_encoded(aggregate, Some(row))?;
+        for (loaded, row) in loaded {
+            order.push(loaded.aggregate.id().clone());
+            self.track_encoded(loaded, Some(row))?;
         }
-        let mut by_id: BTreeMap<&A::Id, &mut A> = self
+        // The tracked instances in id order (the map's), each taken once by
+        // a binary search: no second map is built.
+        let mut by_id: Vec<(&A::Id, Option<&mut A>)> = self
             .entries
             .iter_mut()
             .filter(|(_, e)| !matches!(e.state, State::Removed { .. }))
-            .map(|(id, e)| (id, &mut e.aggregate))
+            .map(|(id, e)| (id, Some(&mut e.aggregate)))
             .collect();
-        Ok(order.iter().filter_map(|id| by_id.remove(id)).collect())
+        Ok(order
+            .iter()
+            .filter_map(|id| {
+                let at = by_id
+                    .binary_search_by(|(tracked, _)| (*tracked).cmp(id))
+                    .ok()?;
+                by_id[at].1.take()
+            })
+            .collect())
     }
 
     /// The aggregates holding a child `C` whose own column `column` (index
@@ -361,15 +357,15 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 id: "?".to_owned(),
                 reason: e,
             })?;
-        let loaded = self
-            .tx
-            .fetch::<A>(Query::Child {
+        let loaded = in_store(
+            self.tx.fetch_loaded::<A>(Query::Child {
                 table: table.index,
                 column: stored,
                 value,
-            })
-            .instrument(self.span.clone())
-            .await?;
+            }),
+            &self.span,
+        )
+        .await?;
         let ids = self.track_loaded(loaded)?;
         Ok(self.tracked(&ids))
     }
@@ -379,11 +375,11 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
         self.entries.len()
     }
 
-    fn track_loaded(&mut self, loaded: Vec<A>) -> Result<BTreeSet<A::Id>, Error> {
+    fn track_loaded(&mut self, loaded: Vec<Loaded<A>>) -> Result<BTreeSet<A::Id>, Error> {
         let mut ids = BTreeSet::new();
-        for aggregate in loaded {
-            let id = aggregate.id().clone();
-            self.track(aggregate)?;
+        for loaded in loaded {
+            let id = loaded.aggregate.id().clone();
+            self.track(loaded)?;
             ids.insert(id);
         }
         Ok(ids)
@@ -392,19 +388,29 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// Tracks an aggregate just loaded, with the snapshot its changes are
     /// checked against, unless this unit of work holds its id already: the
     /// object it holds wins.
-    fn track(&mut self, aggregate: A) -> Result<(), Error> {
-        self.track_encoded(aggregate, None)
+    fn track(&mut self, loaded: Loaded<A>) -> Result<(), Error> {
+        self.track_encoded(loaded, None)
     }
 
-    /// [`track`](Self::track), with the root's row when the caller encoded
-    /// it already (queries keep it for their cursor).
-    fn track_encoded(&mut self, aggregate: A, row: Option<Vec<Value>>) -> Result<(), Error> {
+    /// [`track`](Self::track), with the root's row when the caller has it
+    /// already (queries keep it for their cursor). The snapshot is the rows
+    /// the store read the aggregate from when it kept them, otherwise the
+    /// aggregate encoded.
+    fn track_encoded(&mut self, loaded: Loaded<A>, row: Option<Vec<Value>>) -> Result<(), Error> {
+        let Loaded {
+            aggregate,
+            row: read,
+            children,
+        } = loaded;
         if let btree_map::Entry::Vacant(free) = self.entries.entry(aggregate.id().clone()) {
-            let snapshot = match row {
+            let snapshot = match row.or(read) {
                 Some(row) => row,
                 None => encode_row(&aggregate)?,
             };
-            let children = encode_children(&aggregate)?;
+            let children = match children {
+                Some(children) => children,
+                None => encode_children(&aggregate)?,
+            };
             let version = aggregate.version();
             free.insert(Entry::new(
                 aggregate,
@@ -523,6 +529,18 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
             out.extend(events.into_iter().map(|e| (source.clone(), convert(e))));
         }
     }
+}
+
+/// A store's read, run in the unit of work's `span`. The store's future is
+/// boxed: a database store's future is large (a state for each database
+/// it can run on), and each move of it — into the span's wrapper, into the
+/// future of the caller awaiting it — copied all of it, tens of
+/// kilobytes per read; a box moves as a pointer.
+fn in_store<F: std::future::Future>(
+    read: F,
+    span: &tracing::Span,
+) -> tracing::instrument::Instrumented<std::pin::Pin<Box<F>>> {
+    Box::pin(read).instrument(span.clone())
 }
 
 /// The stored form of a lookup key for column `column` of `A`.

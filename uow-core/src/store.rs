@@ -10,7 +10,7 @@
 use std::future::Future;
 
 use crate::aggregate::{Aggregate, AggregateMeta};
-use crate::children::ChildChanges;
+use crate::children::{ChildChanges, ChildRows};
 use crate::error::Error;
 use crate::inbox::InboxRecord;
 use crate::outbox::OutboxRecord;
@@ -72,6 +72,23 @@ pub trait Transaction: Send + Sync + 'static {
         query: Query,
     ) -> impl Future<Output = Result<Vec<A>, Error>> + Send;
 
+    /// [`fetch`](Transaction::fetch), each aggregate with its snapshot
+    /// when the store kept the rows it read it from (see [`Loaded`]). By
+    /// default none is kept.
+    fn fetch_loaded<A: Aggregate>(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<Loaded<A>>, Error>> + Send {
+        let fetching = self.fetch::<A>(query);
+        async move {
+            Ok(fetching
+                .await?
+                .into_iter()
+                .map(Loaded::without_snapshot)
+                .collect())
+        }
+    }
+
     /// How many stored rows of `A`'s table match `filter` (committed
     /// state).
     fn count<A: Aggregate>(
@@ -84,6 +101,44 @@ pub trait Transaction: Send + Sync + 'static {
     /// with [`Error::Conflict`]; an insert of a taken id or unique value with
     /// [`Error::Duplicate`].
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// An aggregate as [`Transaction::fetch_loaded`] returns it: with its row
+/// and the rows of its children as they were read, when the store kept
+/// them, so that the unit of work takes them as the snapshot its changes
+/// are checked against instead of encoding the aggregate again.
+///
+/// A store keeps only rows whose values are what
+/// [`encode_row`](crate::backend::encode_row) and
+/// [`encode_children`](crate::backend::encode_children) give for the
+/// aggregate it decoded from them (no JSON column a database may hand back
+/// in another form). A column type whose `ColumnValue` changes the value it
+/// reads (one that normalises text, say) makes the stored form differ from
+/// the encoded one: the next commit writes the encoded form, as a change.
+#[derive(Debug)]
+pub struct Loaded<A> {
+    /// The aggregate.
+    pub aggregate: A,
+    /// Its row, the values of [`AggregateMeta::columns`] as stored; `None`
+    /// when the store did not keep it.
+    pub row: Option<Vec<Value>>,
+    /// Its child rows, one list per child table, in the order
+    /// [`encode_children`](crate::backend::encode_children) writes them
+    /// (each parent's children in position order, parents in their own
+    /// order), with the values as stored; `None` when the store did not
+    /// keep them.
+    pub children: Option<ChildRows>,
+}
+
+impl<A> Loaded<A> {
+    /// An aggregate whose snapshot the unit of work takes itself.
+    pub fn without_snapshot(aggregate: A) -> Self {
+        Loaded {
+            aggregate,
+            row: None,
+            children: None,
+        }
+    }
 }
 
 /// Which rows a [`Transaction::fetch`] loads.

@@ -116,7 +116,12 @@ impl<S: Store> UnitState<S> {
     /// Begins the store transaction of unit of work `name`.
     pub async fn begin(store: &S, name: &'static str) -> Result<Self, Error> {
         let span = tracing::debug_span!("unit_of_work", name);
-        let tx = store.begin().instrument(span.clone()).await.map(Arc::new);
+        // Boxed, as a repository's reads are: a database store's future
+        // is large, and each move of it would copy all of it.
+        let tx = Box::pin(store.begin())
+            .instrument(span.clone())
+            .await
+            .map(Arc::new);
         if let Err(error) = &tx {
             tracing::debug!(parent: &span, %error, "could not begin");
         }
@@ -131,8 +136,7 @@ impl<S: Store> UnitState<S> {
     /// Begins the read-only store transaction of unit of work `name`.
     pub async fn begin_read_only(store: &S, name: &'static str) -> Result<Self, Error> {
         let span = tracing::debug_span!("unit_of_work", name, read_only = true);
-        let tx = store
-            .begin_read_only()
+        let tx = Box::pin(store.begin_read_only())
             .instrument(span.clone())
             .await
             .map(Arc::new);

@@ -11,27 +11,39 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use uow_core::{
     Aggregate, Error,
-    backend::{AggregateMeta, ChildChanges, ChildTable, RowSource, Value, attach_children},
+    backend::{
+        AggregateMeta, ChildChanges, ChildTable, ColumnKind, Loaded, Value, attach_children,
+        attach_children_kept,
+    },
 };
 
 use crate::dialect::{SqlDialect, sql, values_list};
-use crate::driver::{Conn, Driver, DriverRow, Stmt, backend, bind_value};
+use crate::driver::{Conn, Driver, Stmt, backend, bind_value};
 use crate::flush::{Writer, write_error};
+use crate::sql::TableSql;
 
 /// The most roots one child query names (`IN` lists of more are split).
 const ROOTS_PER_QUERY: usize = 1000;
 
 /// Gives `roots` their children: one query per child table (per
-/// [`ROOTS_PER_QUERY`] roots), each statement counted in `counter`.
+/// [`ROOTS_PER_QUERY`] roots), each statement counted in `counter`; the
+/// statement texts are the root table's `sql`, built once per size. The
+/// rows read are each root's snapshot (see [`Loaded`]) unless a child
+/// table has a JSON column: a database may hand back a JSON document in
+/// another form than the one written (PostgreSQL's `jsonb` orders keys),
+/// so those children are encoded again by the unit of work.
 pub(crate) async fn load<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
-    roots: &mut [A],
+    sql: &TableSql,
+    loaded: Vec<Loaded<A>>,
     counter: &AtomicU64,
-) -> Result<(), Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let layout = A::META.child_layout();
-    if layout.is_empty() || roots.is_empty() {
-        return Ok(());
+    if layout.is_empty() || loaded.is_empty() {
+        return Ok(loaded);
     }
+    let (mut roots, read): (Vec<A>, Vec<Option<Vec<Value>>>) =
+        loaded.into_iter().map(|l| (l.aggregate, l.row)).unzip();
     let ids = roots
         .iter()
         .map(|root| {
@@ -48,8 +60,15 @@ pub(crate) async fn load<D: Driver, A: Aggregate>(
         let meta = table.stored;
         let mut table_rows = Vec::new();
         for chunk in ids.chunks(ROOTS_PER_QUERY) {
-            let text = select_children::<D::Sql>(meta, chunk.len());
-            let mut stmt: Stmt<D> = sqlx::query(sql(text));
+            // The rows of one root do not select the root's id: it is known.
+            let one_root = match chunk {
+                [root] => Some(root),
+                _ => None,
+            };
+            let text = sql.children(table.index, chunk.len(), || {
+                select_children::<D::Sql>(meta, chunk.len())
+            });
+            let mut stmt: Stmt<D> = sqlx::query(text);
             for id in chunk {
                 stmt = bind_value::<D>(stmt, meta, 0, id.clone())?;
             }
@@ -57,45 +76,92 @@ pub(crate) async fn load<D: Driver, A: Aggregate>(
             let found = D::fetch_all(conn, stmt)
                 .await
                 .map_err(|e| backend::<D>(format!("load from {}", meta.table), e))?;
+            table_rows.reserve(found.len());
             for row in &found {
-                table_rows.push(read_row::<D>(row, table)?);
+                table_rows.push(read_row::<D>(row, table, one_root)?);
             }
         }
         rows.push(table_rows);
     }
-    attach_children(roots, rows)
+    let as_written = layout.tables.iter().all(|table| {
+        table
+            .stored
+            .columns
+            .iter()
+            .all(|column| column.kind != ColumnKind::Json)
+    });
+    let snapshots = if as_written {
+        attach_children_kept(&mut roots, rows)?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        attach_children(&mut roots, rows)?;
+        vec![None; roots.len()]
+    };
+    Ok(roots
+        .into_iter()
+        .zip(read)
+        .zip(snapshots)
+        .map(|((aggregate, row), children)| Loaded {
+            aggregate,
+            row,
+            children,
+        })
+        .collect())
 }
 
-/// A stored child row as values, in the table's column order.
+/// A stored child row as values, in the table's column order. `root`: the
+/// root's id when the statement was for that one root, and left the root
+/// column out (see [`select_children`]).
 fn read_row<D: Driver>(
     row: &crate::driver::DbRow<D>,
     table: &ChildTable,
+    root: Option<&Value>,
 ) -> Result<Vec<Value>, Error> {
     let meta = table.stored;
-    let source = DriverRow::<D> { row, meta };
-    (0..meta.columns.len())
-        .map(|index| {
-            source.get(index).map_err(|reason| Error::Decode {
-                aggregate: table.aggregate.name,
-                table: meta.table,
-                column: meta.columns[index].name,
-                id: "?".to_owned(),
-                reason,
-            })
-        })
-        .collect()
+    // Sized up front: collecting fallible results would grow it step by step.
+    let mut values = Vec::with_capacity(meta.columns.len());
+    let skipped = match root {
+        Some(root) => {
+            values.push(root.clone());
+            1
+        }
+        None => 0,
+    };
+    for (index, column) in meta.columns.iter().enumerate().skip(skipped) {
+        let value = D::get(row, index - skipped, column.kind).map_err(|reason| Error::Decode {
+            aggregate: table.aggregate.name,
+            table: meta.table,
+            column: column.name,
+            id: root.map_or_else(|| "?".to_owned(), Value::to_string),
+            reason,
+        })?;
+        values.push(value);
+    }
+    Ok(values)
 }
 
-/// `SELECT <columns> FROM child WHERE root_id IN (?, ...)`.
+/// `SELECT <columns> FROM child WHERE root_id IN (?, ...)`; for one root
+/// `SELECT <columns but root_id> FROM child WHERE root_id = ?` (a value
+/// fewer to send, decode and free on every row).
 fn select_children<S: SqlDialect>(meta: &AggregateMeta, roots: usize) -> String {
     let q = S::quote;
+    let root = q(meta.columns[0].name);
+    let table = q(meta.table);
+    if roots == 1 {
+        let columns: Vec<String> = meta.columns[1..].iter().map(|c| q(c.name)).collect();
+        return format!(
+            "SELECT {} FROM {table} WHERE {root} = {}",
+            columns.join(", "),
+            S::placeholder(1)
+        );
+    }
     let columns: Vec<String> = meta.columns.iter().map(|c| q(c.name)).collect();
     let list: Vec<String> = (1..=roots).map(S::placeholder).collect();
     format!(
-        "SELECT {} FROM {} WHERE {} IN ({})",
+        "SELECT {} FROM {table} WHERE {root} IN ({})",
         columns.join(", "),
-        q(meta.table),
-        q(meta.columns[0].name),
         list.join(", ")
     )
 }

@@ -12,11 +12,12 @@
 
 use std::fmt::Write;
 
-use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Select, Value};
+use uow_core::backend::{AggregateMeta, ColumnKind, CompareOp, Filter, Loaded, Select, Value};
 use uow_core::{Aggregate, Error};
 
 use crate::dialect::SqlDialect;
-use crate::driver::{self, Conn, Driver, DriverRow, Stmt};
+use crate::driver::{self, Conn, Driver, Stmt};
+use crate::sql::TableSql;
 
 /// A statement's text and the values to bind, each with its column.
 struct Sql {
@@ -149,19 +150,97 @@ fn select_sql<D: Driver>(meta: &'static AggregateMeta, select: &Select) -> Sql {
     sql
 }
 
-/// Loads the aggregates a typed query matches, in its order.
+/// Everything the text of `select` depends on — its limit, its ordering
+/// terms, the tree of its filter with columns, operators and the lengths
+/// of `IN` lists — and nothing of its values: two queries of one shape run
+/// one statement text.
+fn shape(select: &Select) -> Vec<u64> {
+    let mut key = Vec::with_capacity(8 + select.order.len());
+    key.push(u64::from(select.limit.is_some()));
+    key.push(select.limit.unwrap_or(0));
+    key.push(select.order.len() as u64);
+    key.extend(
+        select
+            .order
+            .iter()
+            .map(|term| (term.column as u64) << 1 | u64::from(term.descending)),
+    );
+    filter_shape(&select.filter, &mut key);
+    key
+}
+
+fn filter_shape(filter: &Filter, key: &mut Vec<u64>) {
+    match filter {
+        Filter::All => key.push(0),
+        Filter::Nothing => key.push(1),
+        Filter::Compare { column, op, .. } => {
+            let op = match op {
+                CompareOp::Eq => 0,
+                CompareOp::Lt => 1,
+                CompareOp::Le => 2,
+                CompareOp::Gt => 3,
+                CompareOp::Ge => 4,
+            };
+            key.extend([2, *column as u64, op]);
+        }
+        Filter::In { column, values } => key.extend([3, *column as u64, values.len() as u64]),
+        Filter::IsNull { column } => key.extend([4, *column as u64]),
+        Filter::IsNotNull { column } => key.extend([5, *column as u64]),
+        Filter::And(filters) | Filter::Or(filters) => {
+            let tag = if matches!(filter, Filter::And(_)) {
+                6
+            } else {
+                7
+            };
+            key.extend([tag, filters.len() as u64]);
+            for inner in filters {
+                filter_shape(inner, key);
+            }
+        }
+    }
+}
+
+/// Binds the values of `filter`, each with its column, in the order
+/// [`condition`] places their parameters.
+fn bind_filter<D: Driver>(
+    mut stmt: Stmt<D>,
+    meta: &'static AggregateMeta,
+    filter: &Filter,
+) -> Result<Stmt<D>, Error> {
+    match filter {
+        Filter::All | Filter::Nothing | Filter::IsNull { .. } | Filter::IsNotNull { .. } => {}
+        Filter::Compare { column, value, .. } => {
+            stmt = driver::bind_value::<D>(stmt, meta, *column, value.clone())?;
+        }
+        Filter::In { column, values } => {
+            for value in values {
+                stmt = driver::bind_value::<D>(stmt, meta, *column, value.clone())?;
+            }
+        }
+        Filter::And(filters) | Filter::Or(filters) => {
+            for inner in filters {
+                stmt = bind_filter::<D>(stmt, meta, inner)?;
+            }
+        }
+    }
+    Ok(stmt)
+}
+
+/// Loads the aggregates a typed query matches, in its order, each with its
+/// row when it can be the snapshot (see `driver::decode_rows`); the
+/// statement text is `table`'s, built once per shape.
 pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
+    table: &TableSql,
     select: &Select,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let meta = A::META;
-    let stmt = select_sql::<D>(meta, select).bind::<D>(meta)?;
+    let text = table.query(shape(select), || select_sql::<D>(meta, select).text);
+    let stmt = bind_filter::<D>(sqlx::query(text), meta, &select.filter)?;
     let rows = D::fetch_all(conn, stmt)
         .await
         .map_err(|e| driver::backend::<D>(format!("query {}", meta.table), e))?;
-    rows.iter()
-        .map(|row| uow_core::backend::decode_row::<A, _>(&DriverRow::<D>::new(row, meta)))
-        .collect()
+    driver::decode_rows::<D, A>(&rows)
 }
 
 /// Counts the rows of `A`'s table that `filter` matches.
@@ -260,6 +339,64 @@ mod tests {
                 descending: true,
             }],
             limit: Some(10),
+        }
+    }
+
+    /// `select()` with its first condition replaced.
+    fn with_first(condition: Filter) -> Select {
+        let mut select = select();
+        if let Filter::And(filters) = &mut select.filter {
+            filters[0] = condition;
+        }
+        select
+    }
+
+    #[test]
+    fn queries_of_one_shape_share_a_text_whatever_their_values() {
+        let other_value = with_first(Filter::Compare {
+            column: 2,
+            op: CompareOp::Ge,
+            value: Value::Int(7),
+        });
+        assert_eq!(shape(&select()), shape(&other_value));
+
+        let other_operator = with_first(Filter::Compare {
+            column: 2,
+            op: CompareOp::Gt,
+            value: Value::Int(1),
+        });
+        let other_column = with_first(Filter::Compare {
+            column: 1,
+            op: CompareOp::Ge,
+            value: Value::Int(1),
+        });
+        let longer_list = with_first(Filter::In {
+            column: 0,
+            values: vec![Value::Text("a".into()); 3],
+        });
+        let mut other_limit = select();
+        other_limit.limit = Some(11);
+        let mut no_limit = select();
+        no_limit.limit = None;
+        let mut ascending = select();
+        ascending.order[0].descending = false;
+        let mut unordered = select();
+        unordered.order.clear();
+        let mut either = select();
+        if let Filter::And(filters) = either.filter {
+            either.filter = Filter::Or(filters);
+        }
+        for other in [
+            other_operator,
+            other_column,
+            longer_list,
+            other_limit,
+            no_limit,
+            ascending,
+            unordered,
+            either,
+        ] {
+            assert_ne!(shape(&select()), shape(&other), "{other:?}");
         }
     }
 

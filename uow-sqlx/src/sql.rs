@@ -41,6 +41,35 @@ pub struct TableSql {
     batch_sql: fn(&AggregateMeta, Batch, usize) -> SqlStr,
     /// Batch statements by kind and row count, built on first use.
     batches: Mutex<HashMap<(Batch, usize), SqlStr>>,
+    /// Typed queries' statements by shape (see `crate::query`), built on
+    /// first use: a page of a listing runs the same text each time.
+    queries: Mutex<HashMap<Vec<u64>, SqlStr>>,
+    /// Child-loading statements by child table and number of roots, built
+    /// on first use.
+    children: Mutex<HashMap<(usize, usize), SqlStr>>,
+}
+
+/// The most statements of one kind (typed queries, child loads) a
+/// [`TableSql`] keeps: shapes past it (`IN` lists of ever new lengths, say)
+/// are built on each use rather than kept for the store's lifetime.
+const MOST_KEPT: usize = 256;
+
+/// The statement under `key` in `kept`, built by `build` and kept unless
+/// [`MOST_KEPT`] are kept already.
+fn kept<K: std::hash::Hash + Eq>(
+    kept: &Mutex<HashMap<K, SqlStr>>,
+    key: K,
+    build: impl FnOnce() -> String,
+) -> SqlStr {
+    let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(text) = kept.get(&key) {
+        return text.clone();
+    }
+    let text = sql(build());
+    if kept.len() < MOST_KEPT {
+        kept.insert(key, text.clone());
+    }
+    text
 }
 
 impl TableSql {
@@ -51,6 +80,23 @@ impl TableSql {
             .entry((batch, rows))
             .or_insert_with(|| (self.batch_sql)(meta, batch, rows))
             .clone()
+    }
+
+    /// The statement of a typed query of shape `shape` (everything its
+    /// text depends on), built by `build` on first use.
+    pub(crate) fn query(&self, shape: Vec<u64>, build: impl FnOnce() -> String) -> SqlStr {
+        kept(&self.queries, shape, build)
+    }
+
+    /// The statement loading child table `table`'s rows of `roots` roots,
+    /// built by `build` on first use.
+    pub(crate) fn children(
+        &self,
+        table: usize,
+        roots: usize,
+        build: impl FnOnce() -> String,
+    ) -> SqlStr {
+        kept(&self.children, (table, roots), build)
     }
 }
 
@@ -119,6 +165,8 @@ pub fn table_sql<S: SqlDialect>(meta: &AggregateMeta) -> TableSql {
         arrays: S::array_sql(meta),
         batch_sql: batch_sql::<S>,
         batches: Mutex::new(HashMap::new()),
+        queries: Mutex::new(HashMap::new()),
+        children: Mutex::new(HashMap::new()),
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
 use uow_core::{
     Aggregate, BackendError, CommitOutcome, Error, Store, UnitId, UnitOfWork,
-    backend::{AggregateMeta, ChangeSet, Filter, Query, Transaction},
+    backend::{AggregateMeta, ChangeSet, Filter, Loaded, Query, Transaction},
 };
 
 use crate::backend::{Backend, ConnectError, Dispatch, PerDriver, Pool, Pools, with_backend};
@@ -871,8 +871,10 @@ impl Store for SqlxStore {
 impl SqlxStore {
     async fn begin_unit(&self, read_only: bool) -> Result<SqlxTransaction, Error> {
         let inner = Arc::clone(&self.inner);
+        // Each database's future boxed: this one then holds a pointer, not
+        // the largest of the three, and moving it copies little.
         let session = with_backend!(&inner.pool, |pool, D| {
-            D::wrap::<Sessions>(begin_session::<D>(&inner, pool, read_only).await?)
+            D::wrap::<Sessions>(Box::pin(begin_session::<D>(&inner, pool, read_only)).await?)
         });
         Ok(SqlxTransaction {
             inner,
@@ -1030,11 +1032,17 @@ impl Transaction for SqlxTransaction {
     }
 
     async fn fetch<A: Aggregate>(&self, query: Query) -> Result<Vec<A>, Error> {
+        let loaded = self.fetch_loaded::<A>(query).await?;
+        Ok(loaded.into_iter().map(|l| l.aggregate).collect())
+    }
+
+    async fn fetch_loaded<A: Aggregate>(&self, query: Query) -> Result<Vec<Loaded<A>>, Error> {
         let sql = self.inner.statements.get(A::META);
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
         let mut session = self.session.lock().await;
+        // As in `begin_unit`: each database's future boxed.
         with_backend!(&mut *session, |session, D| {
-            fetch_in::<D, A>(&self.inner, session, &sql, query).await
+            Box::pin(fetch_in::<D, A>(&self.inner, session, &sql, query)).await
         })
     }
 
@@ -1066,15 +1074,13 @@ async fn fetch_in<D: Dispatch, A: Aggregate>(
     session: &mut Session<D>,
     sql: &TableSql,
     query: Query,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     if std::mem::replace(&mut session.fresh, false) && D::RETRY_DEAD_CONNECTIONS {
         return first_read::<D, A>(inner, session, sql, query).await;
     }
     let conn = session.conn()?;
     let outcome = match driver::fetch::<D, A>(conn, sql, query).await {
-        Ok(mut roots) => crate::children::load::<D, A>(conn, &mut roots, &inner.executed)
-            .await
-            .map(|()| roots),
+        Ok(roots) => crate::children::load::<D, A>(conn, sql, roots, &inner.executed).await,
         Err(e) => Err(e),
     };
     if let Err(error) = &outcome
@@ -1099,7 +1105,7 @@ async fn first_read<D: Dispatch, A: Aggregate>(
     session: &mut Session<D>,
     sql: &TableSql,
     query: Query,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let Some(pool) = D::of::<Pools>(&inner.pool) else {
         return Err(finished());
     };
@@ -1127,9 +1133,8 @@ async fn first_read<D: Dispatch, A: Aggregate>(
                 session.state = State::Reading(conn);
                 attempt += 1;
             }
-            Ok(mut roots) => {
-                crate::children::load::<D, A>(conn, &mut roots, &inner.executed).await?;
-                return Ok(roots);
+            Ok(roots) => {
+                return crate::children::load::<D, A>(conn, sql, roots, &inner.executed).await;
             }
             Err(error) => return Err(error),
         }

@@ -23,7 +23,7 @@ use sqlx::database::HasStatementCache;
 use sqlx::{Database, Executor, IntoArguments};
 use uow_core::{
     Aggregate, BackendError, Error, TimeoutKind, ValueError,
-    backend::{AggregateMeta, ColumnKind, Query, RowSource, Value, decode_row},
+    backend::{AggregateMeta, ColumnKind, Loaded, Query, RowSource, Value, decode_row},
 };
 
 use crate::dialect::SqlDialect;
@@ -364,13 +364,6 @@ pub(crate) struct DriverRow<'a, D: Driver> {
     pub(crate) meta: &'static AggregateMeta,
 }
 
-impl<'a, D: Driver> DriverRow<'a, D> {
-    /// Row `row`, holding the columns of `meta`.
-    pub(crate) fn new(row: &'a DbRow<D>, meta: &'static AggregateMeta) -> Self {
-        DriverRow { row, meta }
-    }
-}
-
 impl<D: Driver> RowSource for DriverRow<'_, D> {
     fn get(&self, index: usize) -> Result<Value, ValueError> {
         let column = self
@@ -380,6 +373,34 @@ impl<D: Driver> RowSource for DriverRow<'_, D> {
             .ok_or_else(|| ValueError::new(format!("no column {index}")))?;
         D::get(self.row, index, column.kind)
     }
+}
+
+/// Decodes column `index`'s raw value as a `T`, with the type check of
+/// sqlx's `Row::try_get` (and its errors). A driver's [`Driver::get`] takes
+/// the raw value once, to tell `NULL` apart, and decodes that same value:
+/// `try_get` would look the column up a second time.
+pub(crate) fn decode_raw<'r, DB, T>(
+    raw: <DB as Database>::ValueRef<'r>,
+    index: usize,
+) -> Result<T, sqlx::Error>
+where
+    DB: Database,
+    T: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::{TypeInfo, ValueRef};
+    {
+        let ty = raw.type_info();
+        if !ty.is_null() && !T::compatible(&ty) {
+            return Err(sqlx::Error::ColumnDecode {
+                index: format!("{index:?}"),
+                source: sqlx::error::mismatched_types::<DB, T>(&ty),
+            });
+        }
+    }
+    T::decode(raw).map_err(|source| sqlx::Error::ColumnDecode {
+        index: format!("{index:?}"),
+        source,
+    })
 }
 
 /// Binds a whole row, each value with its column's kind.
@@ -439,12 +460,13 @@ pub(crate) fn bind_other<D: Driver>(
         .map_err(|e| Error::Backend(BackendError::new(format!("bind {what}"), e)))
 }
 
-/// Loads the aggregates matching `query`.
+/// Loads the aggregates matching `query`, each with its row when it can
+/// be the aggregate's snapshot (see [`decode_rows`]).
 pub(crate) async fn fetch<D: Driver, A: Aggregate>(
     conn: &mut Conn<D>,
     sql: &TableSql,
     query: Query,
-) -> Result<Vec<A>, Error> {
+) -> Result<Vec<Loaded<A>>, Error> {
     let meta = A::META;
     let by_id = matches!(query, Query::Id(_));
     let stmt: Stmt<D> = match query {
@@ -479,20 +501,57 @@ pub(crate) async fn fetch<D: Driver, A: Aggregate>(
             ColumnKind::BigInt,
             "the row limit",
         )?,
-        Query::Select(select) => return crate::query::fetch::<D, A>(conn, &select).await,
+        Query::Select(select) => return crate::query::fetch::<D, A>(conn, sql, &select).await,
     };
     let failed = |e| backend::<D>(format!("load from {}", meta.table), e);
     if by_id {
         let row = D::fetch_optional(conn, stmt).await.map_err(failed)?;
-        return row
-            .map(|row| decode_row::<A, _>(&DriverRow::<D> { row: &row, meta }))
-            .into_iter()
-            .collect();
+        return decode_rows::<D, A>(row.as_slice());
     }
     let rows = D::fetch_all(conn, stmt).await.map_err(failed)?;
-    rows.iter()
-        .map(|row| decode_row::<A, _>(&DriverRow::<D> { row, meta }))
-        .collect()
+    decode_rows::<D, A>(&rows)
+}
+
+/// Decodes `rows` of `A`'s table into aggregates, in order (into a vector
+/// of their number: collecting fallible results would grow it step by
+/// step). Where `A` has no JSON column, each row is read into values that
+/// the aggregate is decoded from and that are kept as its snapshot (the
+/// unit of work then encodes nothing); a JSON document may come back in
+/// another form than the one written (PostgreSQL's `jsonb` orders keys),
+/// so an aggregate with one is decoded straight from the row and encoded
+/// by the unit of work.
+pub(crate) fn decode_rows<D: Driver, A: Aggregate>(
+    rows: &[DbRow<D>],
+) -> Result<Vec<Loaded<A>>, Error> {
+    let meta = A::META;
+    let as_written = meta.columns.iter().all(|c| c.kind != ColumnKind::Json);
+    let mut aggregates = Vec::with_capacity(rows.len());
+    for row in rows {
+        let source = DriverRow::<D> { row, meta };
+        let columns = meta.columns.len();
+        let mut values = Vec::with_capacity(if as_written { columns } else { 0 });
+        if as_written {
+            for index in 0..columns {
+                match source.get(index) {
+                    Ok(value) => values.push(value),
+                    Err(_) => break,
+                }
+            }
+        }
+        // Not kept (a JSON column, or a value the driver cannot read, which
+        // decoding from the row reports naming its column and the row's id).
+        if values.len() < columns {
+            aggregates.push(Loaded::without_snapshot(decode_row::<A, _>(&source)?));
+            continue;
+        }
+        let aggregate = decode_row::<A, [Value]>(&values)?;
+        aggregates.push(Loaded {
+            aggregate,
+            row: Some(values),
+            children: None,
+        });
+    }
+    Ok(aggregates)
 }
 
 /// Wraps a driver error in [`Error::Backend`] (or [`Error::Timeout`]),

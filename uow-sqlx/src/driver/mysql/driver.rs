@@ -13,6 +13,7 @@ use std::time::Duration;
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::mysql::{
     MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPoolOptions, MySqlRow,
+    MySqlValueRef,
 };
 use sqlx::types::chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::types::{Decimal, JsonRawValue};
@@ -24,7 +25,7 @@ use uow_core::{
 
 use super::MySqlSql;
 use crate::driver::chrono_values as cv;
-use crate::driver::{Driver, Failure, StalePlans, Stmt, decimal_key};
+use crate::driver::{Driver, Failure, StalePlans, Stmt, decimal_key, decode_raw};
 use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
 use crate::options::{Isolation, StoreOptions};
 
@@ -135,51 +136,46 @@ impl Driver for MySqlDriver {
     }
 
     fn get(row: &MySqlRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
+        // The raw value is taken once: to tell NULL apart, then decoded.
         let raw = row.try_get_raw(index).map_err(driver)?;
         if raw.is_null() {
             return Ok(Value::Null);
         }
-        let e = driver;
         Ok(match kind {
-            ColumnKind::Bool => Value::Bool(row.try_get(index).map_err(e)?),
-            ColumnKind::SmallInt => Value::Int(row.try_get::<i16, _>(index).map_err(e)?.into()),
-            ColumnKind::Int => Value::Int(row.try_get::<i32, _>(index).map_err(e)?.into()),
-            ColumnKind::BigInt => Value::Int(row.try_get(index).map_err(e)?),
-            ColumnKind::Real => Value::Float(row.try_get::<f32, _>(index).map_err(e)?.into()),
-            ColumnKind::Double => Value::Float(row.try_get(index).map_err(e)?),
-            ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(e)?),
+            ColumnKind::Bool => Value::Bool(read(raw, index)?),
+            ColumnKind::SmallInt => Value::Int(read::<i16>(raw, index)?.into()),
+            ColumnKind::Int => Value::Int(read::<i32>(raw, index)?.into()),
+            ColumnKind::BigInt => Value::Int(read(raw, index)?),
+            ColumnKind::Real => Value::Float(read::<f32>(raw, index)?.into()),
+            ColumnKind::Double => Value::Float(read(raw, index)?),
+            ColumnKind::Bytes => Value::Bytes(read(raw, index)?),
             ColumnKind::Json => {
-                let raw: Box<JsonRawValue> = row.try_get(index).map_err(e)?;
-                Value::Json(raw.get().to_owned())
+                let json: Box<JsonRawValue> = read(raw, index)?;
+                Value::Json(json.get().to_owned())
             }
             ColumnKind::Uuid => {
-                let bytes: Vec<u8> = row.try_get(index).map_err(e)?;
+                let bytes: Vec<u8> = read(raw, index)?;
                 Value::Uuid(bytes.try_into().map_err(|b: Vec<u8>| {
                     ValueError::new(format!("a UUID has 16 bytes, the column holds {}", b.len()))
                 })?)
             }
             ColumnKind::TimestampTz | ColumnKind::Timestamp => Value::Timestamp(
-                row.try_get::<NaiveDateTime, _>(index)
-                    .map_err(e)?
+                read::<NaiveDateTime>(raw, index)?
                     .and_utc()
                     .timestamp_micros(),
             ),
-            ColumnKind::Date => {
-                Value::Date(cv::days(row.try_get::<NaiveDate, _>(index).map_err(e)?)?)
-            }
-            ColumnKind::Time => Value::Time(cv::micros_of_day(
-                row.try_get::<NaiveTime, _>(index).map_err(e)?,
-            )),
+            ColumnKind::Date => Value::Date(cv::days(read::<NaiveDate>(raw, index)?)?),
+            ColumnKind::Time => Value::Time(cv::micros_of_day(read::<NaiveTime>(raw, index)?)),
             ColumnKind::FixedDecimal { .. } => {
-                Value::Decimal(row.try_get::<Decimal, _>(index).map_err(e)?.to_string())
+                Value::Decimal(read::<Decimal>(raw, index)?.to_string())
             }
             ColumnKind::Decimal => {
-                let key: String = row.try_get(index).map_err(e)?;
+                let key: String = read(raw, index)?;
                 Value::Decimal(decimal_from_sort_key(&key).ok_or_else(|| {
                     ValueError::new(format!("`{key}` is not a decimal in the stored format"))
                 })?)
             }
-            ColumnKind::Text => Value::Text(row.try_get(index).map_err(e)?),
+            ColumnKind::Text => Value::Text(read(raw, index)?),
         })
     }
 
@@ -317,6 +313,14 @@ async fn with_key_columns(conn: &mut MySqlConnection, db: Box<dyn DatabaseError>
     .await
     .unwrap_or_default();
     sqlx::Error::Database(Box::new(KeyColumns { error: db, columns }))
+}
+
+/// Decodes the raw value of column `index` (see [`decode_raw`]).
+fn read<'r, T: sqlx::Decode<'r, MySql> + sqlx::Type<MySql>>(
+    raw: MySqlValueRef<'r>,
+    index: usize,
+) -> Result<T, ValueError> {
+    decode_raw::<MySql, T>(raw, index).map_err(driver)
 }
 
 fn driver(e: sqlx::Error) -> ValueError {

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgValueRef};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
 use sqlx::{Postgres, Row, ValueRef};
@@ -18,7 +18,7 @@ use uow_core::{
 
 use super::PostgresSql;
 use crate::driver::chrono_values as cv;
-use crate::driver::{Driver, Failure, StalePlans, Stmt};
+use crate::driver::{Driver, Failure, StalePlans, Stmt, decode_raw};
 use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
 use crate::options::StoreOptions;
 
@@ -267,45 +267,46 @@ impl Driver for PostgresDriver {
     }
 
     fn get(row: &PgRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
+        // The raw value is taken once: to tell NULL apart, then decoded.
         let raw = row.try_get_raw(index).map_err(driver)?;
         if raw.is_null() {
             return Ok(Value::Null);
         }
-        let e = driver;
         Ok(match kind {
-            ColumnKind::Bool => Value::Bool(row.try_get(index).map_err(e)?),
-            ColumnKind::SmallInt => Value::Int(row.try_get::<i16, _>(index).map_err(e)?.into()),
-            ColumnKind::Int => Value::Int(row.try_get::<i32, _>(index).map_err(e)?.into()),
-            ColumnKind::BigInt => Value::Int(row.try_get(index).map_err(e)?),
-            ColumnKind::Real => Value::Float(row.try_get::<f32, _>(index).map_err(e)?.into()),
-            ColumnKind::Double => Value::Float(row.try_get(index).map_err(e)?),
-            ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(e)?),
+            ColumnKind::Bool => Value::Bool(read(raw, index)?),
+            ColumnKind::SmallInt => Value::Int(read::<i16>(raw, index)?.into()),
+            ColumnKind::Int => Value::Int(read::<i32>(raw, index)?.into()),
+            ColumnKind::BigInt => Value::Int(read(raw, index)?),
+            ColumnKind::Real => Value::Float(read::<f32>(raw, index)?.into()),
+            ColumnKind::Double => Value::Float(read(raw, index)?),
+            ColumnKind::Bytes => Value::Bytes(read(raw, index)?),
             ColumnKind::Json => {
-                let raw: Box<JsonRawValue> = row.try_get(index).map_err(e)?;
-                Value::Json(raw.get().to_owned())
+                let json: Box<JsonRawValue> = read(raw, index)?;
+                Value::Json(json.get().to_owned())
             }
-            ColumnKind::Uuid => Value::Uuid(row.try_get::<Uuid, _>(index).map_err(e)?.into_bytes()),
-            ColumnKind::TimestampTz => Value::Timestamp(
-                row.try_get::<DateTime<Utc>, _>(index)
-                    .map_err(e)?
-                    .timestamp_micros(),
-            ),
+            ColumnKind::Uuid => Value::Uuid(read::<Uuid>(raw, index)?.into_bytes()),
+            ColumnKind::TimestampTz => {
+                Value::Timestamp(read::<DateTime<Utc>>(raw, index)?.timestamp_micros())
+            }
             ColumnKind::Timestamp => Value::Timestamp(
-                row.try_get::<NaiveDateTime, _>(index)
-                    .map_err(e)?
+                read::<NaiveDateTime>(raw, index)?
                     .and_utc()
                     .timestamp_micros(),
             ),
-            ColumnKind::Date => Value::Date(cv::days(row.try_get(index).map_err(e)?)?),
-            ColumnKind::Time => Value::Time(cv::micros_of_day(row.try_get(index).map_err(e)?)),
+            ColumnKind::Date => Value::Date(cv::days(read(raw, index)?)?),
+            ColumnKind::Time => Value::Time(cv::micros_of_day(read(raw, index)?)),
             ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
-                let mut decimal = row.try_get::<Decimal, _>(index).map_err(e)?;
                 // sqlx drops the scale of a zero (`0.00` reads as `0`): the
                 // scale is the column value's display scale, read from the
                 // binary NUMERIC (ndigits, weight, sign, dscale: 16 bits each).
-                let raw = row.try_get_raw(index).map_err(driver)?;
-                if let Ok(&[_, _, _, _, _, _, hi, lo, ..]) = raw.as_bytes() {
-                    let scale = u32::from(u16::from_be_bytes([hi, lo]));
+                let scale = match raw.as_bytes() {
+                    Ok(&[_, _, _, _, _, _, hi, lo, ..]) => {
+                        Some(u32::from(u16::from_be_bytes([hi, lo])))
+                    }
+                    _ => None,
+                };
+                let mut decimal = read::<Decimal>(raw, index)?;
+                if let Some(scale) = scale {
                     if scale != decimal.scale() {
                         decimal.rescale(scale);
                     }
@@ -317,7 +318,7 @@ impl Driver for PostgresDriver {
                 }
                 Value::Decimal(decimal.to_string())
             }
-            ColumnKind::Text => Value::Text(row.try_get(index).map_err(e)?),
+            ColumnKind::Text => Value::Text(read(raw, index)?),
         })
     }
 
@@ -408,6 +409,14 @@ impl<'v> Element<'v> {
             Value::Text(t) | Value::Json(t) | Value::Decimal(t) => Element::Text(t),
         }
     }
+}
+
+/// Decodes the raw value of column `index` (see [`decode_raw`]).
+fn read<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
+    raw: PgValueRef<'r>,
+    index: usize,
+) -> Result<T, ValueError> {
+    decode_raw::<Postgres, T>(raw, index).map_err(driver)
 }
 
 fn driver(e: sqlx::Error) -> ValueError {

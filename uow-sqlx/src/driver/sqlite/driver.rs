@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteValueRef,
 };
 use sqlx::types::Uuid;
 use sqlx::{Connection, Row, Sqlite, SqliteConnection, ValueRef};
@@ -22,7 +23,7 @@ use uow_core::{
 
 use super::SqliteSql;
 use super::temporal;
-use crate::driver::{Driver, Failure, StalePlans, Stmt, backend, decimal_key};
+use crate::driver::{Driver, Failure, StalePlans, Stmt, backend, decimal_key, decode_raw};
 use crate::existing::{ExistingColumn, ExistingIndex, ExistingTable};
 use crate::options::StoreOptions;
 
@@ -122,27 +123,25 @@ impl Driver for SqliteDriver {
     }
 
     fn get(row: &SqliteRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {
+        // The raw value is taken once: to tell NULL apart, then decoded.
         let raw = row.try_get_raw(index).map_err(driver)?;
         if raw.is_null() {
             return Ok(Value::Null);
         }
-        let text = || row.try_get::<String, _>(index).map_err(driver);
         Ok(match kind {
-            ColumnKind::Bool => Value::Bool(row.try_get(index).map_err(driver)?),
+            ColumnKind::Bool => Value::Bool(read(raw, index)?),
             ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => {
-                Value::Int(row.try_get(index).map_err(driver)?)
+                Value::Int(read(raw, index)?)
             }
-            ColumnKind::Real | ColumnKind::Double => {
-                Value::Float(row.try_get(index).map_err(driver)?)
-            }
-            ColumnKind::Bytes => Value::Bytes(row.try_get(index).map_err(driver)?),
-            ColumnKind::Json => Value::Json(text()?),
+            ColumnKind::Real | ColumnKind::Double => Value::Float(read(raw, index)?),
+            ColumnKind::Bytes => Value::Bytes(read(raw, index)?),
+            ColumnKind::Json => Value::Json(read(raw, index)?),
             ColumnKind::Decimal | ColumnKind::FixedDecimal { .. } => {
-                let t = text()?;
+                let t: String = read(raw, index)?;
                 Value::Decimal(decimal_from_sort_key(&t).ok_or_else(|| malformed("decimal", &t))?)
             }
             ColumnKind::Uuid => {
-                let t = text()?;
+                let t: String = read(raw, index)?;
                 Value::Uuid(
                     Uuid::parse_str(&t)
                         .map_err(|_| malformed("UUID", &t))?
@@ -150,20 +149,20 @@ impl Driver for SqliteDriver {
                 )
             }
             ColumnKind::TimestampTz | ColumnKind::Timestamp => {
-                let t = text()?;
+                let t: String = read(raw, index)?;
                 Value::Timestamp(
                     temporal::parse_timestamp(&t).ok_or_else(|| malformed("timestamp", &t))?,
                 )
             }
             ColumnKind::Date => {
-                let t = text()?;
+                let t: String = read(raw, index)?;
                 Value::Date(temporal::parse_date(&t).ok_or_else(|| malformed("date", &t))?)
             }
             ColumnKind::Time => {
-                let t = text()?;
+                let t: String = read(raw, index)?;
                 Value::Time(temporal::parse_time(&t).ok_or_else(|| malformed("time", &t))?)
             }
-            ColumnKind::Text => Value::Text(text()?),
+            ColumnKind::Text => Value::Text(read(raw, index)?),
         })
     }
 
@@ -201,6 +200,14 @@ fn unique_column_of(error: &sqlx::Error, meta: &AggregateMeta) -> Option<String>
 
 fn driver(e: sqlx::Error) -> ValueError {
     ValueError::with_kind(ValueErrorKind::Driver, "the driver cannot read the value").caused_by(e)
+}
+
+/// Decodes the raw value of column `index` (see [`decode_raw`]).
+fn read<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
+    raw: SqliteValueRef<'r>,
+    index: usize,
+) -> Result<T, ValueError> {
+    decode_raw::<Sqlite, T>(raw, index).map_err(driver)
 }
 
 fn malformed(what: &str, text: &str) -> ValueError {
