@@ -56,6 +56,19 @@ pub trait Aggregate: Entity<Id: ColumnValue> + Sized + Send + Sync + 'static {
     /// in order.
     fn encode(&self, row: &mut Vec<Value>) -> Result<(), FieldError>;
 
+    /// Whether [`encode`](Self::encode) would push values equal to `stored`
+    /// in every column but the version's: the dirty check of a commit, for
+    /// an aggregate loaded and possibly unchanged. `true` only when it
+    /// certainly would (the unit of work then writes nothing for the root's
+    /// row); `false` when a column differs or may differ, and the aggregate
+    /// is then encoded and compared in full. The default says `false`; the
+    /// derive compares field by field, without allocating for text, bytes
+    /// and the derived value objects.
+    fn same_row(&self, stored: &[Value]) -> bool {
+        let _ = stored;
+        false
+    }
+
     /// Builds the aggregate from a row; fields that are not stored (the events
     /// field) start empty.
     fn decode<R: RowSource + ?Sized>(row: &R) -> Result<Self, FieldError>;

@@ -273,6 +273,8 @@ pub trait MappedColumn<T> {
         column: usize,
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
+    /// Whether the field encodes to `stored` ([`ColumnValue::same_as`]).
+    fn same_column(&self, field: &T, stored: &Value) -> bool;
     /// Decodes the field from its column.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -290,6 +292,11 @@ impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError> {
         encode(field, column, row)
+    }
+
+    #[inline]
+    fn same_column(&self, field: &T, stored: &Value) -> bool {
+        field.same_as(stored)
     }
 
     #[inline]
@@ -313,6 +320,8 @@ pub trait UnmappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
+    fn same_column(&self, field: &T, stored: &Value) -> bool;
+    /// Never run.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -322,6 +331,10 @@ pub trait UnmappedColumn<T> {
 
 impl<T> UnmappedColumn<T> for Column<T> {
     fn encode_column(&self, _: &T, _: usize, _: &mut Vec<Value>) -> Result<(), FieldError> {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn same_column(&self, _: &T, _: &Value) -> bool {
         unimplemented!("the derive reported an error")
     }
 
@@ -354,6 +367,9 @@ pub trait MappedJson<T> {
         column: usize,
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
+    /// Whether the field encodes to `stored` (serialized and compared: a
+    /// document has no cheaper exact comparison).
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool;
     /// Decodes the field from its column.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -371,6 +387,11 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> MappedJson<T> for &Json<
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError> {
         encode_json(field, column, row)
+    }
+
+    #[inline]
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool {
+        to_json(field).is_ok_and(|value| value == *stored)
     }
 
     #[inline]
@@ -394,6 +415,8 @@ pub trait UnmappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool;
+    /// Never run.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -403,6 +426,10 @@ pub trait UnmappedJson<T> {
 
 impl<T> UnmappedJson<T> for Json<T> {
     fn encode_json_column(&self, _: &T, _: usize, _: &mut Vec<Value>) -> Result<(), FieldError> {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn same_json_column(&self, _: &T, _: &Value) -> bool {
         unimplemented!("the derive reported an error")
     }
 
