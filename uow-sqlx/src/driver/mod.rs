@@ -141,10 +141,6 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// found dead (a server's connections die with a restart; an embedded
     /// database's do not).
     const RETRY_DEAD_CONNECTIONS: bool = true;
-    /// Whether a commit holds the database's only write lock (SQLite's
-    /// `BEGIN IMMEDIATE`): no row locks to take, versions checked by the
-    /// affected-row count of each batch.
-    const SINGLE_WRITER: bool = false;
     /// Whether the last batch of a flush is padded up to a power of two with
     /// rows the statement filters out (fewer distinct statements to
     /// prepare; SQLite, whose every statement is a round trip to its thread).
