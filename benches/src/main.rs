@@ -9,6 +9,7 @@
 mod backends;
 mod children;
 mod compile_time;
+mod dirty;
 mod handwritten;
 mod harness;
 mod model;
@@ -32,7 +33,9 @@ usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--benches load,deposit,insert,update,page,children] [--skip-compile | --compile-only]
                    [--output PATH]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
-         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)";
+         (IMPL: uow, sqlx, sqlx-row, sqlx-batch, seaorm, memory; loops one case for a profiler)
+       uow-benches --dirty [--runs N]
+         (the commit's dirty check: time per unchanged tracked aggregate, 1 … 100,000)";
 
 struct Options {
     plan: Plan,
@@ -41,6 +44,7 @@ struct Options {
     compile: bool,
     output: PathBuf,
     profile: Option<(Backend, Bench, Imp, Duration)>,
+    dirty: bool,
 }
 
 fn benches_dir() -> PathBuf {
@@ -85,6 +89,7 @@ fn parse_options() -> Result<Options, BoxError> {
         compile: true,
         output: benches_dir().join("../BENCHMARKS.md"),
         profile: None,
+        dirty: false,
     };
     let mut args = std::env::args().skip(1);
     let number = |v: Option<String>| -> Result<u64, BoxError> {
@@ -125,6 +130,7 @@ fn parse_options() -> Result<Options, BoxError> {
                 let seconds = number(args.next())?;
                 options.profile = Some((backend, bench, imp, Duration::from_secs(seconds)));
             }
+            "--dirty" => options.dirty = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
         }
@@ -331,6 +337,9 @@ async fn profile(
 async fn run(options: Options) -> Result<(), BoxError> {
     if let Some((backend, bench, imp, duration)) = options.profile {
         return profile(backend, bench, imp, duration).await;
+    }
+    if options.dirty {
+        return Ok(dirty::print(options.plan.runs).await?);
     }
     let command =
         std::iter::once("cargo run --release --manifest-path benches/Cargo.toml".to_owned())
