@@ -12,6 +12,7 @@ pub use core::convert::Into;
 pub use core::default::Default;
 pub use core::future::Future;
 pub use core::marker::Send;
+pub use core::mem::replace;
 pub use core::option::Option;
 pub use core::result::Result;
 pub use std::boxed::Box;
@@ -275,6 +276,8 @@ pub trait MappedColumn<T> {
     ) -> Result<(), FieldError>;
     /// Whether the field encodes to `stored` ([`ColumnValue::same_as`]).
     fn same_column(&self, field: &T, stored: &Value) -> bool;
+    /// The field's value for its column `column`.
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
     /// Decodes the field from its column.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -300,6 +303,13 @@ impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
     }
 
     #[inline]
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError> {
+        field
+            .to_value()
+            .map_err(|error| FieldError { column, error })
+    }
+
+    #[inline]
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -322,6 +332,8 @@ pub trait UnmappedColumn<T> {
     /// Never run.
     fn same_column(&self, field: &T, stored: &Value) -> bool;
     /// Never run.
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
+    /// Never run.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -335,6 +347,10 @@ impl<T> UnmappedColumn<T> for Column<T> {
     }
 
     fn same_column(&self, _: &T, _: &Value) -> bool {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn column_value(&self, _: &T, _: usize) -> Result<Value, FieldError> {
         unimplemented!("the derive reported an error")
     }
 
@@ -370,6 +386,8 @@ pub trait MappedJson<T> {
     /// Whether the field encodes to `stored` (serialized and compared: a
     /// document has no cheaper exact comparison).
     fn same_json_column(&self, field: &T, stored: &Value) -> bool;
+    /// The field's document for its column `column`.
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
     /// Decodes the field from its column.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -395,6 +413,11 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> MappedJson<T> for &Json<
     }
 
     #[inline]
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError> {
+        to_json(field).map_err(|error| FieldError { column, error })
+    }
+
+    #[inline]
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -417,6 +440,8 @@ pub trait UnmappedJson<T> {
     /// Never run.
     fn same_json_column(&self, field: &T, stored: &Value) -> bool;
     /// Never run.
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
+    /// Never run.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -430,6 +455,10 @@ impl<T> UnmappedJson<T> for Json<T> {
     }
 
     fn same_json_column(&self, _: &T, _: &Value) -> bool {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn json_column_value(&self, _: &T, _: usize) -> Result<Value, FieldError> {
         unimplemented!("the derive reported an error")
     }
 

@@ -259,6 +259,29 @@ fn a_product_compares_field_by_field_with_its_stored_row() {
     }
     assert!(!product.same_row(&row[..5]), "a row of other columns");
 
+    // A changed product refreshes its stored row in place: only the field
+    // that changed is replaced, and what it held is handed back.
+    let mut changed = product.clone();
+    changed.description = "A brighter lamp".to_owned();
+    changed.version = 9;
+    let mut refreshed = row.clone();
+    let mut replaced = Vec::new();
+    changed.refresh_row(&mut refreshed, &mut replaced).unwrap();
+    assert_eq!(replaced, [(2, Value::Text("A lamp".into()))]);
+    assert_eq!(refreshed[2], Value::Text("A brighter lamp".into()));
+    assert_eq!(
+        refreshed[1], row[1],
+        "the version is left to the unit of work"
+    );
+    let mut encoded = uow_core::backend::encode_row(&changed).unwrap();
+    encoded[1] = row[1].clone();
+    assert_eq!(refreshed, encoded);
+    replaced.clear();
+    product
+        .refresh_row(&mut row.clone(), &mut replaced)
+        .unwrap();
+    assert!(replaced.is_empty(), "nothing changed");
+
     let line = OrderLine {
         number: LineNumber { value: 7 },
         revision: 2,
