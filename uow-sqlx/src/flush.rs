@@ -30,7 +30,7 @@ use uow_core::{
 };
 
 use crate::driver::{
-    Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
+    Args, Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
 };
 use crate::inbox::{INBOX_META, inbox_row};
 use crate::outbox_table::{OUTBOX_META, outbox_row};
@@ -347,8 +347,7 @@ impl<D: Driver> Writer<'_, D> {
             let expected_first = chunk[0].expected;
             let stmt = match &sql.arrays {
                 Some(arrays) => {
-                    let stmt = sqlx::query(arrays.update.clone());
-                    match bind_update_arrays::<D>(stmt, meta, &chunk) {
+                    match bind_update_arrays::<D>(arrays.update.clone(), meta, &chunk) {
                         Some(stmt) => stmt,
                         None => {
                             // A value no array type holds: row by row, for
@@ -462,7 +461,7 @@ impl<D: Driver> Writer<'_, D> {
         rows: Vec<Vec<Value>>,
     ) -> Result<(), Error> {
         for chunk in rows.chunks(MAX_ARRAY_ROWS) {
-            let Some(stmt) = bind_insert_arrays::<D>(sqlx::query(text.clone()), meta, chunk) else {
+            let Some(stmt) = bind_insert_arrays::<D>(text.clone(), meta, chunk) else {
                 // A value no array type holds: row by row, for the database
                 // to judge each.
                 for row in chunk {
@@ -549,33 +548,35 @@ fn bind_update<D: Driver>(
 /// Binds the arrays of a batched update: the ids, the expected versions,
 /// then each non-id column. `None` if a value fits no array.
 fn bind_update_arrays<D: Driver>(
-    stmt: Stmt<D>,
+    text: sqlx::SqlStr,
     meta: &AggregateMeta,
     updates: &[Update],
 ) -> Option<Stmt<D>> {
+    let mut args = Args::<D>::default();
     let ids = updates.iter().map(|u| u.id(meta));
-    let mut stmt = D::bind_array(stmt, ids, meta.id_column().kind)?;
+    D::bind_array(&mut args, ids, meta.id_column().kind)?;
     let expected: Vec<Value> = updates.iter().map(|u| version(u.expected)).collect();
-    stmt = D::bind_array(stmt, expected.iter(), ColumnKind::BigInt)?;
+    D::bind_array(&mut args, expected.iter(), ColumnKind::BigInt)?;
     for (i, column) in meta.columns.iter().enumerate() {
         if i != meta.id {
-            stmt = D::bind_array(stmt, updates.iter().map(|u| &u.row[i]), column.kind)?;
+            D::bind_array(&mut args, updates.iter().map(|u| &u.row[i]), column.kind)?;
         }
     }
-    Some(stmt)
+    Some(sqlx::query_with(text, args))
 }
 
 /// Binds the arrays of a batched insert, one per column. `None` if a value
 /// fits no array.
 fn bind_insert_arrays<D: Driver>(
-    mut stmt: Stmt<D>,
+    text: sqlx::SqlStr,
     meta: &AggregateMeta,
     rows: &[Vec<Value>],
 ) -> Option<Stmt<D>> {
+    let mut args = Args::<D>::default();
     for (i, column) in meta.columns.iter().enumerate() {
-        stmt = D::bind_array(stmt, rows.iter().map(|row| &row[i]), column.kind)?;
+        D::bind_array(&mut args, rows.iter().map(|row| &row[i]), column.kind)?;
     }
-    Some(stmt)
+    Some(sqlx::query_with(text, args))
 }
 
 /// Splits `total` rows into array batches of at most [`MAX_ARRAY_ROWS`].
