@@ -397,10 +397,11 @@ impl Report<'_> {
         }
         let _ = writeln!(
             out,
-            "\nuow's commit: on SQLite a savepoint and one batched `UPDATE ... FROM (VALUES ...)`, whose\n\
-             affected-row count checks the versions (SQLite's write lock leaves nothing to lock); on\n\
-             PostgreSQL `SELECT ... WHERE id = ANY($1) FOR UPDATE` of the versions, a savepoint and one\n\
-             `UPDATE ... FROM UNNEST(...)`; on MariaDB the locking `SELECT` and one batched `UPDATE`. The\n\
+            "\nuow's commit: on every database a savepoint and one batched, version-guarded `UPDATE` (SQLite\n\
+             `UPDATE ... FROM (VALUES ...)` padded to 1,024 rows, PostgreSQL `UPDATE ... FROM UNNEST(...)`,\n\
+             MariaDB `UPDATE ... JOIN (SELECT ... UNION ALL ...)` padded to 1,024 rows), whose affected-row\n\
+             count checks the versions (a batch that falls short is undone and written row by row to name\n\
+             the aggregate that conflicted), and the commit marker on the servers. The\n\
              statement count includes the `SELECT` that loaded the aggregates (not timed). The batched\n\
              hand-written update is the best we know per database, every row guarded by its version and\n\
              the affected-row count checked: SQLite `UPDATE ... FROM (VALUES ...)` of 1,000 rows,\n\
