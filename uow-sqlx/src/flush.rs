@@ -408,10 +408,13 @@ impl<D: Driver> Writer<'_, D> {
         }
         let total = rows.len();
         let mut rest = rows.into_iter();
-        // SQLite pads the last batch up to a power of two with rows of NULLs
-        // that the statement filters out: one statement where decreasing
-        // powers of two need up to ten, each a round trip to SQLite's thread.
-        let pad = D::PAD_BATCHES;
+        // The rest of the rows goes in one statement of its exact size, as
+        // hand-written code sends it (a plain `VALUES` list, which SQLite
+        // runs faster than the padded form), while the table keeps room for
+        // its text; after that SQLite pads it up to a power of two with rows
+        // of NULLs that the statement filters out, so that a service
+        // committing many different numbers of rows prepares few texts.
+        let pad = D::PAD_BATCHES && !sql.keeps_more_sizes();
         for (_, rows, size) in chunks::<D>(meta, Batch::Insert, total, pad) {
             let chunk: Vec<Vec<Value>> = rest.by_ref().take(rows).collect();
             if size == 1 {

@@ -49,6 +49,13 @@ pub struct TableSql {
 }
 
 impl TableSql {
+    /// Whether [`batch`](Self::batch) still keeps the text of a size that is
+    /// not a power of two (fewer than [`KEPT_ODD_SIZES`] kept).
+    pub fn keeps_more_sizes(&self) -> bool {
+        let batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches.len() < KEPT_ODD_SIZES
+    }
+
     /// The batch statement over `rows` rows, built once per size: every
     /// power of two is kept, and other sizes (the exact rest of an
     /// unpadded commit) up to [`KEPT_ODD_SIZES`] of them; past that, an
