@@ -63,6 +63,9 @@ pub struct Handwritten {
     sql: &'static Sql,
     /// Multi-row `INSERT` texts by row count, built once.
     multi_row: Mutex<HashMap<usize, SqlStr>>,
+    /// Batched `UPDATE` texts by row count, built once.
+    batched: Mutex<HashMap<usize, SqlStr>>,
+    backend: Backend,
 }
 
 /// A unit of work whose reads are done (in autocommit) and whose writes are
@@ -207,10 +210,111 @@ macro_rules! on {
     };
 }
 
+/// Rows per batched `UPDATE` on SQLite and MariaDB (7 parameters a row).
+pub const UPDATE_CHUNK: usize = 1_000;
+
+/// The best batched, version-checked update we know for each database: one
+/// statement carries every row's id, expected version and new values, each
+/// row guarded by its version, and the affected-row count checks them all
+/// (a short count is a conflict: the transaction is rolled back).
+///
+/// - SQLite: `UPDATE … FROM (VALUES (…), …)`.
+/// - PostgreSQL: `UPDATE … FROM UNNEST($1::BIGINT[], …)`, one array per
+///   column, one statement for any number of rows.
+/// - MariaDB: `UPDATE t JOIN (SELECT ? AS id, … UNION ALL SELECT …) v ON
+///   t.id = v.id AND t.version = v.expected SET …`.
+mod batched {
+    use super::*;
+
+    /// `UPDATE … FROM (VALUES …)` / `JOIN (SELECT … UNION ALL …)` over
+    /// `rows` rows, binding per row: id, new version, owner, email,
+    /// balance, active, expected version.
+    pub fn text(mysql: bool, rows: usize) -> String {
+        if mysql {
+            let first = "SELECT ? AS id, ? AS version, ? AS owner, ? AS email, ? AS balance, ? AS active, ? AS expected";
+            let rest = " UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?".repeat(rows.saturating_sub(1));
+            format!(
+                "UPDATE bench_accounts AS t JOIN ({first}{rest}) AS v ON t.id = v.id AND t.version = v.expected \
+                 SET t.version = v.version, t.owner = v.owner, t.email = v.email, t.balance = v.balance, t.active = v.active"
+            )
+        } else {
+            let tuples = vec!["(?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+            format!(
+                "UPDATE bench_accounts SET version = v.column2, owner = v.column3, email = v.column4, \
+                 balance = v.column5, active = v.column6 FROM (VALUES {tuples}) AS v \
+                 WHERE bench_accounts.id = v.column1 AND bench_accounts.version = v.column7"
+            )
+        }
+    }
+
+    pub const POSTGRES: &str = "UPDATE bench_accounts AS t SET version = u.version, owner = u.owner, \
+        email = u.email, balance = u.balance, active = u.active \
+        FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BOOL[], $7::BIGINT[]) \
+        AS u (id, version, owner, email, balance, active, expected) \
+        WHERE t.id = u.id AND t.version = u.expected";
+
+    macro_rules! values_update {
+        ($name:ident, $db:ty) => {
+            pub async fn $name(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                text: SqlStr,
+                rows: &[Account],
+            ) -> Result<(), BoxError> {
+                let mut query = sqlx::query(text);
+                for a in rows {
+                    query = query
+                        .bind(a.id)
+                        .bind(a.version)
+                        .bind(&a.owner)
+                        .bind(&a.email)
+                        .bind(a.balance)
+                        .bind(a.active)
+                        .bind(a.version - 1);
+                }
+                let done = query.execute(conn).await?;
+                if done.rows_affected() != rows.len() as u64 {
+                    return Err(Conflict(rows[0].id).into());
+                }
+                Ok(())
+            }
+        };
+    }
+
+    values_update!(sqlite, Sqlite);
+    values_update!(mysql, MySql);
+
+    pub async fn postgres(conn: &mut sqlx::PgConnection, rows: &[Account]) -> Result<(), BoxError> {
+        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        let versions: Vec<i64> = rows.iter().map(|a| a.version).collect();
+        let owners: Vec<&str> = rows.iter().map(|a| a.owner.as_str()).collect();
+        let emails: Vec<&str> = rows.iter().map(|a| a.email.as_str()).collect();
+        let balances: Vec<i64> = rows.iter().map(|a| a.balance).collect();
+        let active: Vec<bool> = rows.iter().map(|a| a.active).collect();
+        let expected: Vec<i64> = rows.iter().map(|a| a.version - 1).collect();
+        let done = sqlx::query(POSTGRES)
+            .bind(ids)
+            .bind(versions)
+            .bind(owners)
+            .bind(emails)
+            .bind(balances)
+            .bind(active)
+            .bind(expected)
+            .execute(conn)
+            .await?;
+        if done.rows_affected() != rows.len() as u64 {
+            return Err(Conflict(rows[0].id).into());
+        }
+        Ok(())
+    }
+}
+
 /// The writes of a commit.
 pub enum Writes<'a> {
     /// One version-checked `UPDATE` per account (each holds its new version).
     UpdateEach(&'a [Account]),
+    /// Batched version-checked `UPDATE`s (see [`batched`]; each account
+    /// holds its new version).
+    UpdateBatched(&'a [Account]),
     /// Multi-row `INSERT`s of [`INSERT_CHUNK`] rows.
     InsertMultiRow(&'a [Account]),
     /// One `INSERT` per account.
@@ -237,6 +341,8 @@ impl Handwritten {
                 &QUESTION_MARKS
             },
             multi_row: Mutex::new(HashMap::new()),
+            batched: Mutex::new(HashMap::new()),
+            backend,
         }
     }
 
@@ -380,6 +486,21 @@ impl Handwritten {
                     on!(&mut conn, update(self.sql, a))?;
                 }
             }
+            Writes::UpdateBatched(accounts) => match conn {
+                Conn::Postgres(c) => batched::postgres(c, accounts).await?,
+                Conn::Sqlite(c) => {
+                    for chunk in accounts.chunks(UPDATE_CHUNK) {
+                        let text = self.batched_update_sql(chunk.len());
+                        batched::sqlite(c, text, chunk).await?;
+                    }
+                }
+                Conn::MySql(c) => {
+                    for chunk in accounts.chunks(UPDATE_CHUNK) {
+                        let text = self.batched_update_sql(chunk.len());
+                        batched::mysql(c, text, chunk).await?;
+                    }
+                }
+            },
             Writes::InsertMultiRow(accounts) => {
                 for chunk in accounts.chunks(INSERT_CHUNK) {
                     let text = self.multi_row_sql(chunk.len());
@@ -393,6 +514,17 @@ impl Handwritten {
             }
         }
         Ok(())
+    }
+
+    /// The batched `UPDATE` over `rows` rows (SQLite, MariaDB), built once.
+    fn batched_update_sql(&self, rows: usize) -> SqlStr {
+        let mut texts = self.batched.lock().unwrap_or_else(|e| e.into_inner());
+        texts
+            .entry(rows)
+            .or_insert_with(|| {
+                AssertSqlSafe(batched::text(self.backend == Backend::MySql, rows)).into_sql_str()
+            })
+            .clone()
     }
 
     fn multi_row_sql(&self, rows: usize) -> SqlStr {

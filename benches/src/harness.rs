@@ -104,6 +104,9 @@ pub enum Imp {
     Sqlx,
     /// Hand-written sqlx, one statement per row.
     SqlxRowByRow,
+    /// Hand-written sqlx, the best batched version-checked `UPDATE` of the
+    /// database ((4); see `handwritten::batched`).
+    SqlxBatch,
     /// Hand-written sqlx as a user writes it without uow: `pool.begin()`,
     /// the statements, `commit()` ((1) and (2)).
     SqlxPlain,
@@ -124,6 +127,7 @@ impl Imp {
             Imp::Uow => "uow",
             Imp::Sqlx => "sqlx (hand-written)",
             Imp::SqlxRowByRow => "sqlx, one statement per row",
+            Imp::SqlxBatch => "sqlx, batched version-checked UPDATE",
             Imp::SqlxPlain => "sqlx, plain transaction",
             Imp::SeaOrm => "SeaORM",
             Imp::InMemory => "uow in-memory store",
@@ -137,6 +141,7 @@ impl Imp {
             Imp::Uow => "uow",
             Imp::Sqlx => "sqlx",
             Imp::SqlxRowByRow => "sqlx-row",
+            Imp::SqlxBatch => "sqlx-batch",
             Imp::SqlxPlain => "sqlx-plain",
             Imp::SeaOrm => "seaorm",
             Imp::InMemory => "memory",
@@ -150,6 +155,7 @@ impl Imp {
             Imp::Uow,
             Imp::Sqlx,
             Imp::SqlxRowByRow,
+            Imp::SqlxBatch,
             Imp::SqlxPlain,
             Imp::SeaOrm,
             Imp::InMemory,
@@ -175,7 +181,7 @@ pub fn implementations(bench: Bench, backend: Backend) -> Vec<Imp> {
             Imp::UowNoMarkers,
         ],
         Bench::Insert(_) => vec![Imp::Uow, Imp::Sqlx, Imp::SqlxRowByRow, Imp::SeaOrm],
-        Bench::Update(_) => vec![Imp::Uow, Imp::SqlxRowByRow, Imp::SeaOrm],
+        Bench::Update(_) => vec![Imp::Uow, Imp::SqlxBatch, Imp::SqlxRowByRow, Imp::SeaOrm],
         Bench::Page => vec![Imp::Uow, Imp::Sqlx],
         // (8), (9): uow against the same statements written by hand.
         Bench::ChildLoad | Bench::ChildChange => return vec![Imp::Uow, Imp::Sqlx],
@@ -417,8 +423,10 @@ impl Subject<'_> {
             (Imp::UowMarkers, true) => uow::deposit(&db.marked, id).await?,
             (Imp::UowNoMarkers, false) => drop(uow::load(&db.unmarked, id).await?),
             (Imp::UowNoMarkers, true) => uow::deposit(&db.unmarked, id).await?,
-            (Imp::Sqlx | Imp::SqlxRowByRow, false) => drop(db.hand.load(id).await?),
-            (Imp::Sqlx | Imp::SqlxRowByRow, true) => db.hand.deposit(id).await?,
+            (Imp::Sqlx | Imp::SqlxRowByRow | Imp::SqlxBatch, false) => {
+                drop(db.hand.load(id).await?)
+            }
+            (Imp::Sqlx | Imp::SqlxRowByRow | Imp::SqlxBatch, true) => db.hand.deposit(id).await?,
             (Imp::SqlxPlain, false) => drop(db.hand.load_plain(id).await?),
             (Imp::SqlxPlain, true) => db.hand.deposit_plain(id).await?,
             (Imp::SeaOrm, false) => drop(sea.load(id).await?),
@@ -461,7 +469,9 @@ impl Subject<'_> {
             Imp::UowMarkers => uow::insert(&self.db.marked, accounts).await?,
             Imp::UowNoMarkers => uow::insert(&self.db.unmarked, accounts).await?,
             Imp::InMemory => uow::insert(&self.memory, accounts).await?,
-            Imp::Sqlx | Imp::SqlxPlain => self.db.hand.insert(accounts, true).await?,
+            Imp::Sqlx | Imp::SqlxPlain | Imp::SqlxBatch => {
+                self.db.hand.insert(accounts, true).await?
+            }
             Imp::SqlxRowByRow => self.db.hand.insert(accounts, false).await?,
             Imp::SeaOrm => self.sea.insert(accounts).await?,
         }
@@ -496,17 +506,19 @@ impl Subject<'_> {
                     start.elapsed()
                 }
             }
-            Imp::Sqlx | Imp::SqlxRowByRow | Imp::SqlxPlain => {
+            Imp::Sqlx | Imp::SqlxRowByRow | Imp::SqlxPlain | Imp::SqlxBatch => {
                 let (session, mut accounts) = self.db.hand.load_first(n as i64).await?;
                 for a in &mut accounts {
                     a.balance += 1;
                     a.version += 1;
                 }
                 let start = Instant::now();
-                self.db
-                    .hand
-                    .commit(session, Writes::UpdateEach(&accounts))
-                    .await?;
+                let writes = if imp == Imp::SqlxBatch {
+                    Writes::UpdateBatched(&accounts)
+                } else {
+                    Writes::UpdateEach(&accounts)
+                };
+                self.db.hand.commit(session, writes).await?;
                 // As uow's commit drops the unit of work with its aggregates.
                 drop(accounts);
                 start.elapsed()

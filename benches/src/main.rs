@@ -11,6 +11,7 @@ mod children;
 mod compile_time;
 mod curves;
 mod features;
+mod dirty;
 mod handwritten;
 mod harness;
 mod http;
@@ -36,9 +37,11 @@ usage: uow-benches [--runs N] [--warmup N] [--run-ms N]
                    [--benches load,deposit,insert,update,page,children,features,curves,http]
                    [--skip-compile | --compile-only] [--output PATH] [--plots DIR]
        uow-benches --profile BACKEND BENCH IMPL SECONDS
-         (IMPL: uow, sqlx, sqlx-row, seaorm, memory; loops one case for a profiler)
+         (IMPL: uow, sqlx, sqlx-row, sqlx-batch, seaorm, memory; loops one case for a profiler)
        uow-benches --profile-http uow|hand|hand-as-flagship SECONDS
-         (loads one HTTP service alone on PostgreSQL, for a profiler)";
+         (loads one HTTP service alone on PostgreSQL, for a profiler)
+       uow-benches --dirty [--runs N]
+         (the commit's dirty check: time per unchanged tracked aggregate, 1 … 100,000)";
 
 struct Options {
     plan: Plan,
@@ -52,6 +55,7 @@ struct Options {
     plots: Option<PathBuf>,
     profile: Option<(Backend, Bench, Imp, Duration)>,
     profile_http: Option<(String, Duration)>,
+    dirty: bool,
 }
 
 fn benches_dir() -> PathBuf {
@@ -103,6 +107,7 @@ fn parse_options() -> Result<Options, BoxError> {
         plots: None,
         profile: None,
         profile_http: None,
+        dirty: false,
     };
     let mut args = std::env::args().skip(1);
     let number = |v: Option<String>| -> Result<u64, BoxError> {
@@ -149,6 +154,7 @@ fn parse_options() -> Result<Options, BoxError> {
                 let seconds = number(args.next())?;
                 options.profile_http = Some((service, Duration::from_secs(seconds)));
             }
+            "--dirty" => options.dirty = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
         }
@@ -370,6 +376,8 @@ async fn run(options: Options) -> Result<(), BoxError> {
     }
     if let Some((service, duration)) = options.profile_http {
         return http::profile(&service, duration).await;
+    if options.dirty {
+        return Ok(dirty::print(options.plan.runs).await?);
     }
     let command =
         std::iter::once("cargo run --release --manifest-path benches/Cargo.toml".to_owned())

@@ -56,6 +56,44 @@ pub trait Aggregate: Entity<Id: ColumnValue> + Sized + Send + Sync + 'static {
     /// in order.
     fn encode(&self, row: &mut Vec<Value>) -> Result<(), FieldError>;
 
+    /// Whether [`encode`](Self::encode) would push values equal to `stored`
+    /// in every column but the version's: the dirty check of a commit, for
+    /// an aggregate loaded and possibly unchanged. `true` only when it
+    /// certainly would (the unit of work then writes nothing for the root's
+    /// row); `false` when a column differs or may differ, and the aggregate
+    /// is then encoded and compared in full. The default says `false`; the
+    /// derive compares field by field, without allocating for text, bytes
+    /// and the derived value objects.
+    fn same_row(&self, stored: &[Value]) -> bool {
+        let _ = stored;
+        false
+    }
+
+    /// Brings `row`, this aggregate's stored row at load, up to date: each
+    /// column but the version's whose value differs is replaced by the
+    /// field's (not yet at its column's scale, as
+    /// [`encode`](Self::encode) gives it), and the value it held is pushed
+    /// onto `replaced` with its index. `row` holds one value per column.
+    /// What a commit does with the row of a changed aggregate: the
+    /// unchanged text of the row is not copied again. The default encodes
+    /// the whole aggregate and compares; the derive compares field by field
+    /// and converts only the fields that changed.
+    fn refresh_row(
+        &self,
+        row: &mut [Value],
+        replaced: &mut Vec<(usize, Value)>,
+    ) -> Result<(), FieldError> {
+        let mut now = Vec::with_capacity(row.len());
+        self.encode(&mut now)?;
+        let version = Self::META.version;
+        for (column, (value, new)) in row.iter_mut().zip(now).enumerate() {
+            if column != version && *value != new {
+                replaced.push((column, std::mem::replace(value, new)));
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the aggregate from a row; fields that are not stored (the events
     /// field) start empty.
     fn decode<R: RowSource + ?Sized>(row: &R) -> Result<Self, FieldError>;
@@ -247,6 +285,41 @@ pub fn encode_row<A: Aggregate>(aggregate: &A) -> Result<Vec<Value>, Error> {
     aggregate.encode(&mut row).map_err(failed)?;
     finish_row(meta.columns, &mut row).map_err(failed)?;
     Ok(row)
+}
+
+/// [`Aggregate::refresh_row`] with its failure turned into [`Error::Encode`]
+/// as [`encode_row`] does, and the values replaced brought to their
+/// columns' scale and checked ([`finish_row`]); `true` when a stored value
+/// changed. `replaced` is cleared first (a buffer reused across
+/// aggregates).
+pub(crate) fn refresh_row<A: Aggregate>(
+    aggregate: &A,
+    row: &mut [Value],
+    replaced: &mut Vec<(usize, Value)>,
+) -> Result<bool, Error> {
+    let meta = A::META;
+    let failed = |e: FieldError| Error::Encode {
+        aggregate: meta.name,
+        field: meta.columns.get(e.column).map_or("?", |c| c.field),
+        id: short_id_text::<A>(aggregate.id()),
+        reason: e.error,
+    };
+    replaced.clear();
+    aggregate.refresh_row(row, replaced).map_err(failed)?;
+    let mut changed = false;
+    for (column, old) in replaced.iter() {
+        let (value, column_meta) = (&mut row[*column], &meta.columns[*column]);
+        at_column_scale(column_meta, value)
+            .and_then(|()| check_storable(column_meta.kind, column_meta.is_key(), value))
+            .map_err(|error| {
+                failed(FieldError {
+                    column: *column,
+                    error,
+                })
+            })?;
+        changed |= *value != *old;
+    }
+    Ok(changed)
 }
 
 /// Brings each value of an encoded row to its column's scale and refuses a

@@ -12,6 +12,7 @@ pub use core::convert::Into;
 pub use core::default::Default;
 pub use core::future::Future;
 pub use core::marker::Send;
+pub use core::mem::replace;
 pub use core::option::Option;
 pub use core::result::Result;
 pub use std::boxed::Box;
@@ -273,6 +274,10 @@ pub trait MappedColumn<T> {
         column: usize,
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
+    /// Whether the field encodes to `stored` ([`ColumnValue::same_as`]).
+    fn same_column(&self, field: &T, stored: &Value) -> bool;
+    /// The field's value for its column `column`.
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
     /// Decodes the field from its column.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -290,6 +295,18 @@ impl<T: ColumnValue> MappedColumn<T> for &Column<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError> {
         encode(field, column, row)
+    }
+
+    #[inline]
+    fn same_column(&self, field: &T, stored: &Value) -> bool {
+        field.same_as(stored)
+    }
+
+    #[inline]
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError> {
+        field
+            .to_value()
+            .map_err(|error| FieldError { column, error })
     }
 
     #[inline]
@@ -313,6 +330,10 @@ pub trait UnmappedColumn<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
+    fn same_column(&self, field: &T, stored: &Value) -> bool;
+    /// Never run.
+    fn column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
+    /// Never run.
     fn decode_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -322,6 +343,14 @@ pub trait UnmappedColumn<T> {
 
 impl<T> UnmappedColumn<T> for Column<T> {
     fn encode_column(&self, _: &T, _: usize, _: &mut Vec<Value>) -> Result<(), FieldError> {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn same_column(&self, _: &T, _: &Value) -> bool {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn column_value(&self, _: &T, _: usize) -> Result<Value, FieldError> {
         unimplemented!("the derive reported an error")
     }
 
@@ -354,6 +383,11 @@ pub trait MappedJson<T> {
         column: usize,
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
+    /// Whether the field encodes to `stored` (serialized and compared: a
+    /// document has no cheaper exact comparison).
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool;
+    /// The field's document for its column `column`.
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
     /// Decodes the field from its column.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
@@ -371,6 +405,16 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> MappedJson<T> for &Json<
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError> {
         encode_json(field, column, row)
+    }
+
+    #[inline]
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool {
+        to_json(field).is_ok_and(|value| value == *stored)
+    }
+
+    #[inline]
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError> {
+        to_json(field).map_err(|error| FieldError { column, error })
     }
 
     #[inline]
@@ -394,6 +438,10 @@ pub trait UnmappedJson<T> {
         row: &mut Vec<Value>,
     ) -> Result<(), FieldError>;
     /// Never run.
+    fn same_json_column(&self, field: &T, stored: &Value) -> bool;
+    /// Never run.
+    fn json_column_value(&self, field: &T, column: usize) -> Result<Value, FieldError>;
+    /// Never run.
     fn decode_json_column<R: crate::backend::RowSource + ?Sized>(
         &self,
         row: &R,
@@ -403,6 +451,14 @@ pub trait UnmappedJson<T> {
 
 impl<T> UnmappedJson<T> for Json<T> {
     fn encode_json_column(&self, _: &T, _: usize, _: &mut Vec<Value>) -> Result<(), FieldError> {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn same_json_column(&self, _: &T, _: &Value) -> bool {
+        unimplemented!("the derive reported an error")
+    }
+
+    fn json_column_value(&self, _: &T, _: usize) -> Result<Value, FieldError> {
         unimplemented!("the derive reported an error")
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use crate::aggregate::{Aggregate, encode_row, id_text};
+use crate::aggregate::{Aggregate, encode_row, id_text, refresh_row};
 use crate::children::{
     ChildEntity, ChildRows, check_unique_ids, diff_children, encode_children, sort_changes,
 };
@@ -435,6 +435,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     /// The writes this repository contributes to the commit: changed loaded
     /// aggregates (version + 1), added ones (version 1), removed ones.
     ///
+    /// Called once, by the unit of work's commit: the snapshot of a changed
+    /// aggregate becomes its new row (moved into the changes, not copied).
+    ///
     /// A loaded aggregate that recorded an event is a write too, even if its
     /// stored form did not change: the event is a decision taken on the
     /// state this unit of work loaded, so the commit checks that version
@@ -444,31 +447,58 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
     pub fn collect_changes(&mut self) -> Result<TableChanges, Error> {
         let meta = A::META;
         let layout = meta.child_layout();
+        // An aggregate without child tables has no child rows to encode,
+        // check or diff (not even empty lists of them).
+        let has_children = !layout.is_empty();
         let mut changes = TableChanges::new(meta);
+        // The values a changed row replaced, one buffer for all of them.
+        let mut replaced = Vec::new();
         for (id, entry) in &mut self.entries {
             entry.take_events();
-            match &entry.state {
+            match &mut entry.state {
                 State::Loaded {
                     snapshot,
                     children,
                     version,
                 } => {
-                    let mut row = encode_row(&entry.aggregate)?;
-                    let now = encode_children(&entry.aggregate)?;
-                    check_unique_ids::<A>(id, &now)?;
-                    let children_changed =
-                        diff_children(layout, children, &now, &mut changes.children);
-                    if row[meta.id] != snapshot[meta.id] {
+                    // The common case first, without encoding anything: a
+                    // root that compares equal to its snapshot field by
+                    // field, no child table, no event.
+                    let same_root = entry.aggregate.same_row(snapshot);
+                    if same_root && !has_children && !entry.recorded {
+                        continue;
+                    }
+                    let children_changed = has_children && {
+                        let now = encode_children(&entry.aggregate)?;
+                        check_unique_ids::<A>(id, &now)?;
+                        diff_children(layout, children, &now, &mut changes.children)
+                    };
+                    if entry.aggregate.id() != id {
                         return Err(Error::IdChanged {
                             aggregate: meta.name,
                             id: id_text::<A>(id),
                         });
                     }
-                    // The version column is the framework's: whatever the
-                    // domain did to the field, compare and write our own.
-                    row[meta.version] = snapshot[meta.version].clone();
-                    if row != *snapshot || children_changed || entry.recorded {
-                        let next = version + 1;
+                    // The snapshot becomes the new row, changed in place
+                    // where a field changed: the commit is the last use of
+                    // a unit of work's snapshots, and the unchanged values
+                    // (most of a row) are not copied again.
+                    let root_changed = !same_root
+                        && if snapshot.len() == meta.columns.len() {
+                            refresh_row(&entry.aggregate, snapshot, &mut replaced)?
+                        } else {
+                            let row = encode_row(&entry.aggregate)?;
+                            let changed = row
+                                .iter()
+                                .zip(snapshot.iter())
+                                .enumerate()
+                                .any(|(i, (a, b))| i != meta.version && a != b);
+                            *snapshot = row;
+                            changed
+                        };
+                    if root_changed || children_changed || entry.recorded {
+                        let next = *version + 1;
+                        let mut row = std::mem::take(snapshot);
                         row[meta.version] = version_value::<A>(next, id)?;
                         entry.aggregate.set_version(next);
                         changes.updates.push(Update {
@@ -480,16 +510,20 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 State::Added => {
                     entry.aggregate.set_version(1);
                     changes.inserts.push(encode_row(&entry.aggregate)?);
-                    let now = encode_children(&entry.aggregate)?;
-                    check_unique_ids::<A>(id, &now)?;
-                    let none = vec![Vec::new(); now.len()];
-                    diff_children(layout, &none, &now, &mut changes.children);
+                    if has_children {
+                        let now = encode_children(&entry.aggregate)?;
+                        check_unique_ids::<A>(id, &now)?;
+                        let none = vec![Vec::new(); now.len()];
+                        diff_children(layout, &none, &now, &mut changes.children);
+                    }
                 }
                 State::Replaced { version, children } => {
-                    let now = encode_children(&entry.aggregate)?;
-                    check_unique_ids::<A>(id, &now)?;
-                    diff_children(layout, children, &now, &mut changes.children);
-                    let next = version + 1;
+                    if has_children {
+                        let now = encode_children(&entry.aggregate)?;
+                        check_unique_ids::<A>(id, &now)?;
+                        diff_children(layout, children, &now, &mut changes.children);
+                    }
+                    let next = *version + 1;
                     entry.aggregate.set_version(next);
                     let mut row = encode_row(&entry.aggregate)?;
                     row[meta.version] = version_value::<A>(next, id)?;
@@ -504,7 +538,9 @@ impl<A: Aggregate, S: Store> Repository<A, S> {
                 }),
             }
         }
-        sort_changes(&mut changes.children);
+        if has_children {
+            sort_changes(&mut changes.children);
+        }
         Ok(changes)
     }
 

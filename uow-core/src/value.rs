@@ -710,6 +710,23 @@ pub trait ColumnValue: Sized {
     fn to_value(&self) -> Result<Value, ValueError>;
     /// Converts back from the stored value.
     fn from_value(value: Value) -> Result<Self, ValueError>;
+    /// Whether [`to_value`](Self::to_value) would give a value equal to
+    /// `stored`: the dirty check of a commit asks this of every field of an
+    /// unchanged aggregate, so an implementation should not allocate. It
+    /// may say `false` when unsure (the aggregate is then encoded and
+    /// compared in full), never `true` for a value that differs. The
+    /// default converts and compares; text, bytes, `Option` and the derived
+    /// newtypes and enums compare in place.
+    ///
+    /// ```
+    /// use uow_core::{ColumnValue, backend::Value};
+    /// assert!("lamp".to_owned().same_as(&Value::Text("lamp".into())));
+    /// assert!(!Some(3_i32).same_as(&Value::Null));
+    /// ```
+    #[inline]
+    fn same_as(&self, stored: &Value) -> bool {
+        self.to_value().is_ok_and(|value| value == *stored)
+    }
 }
 
 /// A value a finder can look up by: every [`ColumnValue`], and `str` and
@@ -824,6 +841,10 @@ impl ColumnValue for String {
     fn to_value(&self) -> Result<Value, ValueError> {
         Ok(Value::Text(self.clone()))
     }
+    #[inline]
+    fn same_as(&self, stored: &Value) -> bool {
+        matches!(stored, Value::Text(text) if text == self)
+    }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
             Value::Text(v) => Ok(v),
@@ -836,6 +857,10 @@ impl ColumnValue for Vec<u8> {
     const KIND: ColumnKind = ColumnKind::Bytes;
     fn to_value(&self) -> Result<Value, ValueError> {
         Ok(Value::Bytes(self.clone()))
+    }
+    #[inline]
+    fn same_as(&self, stored: &Value) -> bool {
+        matches!(stored, Value::Bytes(bytes) if bytes == self)
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
@@ -852,6 +877,13 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
         match self {
             Some(v) => v.to_value(),
             None => Ok(Value::Null),
+        }
+    }
+    #[inline]
+    fn same_as(&self, stored: &Value) -> bool {
+        match self {
+            Some(v) => v.same_as(stored),
+            None => matches!(stored, Value::Null),
         }
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {

@@ -225,6 +225,83 @@ fn a_product_is_one_row_and_back() {
     );
 }
 
+/// The dirty check's comparison: a product equals its stored row in every
+/// column but the version, and any one field changed (the id, text, an
+/// `Option`, the JSON document, a newtype) makes it differ.
+#[test]
+fn a_product_compares_field_by_field_with_its_stored_row() {
+    let mut product = lamp();
+    product.version = 3;
+    product.restock("batch-1", 20);
+    let row = uow_core::backend::encode_row(&product).unwrap();
+    assert!(product.same_row(&row));
+
+    let mut bumped = product.clone();
+    bumped.version = 9;
+    assert!(bumped.same_row(&row), "the version is the unit of work's");
+
+    let changes: [fn(&mut Product); 5] = [
+        |p| p.sku = sku("LAMP-2"),
+        |p| p.description.push('!'),
+        |p| p.ean = None,
+        |p| p.batches[0].quantity += 1,
+        |p| p.category = "lighting ".to_owned(),
+    ];
+    for change in changes {
+        let mut changed = product.clone();
+        change(&mut changed);
+        assert!(!changed.same_row(&row), "{changed:?}");
+        assert_ne!(
+            uow_core::backend::encode_row(&changed).unwrap()[..],
+            row[..],
+            "encoding agrees"
+        );
+    }
+    assert!(!product.same_row(&row[..5]), "a row of other columns");
+
+    // A changed product refreshes its stored row in place: only the field
+    // that changed is replaced, and what it held is handed back.
+    let mut changed = product.clone();
+    changed.description = "A brighter lamp".to_owned();
+    changed.version = 9;
+    let mut refreshed = row.clone();
+    let mut replaced = Vec::new();
+    changed.refresh_row(&mut refreshed, &mut replaced).unwrap();
+    assert_eq!(replaced, [(2, Value::Text("A lamp".into()))]);
+    assert_eq!(refreshed[2], Value::Text("A brighter lamp".into()));
+    assert_eq!(
+        refreshed[1], row[1],
+        "the version is left to the unit of work"
+    );
+    let mut encoded = uow_core::backend::encode_row(&changed).unwrap();
+    encoded[1] = row[1].clone();
+    assert_eq!(refreshed, encoded);
+    replaced.clear();
+    product
+        .refresh_row(&mut row.clone(), &mut replaced)
+        .unwrap();
+    assert!(replaced.is_empty(), "nothing changed");
+
+    let line = OrderLine {
+        number: LineNumber { value: 7 },
+        revision: 2,
+        sku: sku("LAMP"),
+        quantity: 3,
+    };
+    let stored = uow_core::backend::encode_row(&line).unwrap();
+    assert!(line.same_row(&stored));
+    let other = OrderLine {
+        quantity: 4,
+        ..line.clone()
+    };
+    assert!(!other.same_row(&stored));
+    assert!(Sku("A".into()).same_as(&Value::Text("A".into())));
+    assert!(!Sku("A".into()).same_as(&Value::Json("A".into())));
+    assert!(LineNumber { value: 7 }.same_as(&Value::Int(7)));
+    assert!(!Some(LineNumber { value: 7 }).same_as(&Value::Null));
+    assert!(None::<LineNumber>.same_as(&Value::Null));
+}
+
 #[test]
 fn products_are_equal_by_sku_alone() {
     let mut renamed = lamp();

@@ -103,10 +103,6 @@ pub(crate) trait SqlDialect: Send + Sync + 'static {
     /// then the non-id columns.
     fn batch_update(meta: &AggregateMeta, rows: usize) -> String;
 
-    /// What follows a `SELECT` that locks the rows it reads (empty where a
-    /// commit holds the only write lock).
-    const LOCK_ROWS: &'static str = " FOR UPDATE";
-
     /// What follows the column list of `CREATE TABLE`.
     const TABLE_OPTIONS: &'static str = "";
 
@@ -200,9 +196,6 @@ pub struct ArraySql {
     /// columns>) AS u WHERE t.id = u.id AND t.version = u.expected`: binds
     /// the arrays in that order.
     pub update: SqlStr,
-    /// `SELECT id, version FROM t WHERE id = ANY($1) ORDER BY id FOR
-    /// UPDATE`: binds the array of ids.
-    pub lock: SqlStr,
 }
 
 /// The name of the expected-version column of an update's values list.

@@ -6,18 +6,17 @@
 //!
 //! - One or two rows: one statement per row, `WHERE id = ? AND version = ?`,
 //!   zero rows affected is the conflict of that aggregate.
-//! - More rows: first `SELECT id, version ... WHERE id IN (...) ORDER BY id
-//!   FOR UPDATE` locks the rows in id order — so two units of work never
-//!   lock the same rows in opposite orders — and names the first aggregate
-//!   whose version moved on; then one guarded statement per chunk writes
-//!   them all and its affected-row count is checked again. (SQLite, whose
-//!   commit holds the only write lock, skips the locking read: the count
-//!   checks the versions.)
+//! - More rows: one statement per chunk (1,000 rows are one), after a
+//!   savepoint, each row guarded by its version, and the chunk's
+//!   affected-row count checks them all. A chunk that falls short is
+//!   undone and written row by row, whose first failure names the
+//!   aggregate whose version moved on (see `Writer::update_many`).
 //! - Inserts go in multi-row `INSERT`s. Chunks stay under the dialect's bind
-//!   parameter limit and come in few sizes (powers of two, padded with rows
-//!   of NULLs where the statement can skip them; multiples of a sixteenth
-//!   of the largest batch for MySQL inserts) so each statement text is
-//!   prepared once and reused. PostgreSQL binds one array per column
+//!   parameter limit: full batches of a power of two, then the rest in one
+//!   statement (padded to a power of two with rows of NULLs where the
+//!   statement can skip them, so few texts are prepared and reused; MySQL
+//!   inserts, which cannot skip them, take the rest at its exact size, as
+//!   hand-written code does). PostgreSQL binds one array per column
 //!   instead (`UNNEST`), one statement text for any number of rows. A
 //!   duplicate in a chunk is pinned to its aggregate by re-running that chunk
 //!   row by row (after a savepoint on PostgreSQL, where a failed statement
@@ -31,7 +30,7 @@ use uow_core::{
 };
 
 use crate::driver::{
-    Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
+    Args, Conn, Driver, Failure, Stmt, backend, bind_row, bind_value, bind_value_copy, failure,
 };
 use crate::inbox::{INBOX_META, inbox_row};
 use crate::outbox_table::{OUTBOX_META, outbox_row};
@@ -126,14 +125,6 @@ impl<D: Driver> Writer<'_, D> {
     async fn execute(&mut self, stmt: Stmt<D>) -> Result<u64, sqlx::Error> {
         self.counter.fetch_add(1, Ordering::Relaxed);
         D::execute(self.conn, stmt).await
-    }
-
-    async fn fetch_all(
-        &mut self,
-        stmt: Stmt<D>,
-    ) -> Result<Vec<crate::driver::DbRow<D>>, sqlx::Error> {
-        self.counter.fetch_add(1, Ordering::Relaxed);
-        D::fetch_all(self.conn, stmt).await
     }
 
     /// Writes every change of the unit of work.
@@ -284,113 +275,64 @@ impl<D: Driver> Writer<'_, D> {
         Ok(())
     }
 
-    /// Locks the rows in id order and fails with the conflict of the first
-    /// one whose version is not the one loaded (or that is gone).
-    async fn lock_and_check(
-        &mut self,
-        meta: &'static AggregateMeta,
-        expected: &[(Value, u64)],
-    ) -> Result<(), Error> {
-        let sql = self.statements.get(meta);
-        let id_kind = meta.id_column().kind;
-        let mut statements = Vec::new();
-        match &sql.arrays {
-            Some(arrays) => {
-                for chunk in expected.chunks(MAX_ARRAY_ROWS) {
-                    let ids = chunk.iter().map(|(id, _)| id);
-                    match D::bind_array(sqlx::query(arrays.lock.clone()), ids, id_kind) {
-                        Some(stmt) => statements.push(stmt),
-                        None => statements.extend(lock_lists::<D>(meta, &sql, chunk)?),
-                    }
-                }
-            }
-            None => statements.extend(lock_lists::<D>(meta, &sql, expected)?),
-        }
-        let mut stored = std::collections::HashMap::with_capacity(expected.len());
-        for stmt in statements {
-            let rows = self
-                .fetch_all(stmt)
-                .await
-                .map_err(|e| backend::<D>(format!("lock rows of {}", meta.table), e))?;
-            for row in &rows {
-                let id = D::get(row, 0, id_kind).map_err(|e| lock_decode(meta, e))?;
-                let version =
-                    D::get(row, 1, ColumnKind::BigInt).map_err(|e| lock_decode(meta, e))?;
-                stored.insert(id, version);
-            }
-        }
-        for (id, expected_version) in expected {
-            if stored.get(id) != Some(&version(*expected_version)) {
-                return Err(conflict(meta, id.to_string(), *expected_version));
-            }
-        }
-        Ok(())
-    }
-
     async fn delete_many(
         &mut self,
         meta: &'static AggregateMeta,
         deletes: Vec<Delete>,
     ) -> Result<(), Error> {
-        let expected: Vec<_> = deletes.iter().map(|d| (d.id.clone(), d.expected)).collect();
-        self.lock_and_check(meta, &expected).await?;
+        let total = deletes.len();
         let sql = self.statements.get(meta);
         let mut rest = deletes.into_iter();
-        for (_, rows, size) in chunks::<D>(meta, Batch::Delete, expected.len(), true) {
+        for (_, rows, size) in chunks::<D>(meta, Batch::Delete, total, true) {
             let chunk: Vec<Delete> = rest.by_ref().take(rows).collect();
             let first = chunk[0].id.to_string();
             let expected_first = chunk[0].expected;
             let mut stmt = batch_query::<D>(meta, &sql, Batch::Delete, size);
-            for delete in chunk {
-                stmt = bind_value::<D>(stmt, meta, meta.id, delete.id)?;
+            for delete in &chunk {
+                stmt = bind_value_copy::<D>(stmt, meta, meta.id, &delete.id)?;
                 stmt = bind_value::<D>(stmt, meta, meta.version, version(delete.expected))?;
             }
             for _ in rows..size {
                 stmt = bind_padding::<D>(stmt, meta, Batch::Delete)?;
             }
+            let savepoint = self.set_savepoint().await?;
             let affected = self
                 .execute(stmt)
                 .await
                 .map_err(|e| write_error::<D>(meta, &first, "delete", e))?;
             if affected != rows as u64 {
+                // A version moved on, or a row is gone: undone, then row by
+                // row in id order, whose first failure names the aggregate.
+                self.rollback_to(savepoint).await?;
+                for delete in chunk {
+                    self.delete_one(meta, delete).await?;
+                }
                 return Err(conflict(meta, first, expected_first));
             }
         }
         Ok(())
     }
 
+    /// Writes the updates in batches, each row guarded by its version and
+    /// each batch's affected-row count checking them all: one statement
+    /// for 1,000 rows, as the best hand-written batched update sends. A
+    /// batch that falls short (a version moved on, a row is gone) is undone
+    /// (savepoint) and written row by row, which reports the first failing
+    /// write in id order, as row-by-row writes and the in-memory store do.
+    ///
+    /// No rows are locked beforehand: the guarded `UPDATE` takes each row's
+    /// lock and checks its version under it (PostgreSQL re-checks the
+    /// condition on the row's latest version after a wait; InnoDB's update
+    /// reads the latest committed row), so a check cannot pass on a
+    /// version another unit of work is replacing. Two units of work whose
+    /// batches lock overlapping rows in different orders can deadlock; the
+    /// database then fails one of them, a retryable error.
     async fn update_many(
         &mut self,
         meta: &'static AggregateMeta,
         updates: Vec<Update>,
     ) -> Result<(), Error> {
         let total = updates.len();
-        // SQLite: the commit holds the database's only write lock (`BEGIN
-        // IMMEDIATE`), so there are no row locks to take in order and no
-        // other writer between a check and the write. The locking read is
-        // skipped: each chunk's affected-row count checks the versions, and a
-        // chunk that falls short is undone (savepoint) and written row by
-        // row, which reports the first failing write in id order.
-        let check_by_count = D::SINGLE_WRITER;
-        if !check_by_count {
-            let expected: Vec<_> = updates
-                .iter()
-                .map(|u| (u.id(meta).clone(), u.expected))
-                .collect();
-            if let Err(e) = self.lock_and_check(meta, &expected).await {
-                if let Error::Conflict { .. } = e {
-                    // A unit of work reports its first failing write in id
-                    // order, as row-by-row writes and the in-memory store do:
-                    // an update before the stale row may take a `unique`
-                    // value. On this failure path only, write them one by
-                    // one to find it.
-                    for update in updates {
-                        self.update_one(meta, update).await?;
-                    }
-                }
-                return Err(e);
-            }
-        }
         let sql = self.statements.get(meta);
         let sizes: Vec<(usize, usize)> = match &sql.arrays {
             Some(_) => array_sizes(total).into_iter().map(|n| (n, n)).collect(),
@@ -405,8 +347,7 @@ impl<D: Driver> Writer<'_, D> {
             let expected_first = chunk[0].expected;
             let stmt = match &sql.arrays {
                 Some(arrays) => {
-                    let stmt = sqlx::query(arrays.update.clone());
-                    match bind_update_arrays::<D>(stmt, meta, &chunk) {
+                    match bind_update_arrays::<D>(arrays.update.clone(), meta, &chunk) {
                         Some(stmt) => stmt,
                         None => {
                             // A value no array type holds: row by row, for
@@ -429,21 +370,16 @@ impl<D: Driver> Writer<'_, D> {
                     stmt
                 }
             };
-            let savepoint = if check_by_count {
-                self.set_savepoint().await?
-            } else {
-                self.savepoint().await?
-            };
+            let savepoint = self.set_savepoint().await?;
             match self.execute(stmt).await {
                 Ok(affected) if affected == rows as u64 => {}
-                Ok(_) if check_by_count => {
+                Ok(_) => {
                     self.rollback_to(savepoint).await?;
                     for update in chunk {
                         self.update_one(meta, update).await?;
                     }
                     return Err(conflict(meta, first, expected_first));
                 }
-                Ok(_) => return Err(conflict(meta, first, expected_first)),
                 Err(e) if pinned_row_by_row::<D>(&e) => {
                     // Find which aggregate took a unique value, or holds
                     // the value the database rejected.
@@ -472,10 +408,13 @@ impl<D: Driver> Writer<'_, D> {
         }
         let total = rows.len();
         let mut rest = rows.into_iter();
-        // SQLite pads the last batch up to a power of two with rows of NULLs
-        // that the statement filters out: one statement where decreasing
-        // powers of two need up to ten, each a round trip to SQLite's thread.
-        let pad = D::PAD_BATCHES;
+        // The rest of the rows goes in one statement of its exact size, as
+        // hand-written code sends it (a plain `VALUES` list, which SQLite
+        // runs faster than the padded form), while the table keeps room for
+        // its text; after that SQLite pads it up to a power of two with rows
+        // of NULLs that the statement filters out, so that a service
+        // committing many different numbers of rows prepares few texts.
+        let pad = D::PAD_BATCHES && !sql.keeps_more_sizes();
         for (_, rows, size) in chunks::<D>(meta, Batch::Insert, total, pad) {
             let chunk: Vec<Vec<Value>> = rest.by_ref().take(rows).collect();
             if size == 1 {
@@ -525,7 +464,7 @@ impl<D: Driver> Writer<'_, D> {
         rows: Vec<Vec<Value>>,
     ) -> Result<(), Error> {
         for chunk in rows.chunks(MAX_ARRAY_ROWS) {
-            let Some(stmt) = bind_insert_arrays::<D>(sqlx::query(text.clone()), meta, chunk) else {
+            let Some(stmt) = bind_insert_arrays::<D>(text.clone(), meta, chunk) else {
                 // A value no array type holds: row by row, for the database
                 // to judge each.
                 for row in chunk {
@@ -609,57 +548,38 @@ fn bind_update<D: Driver>(
     Ok(stmt)
 }
 
-/// The `SELECT ... WHERE id IN (...) FOR UPDATE` statements over the ids
-/// of `expected`, in power-of-two chunks.
-fn lock_lists<D: Driver>(
-    meta: &'static AggregateMeta,
-    sql: &TableSql,
-    expected: &[(Value, u64)],
-) -> Result<Vec<Stmt<D>>, Error> {
-    chunks::<D>(meta, Batch::Lock, expected.len(), true)
-        .map(|(offset, rows, size)| {
-            let mut stmt = batch_query::<D>(meta, sql, Batch::Lock, size);
-            for (id, _) in &expected[offset..offset + rows] {
-                stmt = bind_value_copy::<D>(stmt, meta, meta.id, id)?;
-            }
-            for _ in rows..size {
-                stmt = bind_padding::<D>(stmt, meta, Batch::Lock)?;
-            }
-            Ok(stmt)
-        })
-        .collect()
-}
-
 /// Binds the arrays of a batched update: the ids, the expected versions,
 /// then each non-id column. `None` if a value fits no array.
 fn bind_update_arrays<D: Driver>(
-    stmt: Stmt<D>,
+    text: sqlx::SqlStr,
     meta: &AggregateMeta,
     updates: &[Update],
 ) -> Option<Stmt<D>> {
+    let mut args = Args::<D>::default();
     let ids = updates.iter().map(|u| u.id(meta));
-    let mut stmt = D::bind_array(stmt, ids, meta.id_column().kind)?;
+    D::bind_array(&mut args, ids, meta.id_column().kind)?;
     let expected: Vec<Value> = updates.iter().map(|u| version(u.expected)).collect();
-    stmt = D::bind_array(stmt, expected.iter(), ColumnKind::BigInt)?;
+    D::bind_array(&mut args, expected.iter(), ColumnKind::BigInt)?;
     for (i, column) in meta.columns.iter().enumerate() {
         if i != meta.id {
-            stmt = D::bind_array(stmt, updates.iter().map(|u| &u.row[i]), column.kind)?;
+            D::bind_array(&mut args, updates.iter().map(|u| &u.row[i]), column.kind)?;
         }
     }
-    Some(stmt)
+    Some(sqlx::query_with(text, args))
 }
 
 /// Binds the arrays of a batched insert, one per column. `None` if a value
 /// fits no array.
 fn bind_insert_arrays<D: Driver>(
-    mut stmt: Stmt<D>,
+    text: sqlx::SqlStr,
     meta: &AggregateMeta,
     rows: &[Vec<Value>],
 ) -> Option<Stmt<D>> {
+    let mut args = Args::<D>::default();
     for (i, column) in meta.columns.iter().enumerate() {
-        stmt = D::bind_array(stmt, rows.iter().map(|row| &row[i]), column.kind)?;
+        D::bind_array(&mut args, rows.iter().map(|row| &row[i]), column.kind)?;
     }
-    Some(stmt)
+    Some(sqlx::query_with(text, args))
 }
 
 /// Splits `total` rows into array batches of at most [`MAX_ARRAY_ROWS`].
@@ -670,14 +590,13 @@ fn array_sizes(total: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Splits `total` rows into statements of few sizes, so that a few statement
-/// texts, each prepared once per connection, serve every commit: full
-/// batches of the largest power of two that fits the parameter limit, then
-/// the rest either, with `pad`, in one batch of the next power of two filled
-/// up with rows of NULLs (which match no row, and which a padded insert
-/// filters out) or, without, in the largest multiple of a sixteenth of the
-/// full batch and decreasing powers of two below that (1,000 rows: 960, 32
-/// and 8; at most sixteen plus six sizes).
+/// Splits `total` rows into statements: full batches of the largest power
+/// of two that fits the parameter limit, then the rest either, with `pad`,
+/// in one batch of the next power of two filled up with rows of NULLs
+/// (which match no row, and which a padded insert filters out) or, without,
+/// in one statement of exactly the rows left (1,000 rows: one statement of
+/// 1,000, as hand-written code sends them; its text is kept with the
+/// others, up to a bound, see [`TableSql::batch`]).
 /// Yields `(offset, rows, statement size)`.
 fn chunks<D: Driver>(
     meta: &AggregateMeta,
@@ -688,7 +607,6 @@ fn chunks<D: Driver>(
     let per_row = batch.parameters_per_row(meta).max(1);
     let fit = (D::MAX_PARAMETERS / per_row).clamp(1, MAX_BATCH_ROWS);
     let max = 1 << (usize::BITS - 1 - fit.leading_zeros());
-    let granule = (max / 16).max(1);
     let mut offset = 0;
     std::iter::from_fn(move || {
         let left = total - offset;
@@ -699,11 +617,8 @@ fn chunks<D: Driver>(
             (max, max)
         } else if pad {
             (left, left.next_power_of_two())
-        } else if left >= granule {
-            (left - left % granule, left - left % granule)
         } else {
-            let size = 1 << (usize::BITS - 1 - left.leading_zeros());
-            (size, size)
+            (left, left)
         };
         let chunk = (offset, rows, size);
         offset += rows;
@@ -733,7 +648,6 @@ fn bind_padding<D: Driver>(
 ) -> Result<Stmt<D>, Error> {
     let null = |stmt, column| bind_value::<D>(stmt, meta, column, Value::Null);
     match batch {
-        Batch::Lock => null(stmt, meta.id),
         Batch::Delete => {
             stmt = null(stmt, meta.id)?;
             null(stmt, meta.version)
@@ -767,13 +681,6 @@ fn conflict(meta: &AggregateMeta, id: String, expected: u64) -> Error {
         id,
         expected,
     }
-}
-
-fn lock_decode(meta: &AggregateMeta, e: uow_core::ValueError) -> Error {
-    Error::Backend(uow_core::BackendError::new(
-        format!("read the versions of {}", meta.table),
-        e,
-    ))
 }
 
 /// A unique violation is a duplicate id or `unique` value of that aggregate;
@@ -855,22 +762,24 @@ mod tests {
     };
 
     #[test]
-    fn a_thousand_rows_take_three_statements_of_few_sizes() {
-        let sizes: Vec<usize> = chunks::<SqliteDriver>(&META, Batch::Insert, 1000, false)
+    fn unpadded_rows_take_one_statement_per_full_batch_and_one_for_the_rest() {
+        let sizes: Vec<(usize, usize, usize)> =
+            chunks::<SqliteDriver>(&META, Batch::Insert, 1000, false).collect();
+        assert_eq!(
+            sizes,
+            [(0, 1000, 1000)],
+            "one statement of exactly 1,000 rows"
+        );
+        let sizes: Vec<usize> = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, false)
             .map(|(_, rows, size)| {
                 assert_eq!(rows, size);
                 size
             })
             .collect();
-        assert_eq!(sizes, [960, 32, 8], "a multiple of 64, then powers of two");
-        let total: usize = chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, false)
-            .map(|(_, rows, _)| rows)
-            .sum();
-        assert_eq!(total, 10_000);
         assert_eq!(
-            chunks::<SqliteDriver>(&META, Batch::Insert, 10_000, false).count(),
-            9 + 2,
-            "nine full batches of 1024, then 768 + 16 for the remaining 784"
+            sizes,
+            [1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 784],
+            "nine full batches of 1024, then the remaining 784 in one"
         );
     }
 

@@ -11,6 +11,11 @@ use uow_core::backend::AggregateMeta;
 
 use crate::dialect::{ArraySql, SqlDialect, sql, values_list};
 
+/// How many batch statement texts one table keeps besides the powers of
+/// two (see [`TableSql::batch`]): a bound on the memory a service that
+/// commits many different numbers of rows spends on texts.
+pub const KEPT_ODD_SIZES: usize = 64;
+
 /// Every statement uow runs for one aggregate.
 #[derive(Debug)]
 pub struct TableSql {
@@ -73,13 +78,27 @@ fn kept<K: std::hash::Hash + Eq>(
 }
 
 impl TableSql {
-    /// The batch statement over `rows` rows (built once per size).
+    /// Whether [`batch`](Self::batch) still keeps the text of a size that is
+    /// not a power of two (fewer than [`KEPT_ODD_SIZES`] kept).
+    pub fn keeps_more_sizes(&self) -> bool {
+        let batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches.len() < KEPT_ODD_SIZES
+    }
+
+    /// The batch statement over `rows` rows, built once per size: every
+    /// power of two is kept, and other sizes (the exact rest of an
+    /// unpadded commit) up to [`KEPT_ODD_SIZES`] of them; past that, an
+    /// odd size is built for the one statement.
     pub fn batch(&self, meta: &AggregateMeta, batch: Batch, rows: usize) -> SqlStr {
         let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
-        batches
-            .entry((batch, rows))
-            .or_insert_with(|| (self.batch_sql)(meta, batch, rows))
-            .clone()
+        if let Some(text) = batches.get(&(batch, rows)) {
+            return text.clone();
+        }
+        let text = (self.batch_sql)(meta, batch, rows);
+        if rows.is_power_of_two() || batches.len() < KEPT_ODD_SIZES {
+            batches.insert((batch, rows), text.clone());
+        }
+        text
     }
 
     /// The statement of a typed query of shape `shape` (everything its
@@ -185,9 +204,6 @@ pub enum Batch {
     /// `DELETE ... WHERE (id, version) IN ((?, ?), ...)`: binds id and
     /// expected version per row.
     Delete,
-    /// `SELECT id, version ... WHERE id IN (...) ORDER BY id FOR UPDATE`:
-    /// locks the rows in id order and reads their versions; binds ids.
-    Lock,
 }
 
 impl Batch {
@@ -197,7 +213,6 @@ impl Batch {
             Batch::Insert | Batch::PaddedInsert => meta.columns.len(),
             Batch::Update => meta.columns.len() + 1,
             Batch::Delete => 2,
-            Batch::Lock => 1,
         }
     }
 }
@@ -223,15 +238,6 @@ pub fn batch_sql<S: SqlDialect>(meta: &AggregateMeta, batch: Batch, rows: usize)
             "DELETE FROM {table} WHERE ({id}, {version}) IN ({})",
             values_list::<S>(rows, per_row, |_| None)
         ),
-        Batch::Lock => {
-            let ids: Vec<String> = (1..=rows).map(S::placeholder).collect();
-            format!(
-                "SELECT {id}, {version} FROM {table} WHERE {id} IN ({}) ORDER BY {}{}",
-                ids.join(", "),
-                S::order_by_id(meta),
-                S::LOCK_ROWS
-            )
-        }
         Batch::Update => S::batch_update(meta, rows),
     };
     sql(text)
@@ -323,7 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_inserts_deletes_and_locks() {
+    fn batch_inserts_and_deletes() {
         assert_eq!(
             batch_sql::<SqliteSql>(&META, Batch::Insert, 2).as_str(),
             "INSERT INTO `products` (`sku`, `version`, `description`) VALUES (?, ?, ?), (?, ?, ?)"
@@ -331,10 +337,6 @@ mod tests {
         assert_eq!(
             batch_sql::<PostgresSql>(&META, Batch::Delete, 2).as_str(),
             r#"DELETE FROM "products" WHERE ("sku", "version") IN (($1, $2), ($3, $4))"#
-        );
-        assert_eq!(
-            batch_sql::<PostgresSql>(&META, Batch::Lock, 3).as_str(),
-            r#"SELECT "sku", "version" FROM "products" WHERE "sku" IN ($1, $2, $3) ORDER BY "sku" COLLATE "C" FOR UPDATE"#
         );
     }
 
@@ -358,10 +360,6 @@ mod tests {
         assert_eq!(
             arrays.update.as_str(),
             r#"UPDATE "products" AS t SET "version" = u.c3, "description" = u.c4 FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[]) AS u (c1, c2, c3, c4) WHERE t."sku" = u.c1 AND t."version" = u.c2"#
-        );
-        assert_eq!(
-            arrays.lock.as_str(),
-            r#"SELECT "sku", "version" FROM "products" WHERE "sku" = ANY($1::TEXT[]) ORDER BY "sku" COLLATE "C" FOR UPDATE"#
         );
         assert!(table_sql::<SqliteSql>(&META).arrays.is_none());
         assert!(table_sql::<MySqlSql>(&META).arrays.is_none());

@@ -112,6 +112,13 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
     let encode = aggregate
         .columns()
         .map(|(index, field)| encode_field(krate, index, field));
+    let same = aggregate
+        .columns()
+        .filter_map(|(index, field)| same_field(krate, index, field));
+    let columns = Literal::usize_unsuffixed(aggregate.columns().count());
+    let refresh = aggregate
+        .columns()
+        .filter_map(|(index, field)| refresh_field(krate, index, field));
     let decode = decode_fields(aggregate);
     let take_events = match aggregate.events_field() {
         Some(field) => {
@@ -156,6 +163,21 @@ fn aggregate_impl(aggregate: &Aggregate) -> TokenStream {
                 row: &mut #vec<#krate::backend::Value>,
             ) -> #result<(), #krate::backend::FieldError> {
                 #(#encode)*
+                #result::Ok(())
+            }
+
+            #[allow(clippy::needless_borrow)]
+            fn same_row(&self, stored: &[#krate::backend::Value]) -> bool {
+                stored.len() == #columns #(&& #same)*
+            }
+
+            #[allow(clippy::needless_borrow)]
+            fn refresh_row(
+                &self,
+                row: &mut [#krate::backend::Value],
+                replaced: &mut #vec<(usize, #krate::backend::Value)>,
+            ) -> #result<(), #krate::backend::FieldError> {
+                #(#refresh)*
                 #result::Ok(())
             }
 
@@ -221,6 +243,60 @@ fn encode_field(krate: &Path, index: usize, field: &Field) -> TokenStream {
             (&&#krate::__private::Column::<#ty>::NEW).encode_column(&self.#member, #index, row)?;
         }
     }
+}
+
+/// Whether one field encodes to its stored column (`None` for the version,
+/// which the dirty check leaves to the unit of work).
+fn same_field(krate: &Path, index: usize, field: &Field) -> Option<TokenStream> {
+    if field.attrs.version.is_set() {
+        return None;
+    }
+    let index = Literal::usize_unsuffixed(index);
+    let span = field.ty.span();
+    let member = respan(field.ident, span);
+    let krate = respan_tokens(krate, span);
+    let ty = field.ty;
+    Some(if field.is_json() {
+        quote_spanned! {span=>
+            (&&#krate::__private::Json::<#ty>::NEW).same_json_column(&self.#member, &stored[#index])
+        }
+    } else {
+        quote_spanned! {span=>
+            (&&#krate::__private::Column::<#ty>::NEW).same_column(&self.#member, &stored[#index])
+        }
+    })
+}
+
+/// Replaces one field's stored value in `row` when it changed (`None` for
+/// the version, which the unit of work writes).
+fn refresh_field(krate: &Path, index: usize, field: &Field) -> Option<TokenStream> {
+    if field.attrs.version.is_set() {
+        return None;
+    }
+    let index = Literal::usize_unsuffixed(index);
+    let span = field.ty.span();
+    let member = respan(field.ident, span);
+    let krate = respan_tokens(krate, span);
+    let ty = field.ty;
+    let (selector, same, value) = if field.is_json() {
+        (
+            quote_spanned!(span=> (&&#krate::__private::Json::<#ty>::NEW)),
+            quote!(same_json_column),
+            quote!(json_column_value),
+        )
+    } else {
+        (
+            quote_spanned!(span=> (&&#krate::__private::Column::<#ty>::NEW)),
+            quote!(same_column),
+            quote!(column_value),
+        )
+    };
+    Some(quote_spanned! {span=>
+        if !#selector.#same(&self.#member, &row[#index]) {
+            let value = #selector.#value(&self.#member, #index)?;
+            replaced.push((#index, #krate::__private::replace(&mut row[#index], value)));
+        }
+    })
 }
 
 /// `field: value` for each field of the struct, read from its column (the

@@ -58,6 +58,11 @@ fn generate(value: &ColumnValue, mode: Mode) -> TokenStream {
                 fn from_value(value: #krate::backend::Value) -> #result<Self, #krate::ValueError> {
                     #inner::from_value(value).map(#wrap)
                 }
+
+                #[inline]
+                fn same_as(&self, stored: &#krate::backend::Value) -> bool {
+                    #inner::same_as(&self.#member, stored)
+                }
             }
         }
         _ => {
@@ -102,6 +107,13 @@ fn enum_body(value: &ColumnValue, variants: &[ColumnVariant]) -> TokenStream {
                 #(Self::#idents => #names,)*
             };
             #result::Ok(#krate::backend::Value::Text(#krate::__private::String::from(__uow_name)))
+        }
+
+        fn same_as(&self, stored: &#krate::backend::Value) -> bool {
+            let __uow_name = match self {
+                #(Self::#idents => #names,)*
+            };
+            ::core::matches!(stored, #krate::backend::Value::Text(__uow_text) if __uow_text == __uow_name)
         }
 
         fn from_value(value: #krate::backend::Value) -> #result<Self, #krate::ValueError> {

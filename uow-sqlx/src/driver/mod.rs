@@ -141,10 +141,6 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// found dead (a server's connections die with a restart; an embedded
     /// database's do not).
     const RETRY_DEAD_CONNECTIONS: bool = true;
-    /// Whether a commit holds the database's only write lock (SQLite's
-    /// `BEGIN IMMEDIATE`): no row locks to take, versions checked by the
-    /// affected-row count of each batch.
-    const SINGLE_WRITER: bool = false;
     /// Whether the last batch of a flush is padded up to a power of two with
     /// rows the statement filters out (fewer distinct statements to
     /// prepare; SQLite, whose every statement is a round trip to its thread).
@@ -298,16 +294,17 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
         conn.run_fetch_optional(stmt)
     }
 
-    /// Binds `values` (one column of many rows, stored as `kind`) as one
-    /// array parameter, for PostgreSQL's array batches. `None` where the
+    /// Adds `values` (one column of many rows, stored as `kind`) to `args`
+    /// as one array parameter, for PostgreSQL's array batches; the values
+    /// are encoded where they are, not copied first. `None` where the
     /// database has no arrays or a value does not fit the column's array
     /// type; the caller then writes the rows with a `VALUES` batch.
     fn bind_array<'v>(
-        stmt: Stmt<Self>,
+        args: &mut Args<Self>,
         values: impl Iterator<Item = &'v Value>,
         kind: ColumnKind,
-    ) -> Option<Stmt<Self>> {
-        let _ = (stmt, values.count(), kind);
+    ) -> Option<()> {
+        let _ = (args, values.count(), kind);
         None
     }
 

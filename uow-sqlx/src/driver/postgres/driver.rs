@@ -7,10 +7,10 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgValueRef};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow, PgValueRef};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{Decimal, JsonRawValue, Uuid};
-use sqlx::{Postgres, Row, ValueRef};
+use sqlx::{Arguments, Postgres, Row, ValueRef};
 use uow_core::{
     Error, ValueError, ValueErrorKind,
     backend::{AggregateMeta, ColumnKind, Value},
@@ -198,10 +198,10 @@ impl Driver for PostgresDriver {
     }
 
     fn bind_array<'v>(
-        stmt: Stmt<Self>,
+        args: &mut PgArguments,
         values: impl Iterator<Item = &'v Value>,
         kind: ColumnKind,
-    ) -> Option<Stmt<Self>> {
+    ) -> Option<()> {
         // One element per row, NULL for `Value::Null`; `None` for a value
         // the array type cannot hold.
         fn elements<'v, T>(
@@ -216,42 +216,42 @@ impl Driver for PostgresDriver {
                 .collect()
         }
         // The element types follow `super::array_type`.
-        Some(match kind {
-            ColumnKind::Bool => stmt.bind(elements(values, |e| match e {
+        let added = match kind {
+            ColumnKind::Bool => args.add(elements(values, |e| match e {
                 Element::Bool(b) => Some(b),
                 _ => None,
             })?),
             ColumnKind::SmallInt | ColumnKind::Int | ColumnKind::BigInt => {
-                stmt.bind(elements(values, |e| match e {
+                args.add(elements(values, |e| match e {
                     Element::Int(i) => Some(i),
                     _ => None,
                 })?)
             }
-            ColumnKind::Real | ColumnKind::Double => stmt.bind(elements(values, |e| match e {
+            ColumnKind::Real | ColumnKind::Double => args.add(elements(values, |e| match e {
                 Element::Float(f) => Some(f),
                 _ => None,
             })?),
-            ColumnKind::Bytes => stmt.bind(elements(values, |e| match e {
-                Element::Bytes(b) => Some(b.to_vec()),
+            ColumnKind::Bytes => args.add(elements(values, |e| match e {
+                Element::Bytes(b) => Some(b),
                 _ => None,
             })?),
-            ColumnKind::Uuid => stmt.bind(elements(values, |e| match e {
+            ColumnKind::Uuid => args.add(elements(values, |e| match e {
                 Element::Uuid(b) => Some(Uuid::from_bytes(b)),
                 _ => None,
             })?),
-            ColumnKind::TimestampTz => stmt.bind(elements(values, |e| match e {
+            ColumnKind::TimestampTz => args.add(elements(values, |e| match e {
                 Element::Timestamp(t) => cv::timestamp(t).map(|t| t.and_utc()),
                 _ => None,
             })?),
-            ColumnKind::Timestamp => stmt.bind(elements(values, |e| match e {
+            ColumnKind::Timestamp => args.add(elements(values, |e| match e {
                 Element::Timestamp(t) => cv::timestamp(t),
                 _ => None,
             })?),
-            ColumnKind::Date => stmt.bind(elements(values, |e| match e {
+            ColumnKind::Date => args.add(elements(values, |e| match e {
                 Element::Date(d) => cv::date(d),
                 _ => None,
             })?),
-            ColumnKind::Time => stmt.bind(elements(values, |e| match e {
+            ColumnKind::Time => args.add(elements(values, |e| match e {
                 Element::Time(t) => cv::time(t),
                 _ => None,
             })?),
@@ -259,11 +259,13 @@ impl Driver for PostgresDriver {
             ColumnKind::Text
             | ColumnKind::Json
             | ColumnKind::Decimal
-            | ColumnKind::FixedDecimal { .. } => stmt.bind(elements(values, |e| match e {
-                Element::Text(t) => Some(t.to_owned()),
+            | ColumnKind::FixedDecimal { .. } => args.add(elements(values, |e| match e {
+                // Borrowed: encoded into the message where it is.
+                Element::Text(t) => Some(t),
                 _ => None,
             })?),
-        })
+        };
+        added.ok()
     }
 
     fn get(row: &PgRow, index: usize, kind: ColumnKind) -> Result<Value, ValueError> {

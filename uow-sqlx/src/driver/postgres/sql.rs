@@ -301,18 +301,8 @@ fn arrays(meta: &AggregateMeta) -> ArraySql {
         element(1, id_kind),
     );
 
-    let (array, cast) = array_type(id_kind);
-    let ids = match cast {
-        Some(cast) => format!("$1::{array}::{cast}[]"),
-        None => format!("$1::{array}"),
-    };
-    let lock = format!(
-        "SELECT {id}, {version} FROM {table} WHERE {id} = ANY({ids}) ORDER BY {} FOR UPDATE",
-        PostgresSql::order_by_id(meta)
-    );
     ArraySql {
         insert: sql(insert),
         update: sql(update),
-        lock: sql(lock),
     }
 }

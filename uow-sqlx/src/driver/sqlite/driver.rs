@@ -36,7 +36,6 @@ impl Driver for SqliteDriver {
     const SCHEMES: &'static [&'static str] = &["sqlite"];
     const MAX_PARAMETERS: usize = 32_766;
     const RETRY_DEAD_CONNECTIONS: bool = false;
-    const SINGLE_WRITER: bool = true;
     const PAD_BATCHES: bool = true;
     const IN_PROCESS: bool = true;
     const RELAY_LEASE: bool = true;

@@ -85,9 +85,6 @@ impl SqlDialect for SqliteSql {
         )
     }
 
-    /// A commit holds SQLite's only write lock (`BEGIN IMMEDIATE`).
-    const LOCK_ROWS: &'static str = "";
-
     const TABLE_OPTIONS: &'static str = " STRICT";
 
     /// Keys are table constraints (see `table_constraints`).
