@@ -11,6 +11,12 @@
 //!   affected-row count checks them all. A chunk that falls short is
 //!   undone and written row by row, whose first failure names the
 //!   aggregate whose version moved on (see `Writer::update_many`).
+//!   Rows are locked in the order the database's plan visits them, not in
+//!   id order: two batched commits over overlapping rows may deadlock; the
+//!   database breaks the cycle and uow reports the loser as a retryable
+//!   error (what hand-written batched updates do too; the id-ordered
+//!   locking read that prevented it cost a round trip and every id and
+//!   version sent back).
 //! - Inserts go in multi-row `INSERT`s. Chunks stay under the dialect's bind
 //!   parameter limit: full batches of a power of two, then the rest in one
 //!   statement (padded to a power of two with rows of NULLs where the
