@@ -10,8 +10,8 @@ mod backends;
 mod children;
 mod compile_time;
 mod curves;
-mod features;
 mod dirty;
+mod features;
 mod handwritten;
 mod harness;
 mod http;
@@ -376,6 +376,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
     }
     if let Some((service, duration)) = options.profile_http {
         return http::profile(&service, duration).await;
+    }
     if options.dirty {
         return Ok(dirty::print(options.plan.runs).await?);
     }

@@ -585,7 +585,8 @@ impl Report<'_> {
         }
         targets.push(update);
         let mut batched = Target {
-            rule: "(4): uow ≥ 0.95 × the best hand-written batched version-checked UPDATE".to_owned(),
+            rule: "(4): uow ≥ 0.95 × the best hand-written batched version-checked UPDATE"
+                .to_owned(),
             cases: Vec::new(),
         };
         for g in self.groups(|g| matches!(g.bench, Bench::Update(_))) {
