@@ -775,7 +775,7 @@ mod scenarios {
             id: uuid::Uuid::from_u128(n),
             version: 0,
             name: format!("ledger {n} — ünïcödé"),
-            note: (n % 2 == 0).then(String::new),
+            note: n.is_multiple_of(2).then(String::new),
             amount: dec(amount),
             fixed: dec(amount).round_dp(4),
             day: date(1970 + n as i32, 1, 1),
@@ -786,7 +786,7 @@ mod scenarios {
             small: i16::MIN + n as i16,
             double,
             single,
-            flag: n % 2 == 1,
+            flag: !n.is_multiple_of(2),
             bytes: vec![0, 255, n as u8],
         };
         let ledgers = [
